@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * crashkit: the one public header of libcrashkit.
+ *
+ * Conventions (see docs/design.md):
+ *  - Every fallible function returns struct ck_error *, NULL on success.
+ *    Results come back through trailing out-parameters, which are left
+ *    untouched on failure.  Out of memory is a static error.
+ *  - Objects made by x_create() are freed by x_destroy(); x_destroy(NULL)
+ *    does nothing.
+ *  - The library never prints; it returns data and errors.
+ */
+#ifndef CRASHKIT_H
+#define CRASHKIT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ----------------------------------------------------------- */
+
+enum ck_error_code {
+	CK_ERR_NOMEM = 1,	/* out of memory */
+	CK_ERR_OS,		/* a system call failed; ck_error_errno() says why */
+	CK_ERR_INVALID,		/* bad argument from the caller */
+	CK_ERR_FORMAT,		/* input is corrupt or not what it claims */
+	CK_ERR_NOT_FORMAT,	/* a driver's probe: not this format */
+	CK_ERR_TRUNCATED,	/* input ends before the data asked for */
+	CK_ERR_UNSUPPORTED,	/* valid input we cannot handle */
+	CK_ERR_NOT_FOUND,	/* a name or key is absent */
+	CK_ERR_FAULT,		/* an address is not present in the dump */
+};
+
+struct ck_error;
+
+/* Static, never freed: returned when an allocation fails. */
+extern struct ck_error ck_error_nomem;
+
+struct ck_error *ck_error_create(enum ck_error_code code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Like ck_error_create(), with ": strerror(errnum)" appended. */
+struct ck_error *ck_error_create_errno(int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Adds context in front of the message: "ctx: message".  Returns err. */
+struct ck_error *ck_error_prepend(struct ck_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+enum ck_error_code ck_error_code(const struct ck_error *err);
+int ck_error_errno(const struct ck_error *err);
+const char *ck_error_message(const struct ck_error *err);
+void ck_error_destroy(struct ck_error *err);
+
+/* ---- dumps: bytes of a crash dump, nothing about Linux ---------------- */
+
+struct ck_dump;
+
+/* A contiguous range of physical memory present in a dump. */
+struct ck_mem_range {
+	uint64_t start;		/* physical address */
+	uint64_t size;		/* bytes */
+};
+
+/* What a dump's container says about itself. */
+struct ck_dump_info {
+	const char *path;
+	const char *format;	 /* "elf", "kdump", "flattened-kdump", ... */
+	const char *origin;	 /* "proc-vmcore", "qemu", "makedumpfile", ... */
+	const char *compression; /* "none", "zlib", "lzo", "snappy", "zstd", "mixed" */
+	const char *arch;	 /* "x86_64", ... or NULL when unknown */
+	int header_version;	 /* kdump header version, 0 for ELF */
+	int dump_level;		 /* -1 when unknown (ELF) */
+	bool incomplete;	 /* the writer flagged the dump incomplete */
+	bool truncated;		 /* the file is shorter than its own headers say */
+	uint64_t file_size;
+	uint64_t expected_size;	 /* size the headers imply; == file_size unless truncated */
+	uint32_t page_size;
+	uint32_t nr_cpus;	 /* from the header, or the number of NT_PRSTATUS notes */
+	uint64_t max_pfn;	 /* one past the highest pfn the dump can hold */
+	int64_t header_time;	 /* seconds since the epoch from the header, 0 if none */
+	/* utsname from the dump header, "" when absent (ELF, QEMU) */
+	char uts_sysname[65], uts_nodename[65], uts_release[65];
+	char uts_version[65], uts_machine[65];
+};
+
+/* ELF note as found in the dump. */
+struct ck_note {
+	const char *name;	/* NUL-terminated, e.g. "CORE", "VMCOREINFO" */
+	uint32_t type;
+	const void *desc;
+	size_t descsz;
+};
+
+/* Opens a dump of any supported format, chosen by probing. */
+struct ck_error *ck_dump_open(const char *path, struct ck_dump **ret);
+void ck_dump_destroy(struct ck_dump *dump);
+const struct ck_dump_info *ck_dump_info(const struct ck_dump *dump);
+
+/* Physical memory ranges present in the dump, sorted by address. */
+void ck_dump_mem_ranges(const struct ck_dump *dump, const struct ck_mem_range **ret,
+			size_t *nr_ret);
+
+/* The dump's ELF notes (for kdump files: those saved in the sub-header). */
+void ck_dump_notes(const struct ck_dump *dump, const struct ck_note **ret,
+		   size_t *nr_ret);
+
+/* The raw VMCOREINFO text (NUL-terminated), or NULL if the dump has none. */
+const char *ck_dump_vmcoreinfo(const struct ck_dump *dump, size_t *len_ret);
+
+/* Reads physical memory.  Fails with CK_ERR_FAULT for pages that are not in
+ * the dump (excluded by filtering, not RAM, or past a truncation) and names
+ * the address. */
+struct ck_error *ck_dump_read_phys(struct ck_dump *dump, uint64_t paddr, void *buf,
+				   size_t len);
+/* Whether the page containing paddr can be read. */
+bool ck_dump_has_page(struct ck_dump *dump, uint64_t pfn);
+
+/* ---- kernel: what the bytes mean ------------------------------------- */
+
+struct ck_kernel;
+
+/* Interprets a dump as a Linux kernel: parses VMCOREINFO, sets up address
+ * translation and symbols.  The dump must outlive the kernel object. */
+struct ck_error *ck_kernel_create(struct ck_dump *dump, struct ck_kernel **ret);
+void ck_kernel_destroy(struct ck_kernel *kernel);
+struct ck_dump *ck_kernel_dump(const struct ck_kernel *kernel);
+
+/* VMCOREINFO lookups.  Keys are as the kernel writes them, e.g.
+ * "OSRELEASE", "PAGESIZE", "SYMBOL(init_uts_ns)", "OFFSET(printk_info.seq)". */
+const char *ck_kernel_vmcoreinfo_str(const struct ck_kernel *kernel, const char *key);
+struct ck_error *ck_kernel_vmcoreinfo_u64(const struct ck_kernel *kernel,
+					  const char *key, uint64_t *ret);
+struct ck_error *ck_kernel_vmcoreinfo_s64(const struct ck_kernel *kernel,
+					  const char *key, int64_t *ret);
+
+/* Kernel virtual memory. */
+struct ck_error *ck_kernel_virt_to_phys(struct ck_kernel *kernel, uint64_t vaddr,
+					uint64_t *ret);
+struct ck_error *ck_kernel_read(struct ck_kernel *kernel, uint64_t vaddr, void *buf,
+				size_t len);
+struct ck_error *ck_kernel_read_u64(struct ck_kernel *kernel, uint64_t vaddr,
+				    uint64_t *ret);
+struct ck_error *ck_kernel_read_u32(struct ck_kernel *kernel, uint64_t vaddr,
+				    uint32_t *ret);
+
+/* Symbols (kallsyms from VMCOREINFO, Linux 6.0+). */
+struct ck_symbol {
+	const char *name;
+	uint64_t address;
+	uint64_t size;		/* distance to the next symbol; 0 if unknown */
+	char type;		/* kallsyms type letter: 'T', 't', 'D', 'b', ... */
+};
+
+struct ck_error *ck_kernel_symbol_by_name(struct ck_kernel *kernel, const char *name,
+					  struct ck_symbol *ret);
+/* The symbol containing addr (the nearest one at or below it). */
+struct ck_error *ck_kernel_symbol_by_address(struct ck_kernel *kernel, uint64_t addr,
+					     struct ck_symbol *ret);
+
+/* KASLR offset (VMCOREINFO KERNELOFFSET), 0 when absent. */
+uint64_t ck_kernel_offset(const struct ck_kernel *kernel);
+
+/* ---- kernel log ------------------------------------------------------- */
+
+struct ck_log_record {
+	uint64_t seq;
+	uint64_t ts_nsec;
+	uint32_t caller_id;	/* 0 when the kernel does not record it */
+	uint8_t facility;
+	uint8_t level;
+	const char *text;	/* not NUL-terminated within the record: use text_len */
+	size_t text_len;
+};
+
+/* Calls fn for each record in order, oldest first.  A non-zero return from
+ * fn stops the walk and is returned through *stopped (may be NULL). */
+typedef int (*ck_log_fn)(const struct ck_log_record *rec, void *arg);
+struct ck_error *ck_kernel_log_walk(struct ck_kernel *kernel, ck_log_fn fn, void *arg);
+
+/* Formats one record the way `makedumpfile --dump-dmesg` and `dmesg` print it:
+ * "[    1.234567] text\n", escaping unprintable bytes.  Returns the number of
+ * bytes the full line needs (like snprintf). */
+size_t ck_log_format(const struct ck_log_record *rec, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CRASHKIT_H */

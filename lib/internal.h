@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal interfaces shared by the files of libcrashkit.  Nothing here is
+ * public; the public API is include/crashkit.h.
+ */
+#ifndef CRASHKIT_INTERNAL_H
+#define CRASHKIT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "crashkit.h"
+#include "banned.h"
+
+/* ---- small helpers ---------------------------------------------------- */
+
+#define CK_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define CK_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define CK_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+static inline void ck_freep(void *p) { free(*(void **)p); }
+static inline void ck_closep(int *fd) { if (*fd >= 0) close(*fd); }
+#define _cleanup_free_ __attribute__((cleanup(ck_freep)))
+#define _cleanup_close_ __attribute__((cleanup(ck_closep)))
+
+/* Overflow-checked arithmetic for sizes and offsets read from dumps. */
+static inline bool ck_add_overflow(uint64_t a, uint64_t b, uint64_t *ret)
+{
+	return __builtin_add_overflow(a, b, ret);
+}
+static inline bool ck_mul_overflow(uint64_t a, uint64_t b, uint64_t *ret)
+{
+	return __builtin_mul_overflow(a, b, ret);
+}
+
+/* calloc/realloc with overflow-checked nmemb * size.  NULL on failure. */
+void *ck_calloc_array(size_t nmemb, size_t size);
+void *ck_realloc_array(void *ptr, size_t nmemb, size_t size);
+char *ck_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow a vector (ptr, nr, cap) so that one more element fits.  Returns false on
+ * overflow or ENOMEM, leaving the vector untouched. */
+bool ck_vec_grow(void **ptr, size_t *cap, size_t nr, size_t elem_size);
+#define CK_VEC_PUSH(ptr, nr, cap, val)                                         \
+	(ck_vec_grow((void **)&(ptr), &(cap), (nr), sizeof(*(ptr)))            \
+		 ? ((ptr)[(nr)++] = (val), true)                               \
+		 : false)
+
+/* ---- ck_file: a byte source that a dump driver reads from ------------- */
+
+/*
+ * Drivers never call pread() themselves: they read through a ck_file, which is
+ * either a plain file or the logical file reassembled from makedumpfile's
+ * flattened stream (lib/flattened.c).  Reads are bounds-checked: a read past
+ * the end fails with CK_ERR_TRUNCATED naming the file and offset.
+ */
+struct ck_file_seg {
+	uint64_t logical;	/* offset in the logical file */
+	uint64_t physical;	/* offset in the real file */
+	uint64_t size;
+};
+
+struct ck_file {
+	char *path;
+	int fd;
+	uint64_t size;		/* logical size */
+	uint64_t real_size;	/* size of the file on disk */
+	bool flattened;
+	/* flattened only: segments sorted by logical offset, non-overlapping */
+	struct ck_file_seg *segs;
+	size_t nr_segs;
+};
+
+struct ck_error *ck_file_open(const char *path, struct ck_file **ret);
+void ck_file_destroy(struct ck_file *file);
+/* Reads exactly len bytes at off of the logical file. Holes in a flattened
+ * file read as zeros. */
+struct ck_error *ck_file_read(struct ck_file *file, uint64_t off, void *buf, size_t len);
+/* Like ck_file_read() but returns the number of bytes available (short at EOF)
+ * instead of failing. */
+struct ck_error *ck_file_read_partial(struct ck_file *file, uint64_t off, void *buf,
+				      size_t len, size_t *ret);
+
+/* Parses makedumpfile's flattened format and replaces file's view with the
+ * reassembled one. CK_ERR_NOT_FORMAT if the file is not flattened. */
+struct ck_error *ck_flattened_index(struct ck_file *file);
+
+/* ---- codecs ----------------------------------------------------------- */
+
+enum ck_codec {
+	CK_CODEC_NONE,
+	CK_CODEC_ZLIB,
+	CK_CODEC_LZO,
+	CK_CODEC_SNAPPY,
+	CK_CODEC_ZSTD,
+};
+
+const char *ck_codec_name(enum ck_codec codec);
+/* Decompresses src into exactly dst_len bytes of dst.  Fails with
+ * CK_ERR_FORMAT if the data does not decode to exactly dst_len bytes. */
+struct ck_error *ck_codec_decompress(enum ck_codec codec, const void *src, size_t src_len,
+				     void *dst, size_t dst_len);
+
+/* ---- dump drivers ------------------------------------------------------ */
+
+struct ck_dump_ops {
+	const char *name;
+	/*
+	 * Recognises and opens the format on dump->file, filling dump->info,
+	 * dump->ranges, dump->notes_buf and driver private data.
+	 * CK_ERR_NOT_FORMAT means "not mine": the next driver is tried.
+	 */
+	struct ck_error *(*open)(struct ck_dump *dump);
+	/* Reads one whole page (info.page_size bytes) of frame pfn. */
+	struct ck_error *(*read_page)(struct ck_dump *dump, uint64_t pfn, void *buf);
+	bool (*has_page)(struct ck_dump *dump, uint64_t pfn);
+	void (*close)(struct ck_dump *dump);
+};
+
+extern const struct ck_dump_ops ck_dump_elf_ops;
+extern const struct ck_dump_ops ck_dump_kdump_ops;
+
+#define CK_PAGE_CACHE_SLOTS 16
+
+struct ck_dump {
+	struct ck_file *file;
+	const struct ck_dump_ops *ops;
+	void *priv;			/* driver private state */
+	struct ck_dump_info info;
+	struct ck_mem_range *ranges;
+	size_t nr_ranges;
+	/* ELF notes: raw note bytes copied from the dump, and the parsed view */
+	void *notes_buf;
+	size_t notes_len;
+	struct ck_note *notes;
+	size_t nr_notes;
+	char *vmcoreinfo;		/* NUL-terminated copy, or NULL */
+	size_t vmcoreinfo_len;
+	/* a small cache of whole pages, so that readers of structures that
+	 * straddle calls do not decompress the same page again */
+	uint8_t *cache_mem;
+	uint64_t cache_pfn[CK_PAGE_CACHE_SLOTS];
+	bool cache_valid[CK_PAGE_CACHE_SLOTS];
+	unsigned int cache_next;
+	char origin_buf[32];
+	char format_buf[32];
+};
+
+/* Parses raw ELF notes (n_namesz/n_descsz/n_type records, 4-byte aligned)
+ * from dump->notes_buf into dump->notes, and picks up VMCOREINFO. Used by
+ * every driver. */
+struct ck_error *ck_dump_parse_notes(struct ck_dump *dump);
+
+/* ---- kernel ------------------------------------------------------------ */
+
+struct ck_vmcoreinfo_entry {
+	char *key;
+	char *value;
+};
+
+struct ck_kallsyms;
+struct ck_arch_ops;
+
+struct ck_kernel {
+	struct ck_dump *dump;
+	struct ck_vmcoreinfo_entry *vmcoreinfo;	/* sorted by key */
+	size_t nr_vmcoreinfo;
+	const struct ck_arch_ops *arch;
+	void *arch_priv;
+	uint64_t kaslr_offset;
+	struct ck_kallsyms *kallsyms;
+};
+
+/* Parses VMCOREINFO text ("KEY=value\n" lines) into kernel->vmcoreinfo. */
+struct ck_error *ck_vmcoreinfo_parse(struct ck_kernel *kernel, const char *text,
+				     size_t len);
+
+struct ck_arch_ops {
+	const char *name;
+	struct ck_error *(*init)(struct ck_kernel *kernel);
+	struct ck_error *(*virt_to_phys)(struct ck_kernel *kernel, uint64_t vaddr,
+					 uint64_t *ret);
+	void (*deinit)(struct ck_kernel *kernel);
+};
+
+extern const struct ck_arch_ops ck_arch_x86_64_ops;
+
+struct ck_error *ck_kallsyms_create(struct ck_kernel *kernel, struct ck_kallsyms **ret);
+void ck_kallsyms_destroy(struct ck_kallsyms *ks);
+struct ck_error *ck_kallsyms_by_name(struct ck_kallsyms *ks, const char *name,
+				     struct ck_symbol *ret);
+struct ck_error *ck_kallsyms_by_address(struct ck_kallsyms *ks, uint64_t addr,
+					struct ck_symbol *ret);
+
+#endif /* CRASHKIT_INTERNAL_H */

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that crashkit's build, tests and lab need.
+# Idempotent and quick when everything is there: only missing packages are
+# fetched, and `apt-get update` runs only when something must be installed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+pkgs=(
+	# build
+	build-essential pkg-config
+	zlib1g-dev libzstd-dev liblzo2-dev libsnappy-dev liblz4-dev libjson-c-dev
+	libelf-dev libdw-dev
+	# peers used as oracles in the tests
+	makedumpfile crash gdb elfutils libkdumpfile-dev
+	# the crash lab
+	qemu-system-x86 cpio busybox-static kexec-tools e2fsprogs socat
+)
+if [ -f "$here/lab/deps.txt" ]; then
+	while read -r p; do
+		p=${p%%#*}; p=${p//[[:space:]]/}
+		[ -n "$p" ] && pkgs+=("$p")
+	done < "$here/lab/deps.txt"
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages and not root: ${missing[*]}" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

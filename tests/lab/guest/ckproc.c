@@ -1,0 +1,128 @@
+/*
+ * ckproc: a tiny guest helper for the crashkit lab.
+ *
+ * The lab needs processes whose name, CPU and open files are known in
+ * advance, so tests can check what a dump analyser finds against the
+ * truth.  Each mode sets its comm (what ps and task_struct->comm show)
+ * with prctl(PR_SET_NAME) and then does one simple thing forever.
+ *
+ *   ckproc busy  COMM CPU           spin on CPU (state R at crash time)
+ *   ckproc sleep COMM               sleep (state S)
+ *   ckproc files COMM PATH...       open PATHs as fds 10,11,... and sleep
+ *   ckproc fill  COMM MIB           fill MIB of memory with zero/random/text
+ *   ckproc crash COMM CPU           panic the kernel from CPU via sysrq 'c'
+ *
+ * It is linked statically so the guest needs no libc for it.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+/* First fd for "files" mode: fixed so the truth does not depend on
+ * which fds the parent happened to leave open. */
+#define FIRST_FILE_FD 10
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void pin(const char *cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(atoi(cpu), &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+}
+
+static void sleep_forever(void)
+{
+	for (;;)
+		pause();
+}
+
+static void hold_files(int n, char **paths)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = open(paths[i], O_RDWR | O_CREAT | O_TRUNC, 0644);
+		char line[256];
+		int len;
+
+		if (fd < 0)
+			die(paths[i]);
+		/* Some content, so the file's page cache is in the dump too. */
+		len = snprintf(line, sizeof(line), "ckproc file %d: %s\n", i, paths[i]);
+		if (write(fd, line, len) != len)
+			die("write");
+		if (dup2(fd, FIRST_FILE_FD + i) < 0)
+			die("dup2");
+		if (fd != FIRST_FILE_FD + i)
+			close(fd);
+	}
+	sleep_forever();
+}
+
+/* Thirds of the area: untouched zeros (calloc-like), xorshift noise, and
+ * a repeated text line.  Dump filters treat each kind differently. */
+static void fill(long mib)
+{
+	size_t size = (size_t)mib << 20, third = size / 3;
+	unsigned char *p = malloc(size);
+	unsigned long x = 88172645463325252UL;
+	static const char text[] = "crashkit-lab fill text: the quick brown fox\n";
+
+	if (!p)
+		die("malloc");
+	memset(p, 0, third);
+	for (size_t i = third; i < 2 * third; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		p[i] = (unsigned char)x;
+	}
+	for (size_t i = 2 * third; i < size; i++)
+		p[i] = text[(i - 2 * third) % (sizeof(text) - 1)];
+	sleep_forever();
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 2 ? argv[1] : "";
+
+	if (argc > 2 && prctl(PR_SET_NAME, argv[2], 0, 0, 0))
+		die("prctl");
+
+	if (!strcmp(mode, "busy") && argc == 4) {
+		pin(argv[3]);
+		for (volatile unsigned long n = 0;; n++)
+			;
+	} else if (!strcmp(mode, "sleep") && argc == 3) {
+		sleep_forever();
+	} else if (!strcmp(mode, "files") && argc > 3) {
+		hold_files(argc - 3, argv + 3);
+	} else if (!strcmp(mode, "fill") && argc == 4) {
+		fill(atol(argv[3]));
+	} else if (!strcmp(mode, "crash") && argc == 4) {
+		int fd;
+
+		pin(argv[3]);
+		fd = open("/proc/sysrq-trigger", O_WRONLY);
+		if (fd < 0)
+			die("/proc/sysrq-trigger");
+		if (write(fd, "c", 1) != 1)
+			die("sysrq write");
+		/* Not reached when the kernel panics. */
+		fprintf(stderr, "ckproc: still alive after sysrq c\n");
+		return 1;
+	}
+	fprintf(stderr,
+		"usage: ckproc busy COMM CPU | sleep COMM | files COMM PATH... |\n"
+		"              fill COMM MIB | crash COMM CPU\n");
+	return 2;
+}

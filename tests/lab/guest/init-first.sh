@@ -1,0 +1,74 @@
+#!/bin/sh
+# /init of the first kernel: set up known state, then crash through kdump.
+# With lab.mode=qmp on the command line it sets up the same state but
+# waits for the host to take a QEMU dump-guest-memory dump instead.
+. /lab/common.sh
+mount_basics
+
+mode=crash
+case " $(cat /proc/cmdline) " in *" lab.mode=qmp "*) mode=qmp ;; esac
+
+load_modules test
+# qemu_fw_cfg hands the guest's VMCOREINFO note to QEMU's vmcoreinfo
+# device; without it QEMU's dumps carry no VMCOREINFO.
+load_modules fwcfg
+
+# Named processes whose comm, CPU, state and open files tests can check.
+/bin/ckproc busy ck_busy 1 &
+busy_pid=$!
+sleep_pids=
+for i in 1 2 3; do
+	/bin/ckproc sleep "ck_sleep$i" &
+	sleep_pids="$sleep_pids $!"
+done
+/bin/ckproc files ck_files $FILES_PATHS &
+files_pid=$!
+fill_pid=
+if [ "${FILL_MIB:-0}" -gt 0 ]; then
+	/bin/ckproc fill ck_fill "$FILL_MIB" &
+	fill_pid=$!
+fi
+# Let the helpers run past prctl/open (and the filler finish) before the
+# state is reported and frozen.
+sleep 2
+
+# A line that exists only in this boot's kernel log.
+marker="crashkit-lab marker $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+echo "$marker" > /dev/kmsg
+
+say "MODE=$mode"
+say "MARKER=$marker"
+say "KERNEL_RELEASE=$(uname -r)"
+say "KERNEL_VERSION=$(uname -v)"
+say "BUSY_PID=$busy_pid"
+say "SLEEP_PIDS=${sleep_pids# }"
+say "FILES_PID=$files_pid"
+say "FILL_PID=$fill_pid"
+say "NR_CPUS=$(grep -c '^processor' /proc/cpuinfo)"
+say "MEMTOTAL_KB=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
+say "LOADED_MODULES=$(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
+say "CRASHKERNEL_SIZE=$(cat /sys/kernel/kexec_crash_size)"
+
+if [ -x /lab-hook-first ]; then
+	MODE=$mode /lab-hook-first
+	say "HOOK_FIRST_RC=$?"
+fi
+
+if [ "$mode" = qmp ]; then
+	say READY
+	# The host dumps, then quits QEMU; nothing more to do.
+	while :; do sleep 3600; done
+fi
+
+if ! kexec -p /vmlinuz --initrd=/capture.cpio --append="$CAPTURE_APPEND"; then
+	say "ERROR kexec -p failed"
+	halt_guest
+fi
+say "KEXEC_CRASH_LOADED=$(cat /sys/kernel/kexec_crash_loaded)"
+# Give the serial line time to drain the lines above before the panic.
+sleep 1
+# ckproc panics the kernel from CPU 0 via sysrq 'c', as a task named
+# ck_crash; the panic's "CPU: 0 PID: N Comm: ck_crash" line gives its pid.
+/bin/ckproc crash ck_crash 0
+say "ERROR still running after sysrq c"
+halt_guest

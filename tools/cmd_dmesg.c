@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* crashkit dmesg: the kernel log saved in a dump, as makedumpfile prints it. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tools.h"
+
+struct dmesg_state {
+	FILE *out;
+	char *buf;
+	size_t size;
+	unsigned long records;
+	bool write_failed;
+};
+
+static int print_record(const struct ck_log_record *rec, void *arg)
+{
+	struct dmesg_state *s = arg;
+	size_t need = ck_log_format(rec, s->buf, s->size);
+	if (need >= s->size) {
+		size_t size = need + 1 > 2 * s->size ? need + 1 : 2 * s->size;
+		char *p = realloc(s->buf, size);
+		if (!p)
+			return -1;
+		s->buf = p;
+		s->size = size;
+		need = ck_log_format(rec, s->buf, s->size);
+	}
+	if (fwrite(s->buf, 1, need, s->out) != need) {
+		s->write_failed = true;
+		return -1;
+	}
+	s->records++;
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: crashkit dmesg DUMP\n"
+		   "\n"
+		   "Prints the kernel log kept in the dump's printk buffer, oldest first, one\n"
+		   "line per record in the format of 'makedumpfile --dump-dmesg'.\n");
+}
+
+int ck_cmd_dmesg(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout); return CK_EXIT_OK;
+		default: return ck_usage_error("dmesg", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return ck_usage_error("dmesg", "expected one DUMP argument");
+
+	struct ck_dump *dump;
+	struct ck_kernel *kernel;
+	struct ck_error *err = ck_tool_open(argv[optind], true, &dump, &kernel);
+	if (err)
+		return ck_report(err);
+
+	struct dmesg_state s = { .out = stdout, .size = 1024 };
+	s.buf = malloc(s.size);
+	if (!s.buf)
+		err = &ck_error_nomem;
+	else
+		err = ck_kernel_log_walk(kernel, print_record, &s);
+	if (!err && s.write_failed)
+		err = ck_error_create(CK_ERR_OS, "writing the log to standard output failed");
+	if (fflush(stdout) && !err)
+		err = ck_error_create(CK_ERR_OS, "writing the log to standard output failed");
+	free(s.buf);
+	ck_kernel_destroy(kernel);
+	ck_dump_destroy(dump);
+	if (err) {
+		if (s.records)
+			ck_warn("printed %lu records before the error", s.records);
+		return ck_report(err);
+	}
+	return CK_EXIT_OK;
+}

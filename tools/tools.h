@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared by the crashkit front-ends: argv -> library calls -> exit code. */
+#ifndef CRASHKIT_TOOLS_H
+#define CRASHKIT_TOOLS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "crashkit.h"
+
+/* Exit codes of every crashkit command. */
+enum {
+	CK_EXIT_OK = 0,
+	CK_EXIT_ERROR = 1,	/* the command failed; one line on stderr says why */
+	CK_EXIT_USAGE = 2,	/* bad arguments */
+};
+
+struct ck_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+extern const char *ck_progname;
+
+/* Prints "crashkit: error: <message>" and destroys err.  Returns CK_EXIT_ERROR. */
+int ck_report(struct ck_error *err);
+/* Prints "crashkit CMD: <message>" plus a usage hint.  Returns CK_EXIT_USAGE. */
+int ck_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "crashkit: warning: ..." */
+void ck_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Opens a dump and, if want_kernel, interprets it as a Linux kernel.  On a
+ * truncated dump, warns once and goes on. */
+struct ck_error *ck_tool_open(const char *path, bool want_kernel, struct ck_dump **dump_ret,
+			      struct ck_kernel **kernel_ret);
+
+/* Parses "0x1234", "ffffffff81000000" or a decimal/hex number.  False if s is
+ * not a number. */
+bool ck_parse_u64(const char *s, int base, unsigned long long *ret);
+
+int ck_cmd_info(int argc, char **argv);
+int ck_cmd_dmesg(int argc, char **argv);
+int ck_cmd_sym(int argc, char **argv);
+
+#endif /* CRASHKIT_TOOLS_H */
