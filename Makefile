@@ -11,7 +11,7 @@ VERSION := 0.1.0
 O := build/$(BUILD)
 
 CC ?= cc
-PKGS := zlib libzstd lzo2 liblz4 json-c
+PKGS := zlib libzstd lzo2 liblz4 json-c sqlite3 libdw
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsnappy
 

@@ -185,6 +185,93 @@ struct ck_error *ck_kernel_log_walk(struct ck_kernel *kernel, ck_log_fn fn, void
  * bytes the full line needs (like snprintf). */
 size_t ck_log_format(const struct ck_log_record *rec, char *buf, size_t size);
 
+/* ---- userspace cores (docs/cores.md) ---------------------------------- */
+
+/* Policy for the core handler and store: /etc/crashkit/cores.conf. */
+struct ck_core_policy {
+	char *store;			/* store directory */
+	uint64_t max_core_size;		/* bigger cores: metadata + backtrace only */
+	uint64_t max_use;		/* bytes of cores the store may hold */
+	uint64_t keep_free;		/* bytes to leave free on the filesystem */
+	unsigned int keep_per_exe;	/* newest N cores per exe keep their file */
+	unsigned int rate_limit_burst;	/* cores kept per signature per interval */
+	unsigned int rate_limit_interval; /* seconds */
+	bool honor_rlimit_core;		/* %c == 0 -> metadata + backtrace only */
+	int compress_level;
+	int compress_workers;
+	unsigned int max_threads;	/* backtrace bounds */
+	unsigned int max_frames;
+};
+
+#define CK_CORE_CONFIG_DEFAULT "/etc/crashkit/cores.conf"
+#define CK_CORE_STORE_DEFAULT "/var/lib/crashkit/cores"
+
+void ck_core_policy_init(struct ck_core_policy *policy);
+void ck_core_policy_deinit(struct ck_core_policy *policy);
+/* Reads key=value lines over the current values.  A missing file is not an
+ * error when missing_ok. */
+struct ck_error *ck_core_policy_load(struct ck_core_policy *policy, const char *path,
+				     bool missing_ok);
+
+/* One crash as the catalog holds it.  Strings are never NULL ("" if unknown). */
+struct ck_core_record {
+	int64_t id;
+	char *name;		/* store base name: core.<usec>.<pid>.<boot> */
+	char *core_file;	/* "<name>.zst", or "" when no core was kept */
+	int64_t time_usec;	/* crash time (%t) in microseconds */
+	int pid, tid, uid, gid, signal;
+	char *comm;		/* untrusted: the process chose it */
+	char *exe;
+	char *cmdline;
+	char *hostname;
+	char *boot_id;
+	char *signature;	/* 16 hex digits, "" when no backtrace */
+	char *state;		/* "stored", "truncated", "metadata-only" */
+	char *reason;		/* why not "stored", "" otherwise */
+	uint64_t core_size;	/* uncompressed bytes received */
+	uint64_t stored_size;	/* compressed bytes kept */
+	bool truncated;
+	char *backtrace;	/* text, one "#N 0xADDR func (module)" line per frame */
+	char *modules;		/* text, "start-end build-id path" lines */
+	char *meta_json;	/* everything collected, as one JSON object */
+};
+
+void ck_core_record_deinit(struct ck_core_record *rec);
+void ck_core_records_destroy(struct ck_core_record *recs, size_t nr);
+
+/* The pipe handler: argv as the kernel passes it (key=value, see docs),
+ * the core on in_fd.  Never reads in_fd when the arguments are bad. */
+struct ck_error *ck_core_handle(const struct ck_core_policy *policy, int argc,
+				char **argv, int in_fd, struct ck_core_record *ret);
+
+struct ck_catalog;
+
+struct ck_error *ck_catalog_open(const char *store, bool create, struct ck_catalog **ret);
+void ck_catalog_destroy(struct ck_catalog *cat);
+/* Records matching match (NULL: all), newest first; see docs/cores.md. */
+struct ck_error *ck_catalog_find(struct ck_catalog *cat, const char *match,
+				 struct ck_core_record **ret, size_t *nr_ret);
+struct ck_error *ck_catalog_count_signature(struct ck_catalog *cat, const char *signature,
+					    int64_t since_usec, unsigned int *ret);
+/* Deletes the row and its files. */
+struct ck_error *ck_core_remove(struct ck_catalog *cat, const struct ck_core_record *rec);
+
+/* Decompresses a stored core into out_fd; holes where the core has zeros
+ * when sparse. */
+struct ck_error *ck_core_extract(const char *store, const struct ck_core_record *rec,
+				 int out_fd, bool sparse);
+
+/* Backtrace of every thread of an ELF core file (not necessarily stored),
+ * as in ck_core_record.backtrace, and its signature. */
+struct ck_error *ck_core_backtrace_file(const char *path, const char *exe, int signal,
+					unsigned int max_threads, unsigned int max_frames,
+					char **text_ret, char **signature_ret);
+
+/* core_pattern management.  install remembers what it replaces in the store. */
+struct ck_error *ck_core_install(const struct ck_core_policy *policy, const char *self,
+				 const char *config, char **pattern_ret);
+struct ck_error *ck_core_uninstall(const struct ck_core_policy *policy, char **restored_ret);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,9 +9,11 @@ pkgs=(
 	# build
 	build-essential pkg-config
 	zlib1g-dev libzstd-dev liblzo2-dev libsnappy-dev liblz4-dev libjson-c-dev
-	libelf-dev libdw-dev
+	libelf-dev libdw-dev libsqlite3-dev
 	# peers used as oracles in the tests
 	makedumpfile crash gdb elfutils libkdumpfile-dev
+	# tests/cli/cores.sh, bench/cores.sh
+	jq zstd bc
 	# the crash lab
 	qemu-system-x86 cpio busybox-static kexec-tools e2fsprogs socat
 )

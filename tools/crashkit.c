@@ -14,6 +14,7 @@ static const struct ck_command commands[] = {
 	{ "info", "what a dump is: format, kernel, crash time, CPUs, memory", ck_cmd_info },
 	{ "dmesg", "the kernel log saved in a dump", ck_cmd_dmesg },
 	{ "sym", "kernel symbols by name or address", ck_cmd_sym },
+	{ "cores", "userspace cores: core_pattern handler, catalog, backtraces", ck_cmd_cores },
 };
 
 int ck_report(struct ck_error *err)

@@ -42,5 +42,6 @@ bool ck_parse_u64(const char *s, int base, unsigned long long *ret);
 int ck_cmd_info(int argc, char **argv);
 int ck_cmd_dmesg(int argc, char **argv);
 int ck_cmd_sym(int argc, char **argv);
+int ck_cmd_cores(int argc, char **argv);
 
 #endif /* CRASHKIT_TOOLS_H */
