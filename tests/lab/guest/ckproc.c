@@ -9,7 +9,8 @@
  *   ckproc busy  COMM CPU           spin on CPU (state R at crash time)
  *   ckproc sleep COMM               sleep (state S)
  *   ckproc files COMM PATH...       open PATHs as fds 10,11,... and sleep
- *   ckproc fill  COMM MIB           fill MIB of memory with zero/random/text
+ *   ckproc fill  COMM MIB           fill MIB of memory with zero/random/text,
+ *                                   then create /tmp/COMM.ready
  *   ckproc crash COMM CPU           panic the kernel from CPU via sysrq 'c'
  *
  * It is linked statically so the guest needs no libc for it.
@@ -72,8 +73,10 @@ static void hold_files(int n, char **paths)
 
 /* Thirds of the area: untouched zeros (calloc-like), xorshift noise, and
  * a repeated text line.  Dump filters treat each kind differently. */
-static void fill(long mib)
+static void fill(const char *comm, long mib)
 {
+	char ready[64];
+
 	size_t size = (size_t)mib << 20, third = size / 3;
 	unsigned char *p = malloc(size);
 	unsigned long x = 88172645463325252UL;
@@ -88,6 +91,9 @@ static void fill(long mib)
 	}
 	for (size_t i = 2 * third; i < size; i++)
 		p[i] = text[(i - 2 * third) % (sizeof(text) - 1)];
+	/* Tell init the memory is in place (filling takes a while on TCG). */
+	snprintf(ready, sizeof(ready), "/tmp/%s.ready", comm);
+	close(open(ready, O_WRONLY | O_CREAT, 0644));
 	sleep_forever();
 }
 
@@ -107,7 +113,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "files") && argc > 3) {
 		hold_files(argc - 3, argv + 3);
 	} else if (!strcmp(mode, "fill") && argc == 4) {
-		fill(atol(argv[3]));
+		fill(argv[2], atol(argv[3]));
 	} else if (!strcmp(mode, "crash") && argc == 4) {
 		int fd;
 

@@ -1,3 +1,4 @@
+# shellcheck shell=dash disable=SC1091  # busybox ash; /lab/* exist in the guest only
 # Shared by both guest inits (busybox sh).  lab.sh writes /lab/lab.conf
 # and /lab/mods/*.list when it builds the initramfs.
 . /lab/lab.conf

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck shell=dash disable=SC1091  # busybox ash; /lab/* exist in the guest only
 # /init of the kdump capture kernel: save /proc/vmcore in several formats
 # to the virtio disk, run the optional hook, power off.
 . /lab/common.sh

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck shell=dash disable=SC1091  # busybox ash; /lab/* exist in the guest only
 # /init of the first kernel: set up known state, then crash through kdump.
 # With lab.mode=qmp on the command line it sets up the same state but
 # waits for the host to take a QEMU dump-guest-memory dump instead.
@@ -21,6 +22,7 @@ for i in 1 2 3; do
 	/bin/ckproc sleep "ck_sleep$i" &
 	sleep_pids="$sleep_pids $!"
 done
+# shellcheck disable=SC2086  # one argument per path
 /bin/ckproc files ck_files $FILES_PATHS &
 files_pid=$!
 fill_pid=
@@ -28,9 +30,28 @@ if [ "${FILL_MIB:-0}" -gt 0 ]; then
 	/bin/ckproc fill ck_fill "$FILL_MIB" &
 	fill_pid=$!
 fi
-# Let the helpers run past prctl/open (and the filler finish) before the
-# state is reported and frozen.
-sleep 2
+# Report and freeze the state only once every helper has named itself,
+# opened its files and filled its memory.
+wait_until() {
+	local i=0
+	until "$@"; do
+		[ $i -lt 600 ] || { say "WARN timed out waiting for: $*"; return 0; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+has_comm() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
+wait_until has_comm "$busy_pid" ck_busy
+n=1
+for pid in $sleep_pids; do
+	wait_until has_comm "$pid" "ck_sleep$n"
+	n=$((n + 1))
+done
+# shellcheck disable=SC2086  # count the paths
+set -- $FILES_PATHS
+# ckproc puts the files at fds 10, 11, ...; wait for the last one.
+wait_until [ -e "/proc/$files_pid/fd/$((9 + $#))" ]
+[ -z "$fill_pid" ] || wait_until [ -e /tmp/ck_fill.ready ]
 
 # A line that exists only in this boot's kernel log.
 marker="crashkit-lab marker $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -48,6 +69,8 @@ say "NR_CPUS=$(grep -c '^processor' /proc/cpuinfo)"
 say "MEMTOTAL_KB=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
 say "LOADED_MODULES=$(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 say "CRASHKERNEL_SIZE=$(cat /sys/kernel/kexec_crash_size)"
+# Where KASLR put the kernel this boot (root may read real addresses).
+say "KERNEL_TEXT=$(sed -n 's/^\([0-9a-f]*\) T _text$/\1/p' /proc/kallsyms)"
 
 if [ -x /lab-hook-first ]; then
 	MODE=$mode /lab-hook-first
