@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,6 +58,19 @@ struct ck_error *ck_file_open(const char *path, struct ck_file **ret)
 		file->real_size = end;
 	}
 	file->size = file->real_size;
+	/*
+	 * Map regular files: a page read becomes a memcpy instead of a
+	 * pread(), 3-4x faster on ELF dumps (docs/dump-readers.md).  If the
+	 * mapping fails (no address space, a filesystem without mmap) pread()
+	 * does the same job.  The one hazard is another process truncating
+	 * the file while we read it (SIGBUS), which a dump being analysed
+	 * does not suffer.
+	 */
+	if (S_ISREG(st.st_mode) && file->real_size && file->real_size <= SIZE_MAX) {
+		void *m = mmap(NULL, file->real_size, PROT_READ, MAP_SHARED, file->fd, 0);
+		if (m != MAP_FAILED)
+			file->map = m;
+	}
 	*ret = file;
 	file = NULL;
 out:
@@ -68,6 +82,8 @@ void ck_file_destroy(struct ck_file *file)
 {
 	if (!file)
 		return;
+	if (file->map)
+		munmap((void *)file->map, file->real_size);
 	if (file->fd >= 0)
 		close(file->fd);
 	free(file->segs);
@@ -75,10 +91,20 @@ void ck_file_destroy(struct ck_file *file)
 	free(file);
 }
 
-/* pread() all of len bytes at a real file offset. */
+/* Reads all of len bytes at a real file offset, from the map or by pread(). */
 static struct ck_error *pread_full(struct ck_file *file, uint64_t off, void *buf,
 				   size_t len)
 {
+	if (file->map) {
+		uint64_t end;
+		if (ck_add_overflow(off, len, &end) || end > file->real_size)
+			return ck_error_create(CK_ERR_TRUNCATED,
+				"'%s': read of %zu bytes at offset 0x%" PRIx64
+				" past end of file (size 0x%" PRIx64 ")",
+				file->path, len, off, file->real_size);
+		memcpy(buf, file->map + off, len);
+		return NULL;
+	}
 	uint8_t *p = buf;
 	while (len) {
 		ssize_t r = pread(file->fd, p, len, off);
@@ -129,7 +155,15 @@ static struct ck_error *flat_read(struct ck_file *file, uint64_t off, uint8_t *b
 			continue;
 		}
 		if (!seg || off < seg->logical) {
-			/* A hole: nothing was written here by the stream. */
+			/* A hole: nothing was written here by the stream.  In a
+			 * complete stream that means zeros (the writer skipped
+			 * them); in a cut one it may be data that never came,
+			 * and zeros would be silently wrong. */
+			if (file->truncated)
+				return ck_error_create(CK_ERR_TRUNCATED,
+					"'%s': offset 0x%" PRIx64 " of the logical file is "
+					"missing from the truncated flattened stream",
+					file->path, off);
 			uint64_t gap = seg ? seg->logical - off : len;
 			size_t n = CK_MIN((uint64_t)len, gap);
 			memset(buf, 0, n);
@@ -178,4 +212,27 @@ struct ck_error *ck_file_read_partial(struct ck_file *file, uint64_t off, void *
 		return err;
 	*ret = n;
 	return NULL;
+}
+
+bool ck_file_has(const struct ck_file *file, uint64_t off, uint64_t len)
+{
+	uint64_t end;
+	if (ck_add_overflow(off, len, &end) || end > file->size)
+		return false;
+	if (!file->flattened || !file->truncated || !len)
+		return true;
+	/* Segments are sorted and disjoint; adjacent ones may abut. */
+	size_t i = seg_find(file, off);
+	if (i == file->nr_segs)
+		return false;
+	while (off < end) {
+		if (i >= file->nr_segs)
+			return false;
+		const struct ck_file_seg *seg = &file->segs[i];
+		if (off < seg->logical || off >= seg->logical + seg->size)
+			return false;
+		off = seg->logical + seg->size;
+		i++;
+	}
+	return true;
 }

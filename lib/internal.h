@@ -68,7 +68,13 @@ struct ck_file {
 	int fd;
 	uint64_t size;		/* logical size */
 	uint64_t real_size;	/* size of the file on disk */
+	/* the whole file mapped read-only when it is a regular file (reads
+	 * are then a memcpy), else NULL and reads use pread() */
+	const uint8_t *map;
 	bool flattened;
+	/* flattened only: the stream ends without its end marker, so data
+	 * past the last complete record is missing */
+	bool truncated;
 	/* flattened only: segments sorted by logical offset, non-overlapping */
 	struct ck_file_seg *segs;
 	size_t nr_segs;
@@ -83,6 +89,9 @@ struct ck_error *ck_file_read(struct ck_file *file, uint64_t off, void *buf, siz
  * instead of failing. */
 struct ck_error *ck_file_read_partial(struct ck_file *file, uint64_t off, void *buf,
 				      size_t len, size_t *ret);
+/* Whether ck_file_read(file, off, buf, len) would find all the bytes: within the
+ * size and, in a truncated flattened stream, not in a hole. */
+bool ck_file_has(const struct ck_file *file, uint64_t off, uint64_t len);
 
 /* Parses makedumpfile's flattened format and replaces file's view with the
  * reassembled one. CK_ERR_NOT_FORMAT if the file is not flattened. */
@@ -103,6 +112,17 @@ const char *ck_codec_name(enum ck_codec codec);
  * CK_ERR_FORMAT if the data does not decode to exactly dst_len bytes. */
 struct ck_error *ck_codec_decompress(enum ck_codec codec, const void *src, size_t src_len,
 				     void *dst, size_t dst_len);
+
+/* The same with state kept between pages, for readers on a hot path: zstd's
+ * context costs ~20x the decompression of a page to set up, and zlib data is
+ * decoded with libdeflate, ~1.6x faster than zlib.  One per reader; not to
+ * be shared between threads. */
+struct ck_decoder;
+struct ck_error *ck_decoder_create(struct ck_decoder **ret);
+void ck_decoder_destroy(struct ck_decoder *dec);
+struct ck_error *ck_decoder_decompress(struct ck_decoder *dec, enum ck_codec codec,
+				       const void *src, size_t src_len, void *dst,
+				       size_t dst_len);
 
 /* ---- dump drivers ------------------------------------------------------ */
 
@@ -135,6 +155,7 @@ struct ck_dump {
 	/* ELF notes: raw note bytes copied from the dump, and the parsed view */
 	void *notes_buf;
 	size_t notes_len;
+	uint64_t notes_offset;		/* file offset of notes_buf, for errors */
 	struct ck_note *notes;
 	size_t nr_notes;
 	char *vmcoreinfo;		/* NUL-terminated copy, or NULL */

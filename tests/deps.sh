@@ -9,7 +9,7 @@ pkgs=(
 	# build
 	build-essential pkg-config
 	zlib1g-dev libzstd-dev liblzo2-dev libsnappy-dev liblz4-dev libjson-c-dev
-	libelf-dev libdw-dev libsqlite3-dev
+	libelf-dev libdw-dev libsqlite3-dev libdeflate-dev libisal-dev
 	# peers used as oracles in the tests
 	makedumpfile crash gdb elfutils libkdumpfile-dev
 	# tests/cli/cores.sh, bench/cores.sh

@@ -1,0 +1,611 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * mkdump: writes small crash dumps from compact specs, for tests.
+ *
+ *   mk_elf()      ELF64 vmcore: PT_NOTE (VMCOREINFO, NT_PRSTATUS, optionally
+ *                 QEMU notes) and PT_LOADs that may overlap, be partly
+ *                 file-backed (p_filesz < p_memsz) or cover part of a page.
+ *   mk_kdump()    kdump-compressed, header versions 1-6 or DISKDUMP, one kind
+ *                 per pfn (not RAM, excluded, raw, zero, or compressed with
+ *                 zlib/lzo/snappy/zstd), optionally split or incomplete.
+ *   mk_flatten()  makedumpfile's flattened stream of any file, in chunks, in
+ *                 order or shuffled, with an optional overwritten record.
+ *
+ * Memory contents are a function of the physical address (mk_byte()), so a
+ * test knows what every readable byte must be.  The layouts come from
+ * lib/kdump_format.h and lib/flattened_format.h; real dumps and the
+ * libkdumpfile cross-check keep those honest.
+ */
+#ifndef CRASHKIT_TESTS_MKDUMP_H
+#define CRASHKIT_TESTS_MKDUMP_H
+
+#include <elf.h>
+#include <endian.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lzo/lzo1x.h>
+#include <snappy-c.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "flattened_format.h"
+#include "kdump_format.h"
+
+#define MK_FN static __attribute__((unused))
+
+/* ---- contents ------------------------------------------------------------ */
+
+MK_FN uint64_t mk_rand(uint64_t *state)
+{
+	/* xorshift64*: deterministic, seeded per test */
+	uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ull;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/*
+ * The byte at physical address a.  Pages whose pfn (4 KiB) is 3 mod 8 are all
+ * zeros, to exercise zero-page sharing; the first half of a page is
+ * compressible, the second half is not.
+ */
+MK_FN uint8_t mk_byte(uint64_t a)
+{
+	uint64_t pfn = a >> 12, in = a & 0xfff;
+	if (pfn % 8 == 3)
+		return 0;
+	if (in < 2048)
+		return (uint8_t)(pfn * 7 + (in >> 6));
+	uint64_t h = a * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (uint8_t)(h >> 32);
+}
+
+MK_FN void mk_fill(uint8_t *buf, uint64_t addr, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = mk_byte(addr + i);
+}
+
+/* ---- output helpers --------------------------------------------------------- */
+
+struct mk_buf {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+MK_FN void mk_buf_reserve(struct mk_buf *b, size_t len)
+{
+	if (len <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap < len)
+		cap *= 2;
+	b->data = realloc(b->data, cap);
+	if (!b->data)
+		abort();
+	memset(b->data + b->cap, 0, cap - b->cap);
+	b->cap = cap;
+}
+
+/* Writes len bytes at off, growing (zero-filled) as needed. */
+MK_FN void mk_buf_put(struct mk_buf *b, size_t off, const void *p, size_t len)
+{
+	if (!len)
+		return;
+	mk_buf_reserve(b, off + len);
+	memcpy(b->data + off, p, len);
+	if (off + len > b->len)
+		b->len = off + len;
+}
+
+MK_FN void mk_buf_append(struct mk_buf *b, const void *p, size_t len)
+{
+	mk_buf_put(b, b->len, p, len);
+}
+
+MK_FN int mk_buf_write(const struct mk_buf *b, const char *path)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	size_t n = b->len ? fwrite(b->data, 1, b->len, f) : 0;
+	int r = fclose(f);
+	return n == b->len && r == 0 ? 0 : -1;
+}
+
+MK_FN int mk_read_file(const char *path, struct mk_buf *b)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	uint8_t chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		mk_buf_append(b, chunk, n);
+	fclose(f);
+	return 0;
+}
+
+/* One ELF note, 4-byte aligned, as the kernel writes them. */
+MK_FN void mk_note(struct mk_buf *b, const char *name, uint32_t type, const void *desc,
+		   size_t descsz)
+{
+	uint32_t namesz = strlen(name) + 1;
+	uint32_t hdr[3] = { namesz, (uint32_t)descsz, type };
+	static const uint8_t zero[4];
+	mk_buf_append(b, hdr, sizeof(hdr));
+	mk_buf_append(b, name, namesz);
+	mk_buf_append(b, zero, (4 - namesz % 4) % 4);
+	if (descsz)
+		mk_buf_append(b, desc, descsz);
+	mk_buf_append(b, zero, (4 - descsz % 4) % 4);
+}
+
+/* VMCOREINFO + nr_prstatus NT_PRSTATUS (336 bytes, the x86_64 size) +
+ * optionally one "QEMU" note per CPU. */
+MK_FN void mk_notes(struct mk_buf *b, const char *vmcoreinfo, int nr_prstatus, bool qemu)
+{
+	uint8_t prstatus[336];
+	for (int i = 0; i < nr_prstatus; i++) {
+		memset(prstatus, 0x40 + i, sizeof(prstatus));
+		mk_note(b, "CORE", NT_PRSTATUS, prstatus, sizeof(prstatus));
+	}
+	if (qemu) {
+		uint8_t cpustate[440];
+		memset(cpustate, 0x51, sizeof(cpustate));
+		for (int i = 0; i < nr_prstatus; i++)
+			mk_note(b, "QEMU", 0, cpustate, sizeof(cpustate));
+	}
+	if (vmcoreinfo)
+		mk_note(b, "VMCOREINFO", 0, vmcoreinfo, strlen(vmcoreinfo));
+}
+
+/* ---- ELF ----------------------------------------------------------------- */
+
+struct mk_seg {
+	uint64_t paddr;
+	uint64_t memsz;
+	uint64_t filesz;
+	uint64_t vaddr;
+};
+
+struct mk_elf_spec {
+	const struct mk_seg *segs;
+	size_t nr_segs;
+	const char *vmcoreinfo;	/* NULL: none */
+	int nr_prstatus;
+	bool qemu;		/* QEMU notes */
+	uint32_t e_flags;
+	uint16_t machine;	/* 0: EM_X86_64 */
+	bool xnum;		/* e_phnum = PN_XNUM, the count in section 0 */
+};
+
+MK_FN int mk_elf_buf(const struct mk_elf_spec *s, struct mk_buf *out)
+{
+	struct mk_buf notes = { 0 };
+	mk_notes(&notes, s->vmcoreinfo, s->nr_prstatus, s->qemu);
+	Elf64_Ehdr eh;
+	memset(&eh, 0, sizeof(eh));
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_type = ET_CORE;
+	eh.e_machine = s->machine ? s->machine : EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_phoff = sizeof(eh);
+	eh.e_flags = s->e_flags;
+	eh.e_ehsize = sizeof(eh);
+	eh.e_phentsize = sizeof(Elf64_Phdr);
+	eh.e_phnum = 1 + s->nr_segs;
+	mk_buf_put(out, 0, &eh, sizeof(eh));
+
+	uint64_t off = sizeof(eh) + (1 + s->nr_segs) * sizeof(Elf64_Phdr);
+	Elf64_Phdr ph;
+	memset(&ph, 0, sizeof(ph));
+	ph.p_type = PT_NOTE;
+	ph.p_offset = off;
+	ph.p_filesz = ph.p_memsz = notes.len;
+	mk_buf_put(out, sizeof(eh), &ph, sizeof(ph));
+	mk_buf_put(out, off, notes.data, notes.len);
+	off += notes.len;
+	free(notes.data);
+
+	for (size_t i = 0; i < s->nr_segs; i++) {
+		const struct mk_seg *g = &s->segs[i];
+		memset(&ph, 0, sizeof(ph));
+		ph.p_type = PT_LOAD;
+		ph.p_flags = PF_R | PF_W | PF_X;
+		ph.p_offset = off;
+		ph.p_vaddr = g->vaddr;
+		ph.p_paddr = g->paddr;
+		ph.p_filesz = g->filesz;
+		ph.p_memsz = g->memsz;
+		ph.p_align = 0;
+		mk_buf_put(out, sizeof(eh) + (1 + i) * sizeof(ph), &ph, sizeof(ph));
+		mk_buf_reserve(out, off + g->filesz);
+		mk_fill(out->data + off, g->paddr, g->filesz);
+		if (off + g->filesz > out->len)
+			out->len = off + g->filesz;
+		off += g->filesz;
+	}
+	if (s->xnum) {
+		/* ELF extended numbering, as makedumpfile writes it */
+		Elf64_Shdr sh;
+		memset(&sh, 0, sizeof(sh));
+		sh.sh_type = SHT_NULL;
+		sh.sh_size = 1;
+		sh.sh_info = 1 + s->nr_segs;
+		eh.e_phnum = PN_XNUM;
+		eh.e_shoff = off;
+		eh.e_shentsize = sizeof(sh);
+		eh.e_shnum = 1;
+		mk_buf_put(out, off, &sh, sizeof(sh));
+		mk_buf_put(out, 0, &eh, sizeof(eh));
+	}
+	return 0;
+}
+
+MK_FN int mk_elf(const char *path, const struct mk_elf_spec *s)
+{
+	struct mk_buf b = { 0 };
+	mk_elf_buf(s, &b);
+	int r = mk_buf_write(&b, path);
+	free(b.data);
+	return r;
+}
+
+/* ---- kdump-compressed ---------------------------------------------------- */
+
+enum mk_kind {
+	MK_NOT_RAM,	/* in neither bitmap */
+	MK_EXCLUDED,	/* 1st bitmap only */
+	MK_RAW,		/* saved uncompressed */
+	MK_ZLIB,
+	MK_LZO,
+	MK_SNAPPY,
+	MK_ZSTD,
+};
+
+struct mk_kdump_spec {
+	uint32_t block_size;		/* 0: 4096 */
+	int version;			/* header_version */
+	bool diskdump;			/* "DISKDUMP" signature, one bitmap */
+	uint64_t max_mapnr;
+	const uint8_t *kinds;		/* enum mk_kind per pfn < max_mapnr */
+	const char *vmcoreinfo;
+	int nr_prstatus;		/* NT_PRSTATUS notes (v4+) */
+	int nr_cpus;			/* header field */
+	bool qemu;			/* empty utsname except machine, QEMU notes */
+	const char *release;
+	int64_t time;
+	int dump_level;
+	uint32_t status;		/* extra status bits (CK_KDUMP_INCOMPLETE) */
+	uint32_t status_codec;		/* compression bit(s) for the status */
+	bool zero_shared;		/* zero pages share one raw copy */
+	uint64_t split_start, split_end; /* split when end > start */
+	uint64_t lost_from;		/* incomplete: descriptors from this index are zero */
+};
+
+/* Compresses one page; returns the size, or 0 to store it raw. */
+MK_FN size_t mk_compress(enum mk_kind kind, const uint8_t *page, size_t ps, uint8_t *out,
+			 size_t out_cap)
+{
+	switch (kind) {
+	case MK_ZLIB: {
+		uLongf n = out_cap;
+		return compress2(out, &n, page, ps, 1) == Z_OK ? n : 0;
+	}
+	case MK_LZO: {
+		static _Thread_local uint8_t wrk[LZO1X_1_MEM_COMPRESS];
+		lzo_uint n = out_cap;
+		return lzo1x_1_compress(page, ps, out, &n, wrk) == LZO_E_OK ? n : 0;
+	}
+	case MK_SNAPPY: {
+		size_t n = out_cap;
+		return snappy_compress((const char *)page, ps, (char *)out, &n) == SNAPPY_OK ? n
+											     : 0;
+	}
+	case MK_ZSTD: {
+		size_t n = ZSTD_compress(out, out_cap, page, ps, 1);
+		return ZSTD_isError(n) ? 0 : n;
+	}
+	default:
+		return 0;
+	}
+}
+
+MK_FN uint32_t mk_kind_flag(enum mk_kind kind)
+{
+	switch (kind) {
+	case MK_ZLIB:
+		return CK_KDUMP_COMPRESSED_ZLIB;
+	case MK_LZO:
+		return CK_KDUMP_COMPRESSED_LZO;
+	case MK_SNAPPY:
+		return CK_KDUMP_COMPRESSED_SNAPPY;
+	case MK_ZSTD:
+		return CK_KDUMP_COMPRESSED_ZSTD;
+	default:
+		return 0;
+	}
+}
+
+MK_FN bool mk_kind_saved(enum mk_kind k)
+{
+	return k >= MK_RAW;
+}
+
+/* Where the pieces went, for tests that corrupt or cut them. */
+struct mk_kdump_layout {
+	uint64_t sub_header, vmcoreinfo, notes, notes_len;
+	uint64_t bitmap1, bitmap2, bitmap_len, descs, nr_descs, data, end;
+};
+
+MK_FN int mk_kdump_buf(const struct mk_kdump_spec *s, struct mk_buf *out,
+		       struct mk_kdump_layout *lay)
+{
+	size_t ps = s->block_size ? s->block_size : 4096;
+	struct mk_kdump_layout L;
+	memset(&L, 0, sizeof(L));
+	struct ck_kdump_header h;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.signature, s->diskdump ? CK_KDUMP_DISKDUMP_SIGNATURE : CK_KDUMP_SIGNATURE,
+	       CK_KDUMP_SIG_LEN);
+	h.header_version = htole32(s->version);
+	if (!s->qemu) {
+		snprintf(h.utsname.sysname, sizeof(h.utsname.sysname), "Linux");
+		snprintf(h.utsname.nodename, sizeof(h.utsname.nodename), "mkdump");
+		snprintf(h.utsname.release, sizeof(h.utsname.release), "%s",
+			 s->release ? s->release : "6.1.0-test");
+		snprintf(h.utsname.version, sizeof(h.utsname.version), "#1 SMP test");
+	}
+	snprintf(h.utsname.machine, sizeof(h.utsname.machine), "x86_64");
+	h.tv_sec = htole64(s->time);
+	h.status = htole32(s->status | s->status_codec);
+	h.block_size = htole32(ps);
+	h.max_mapnr = htole32((uint32_t)s->max_mapnr);
+	h.nr_cpus = htole32(s->nr_cpus);
+
+	/* sub header area: sub header, VMCOREINFO, notes */
+	struct mk_buf notes = { 0 };
+	if (s->version >= 4)
+		mk_notes(&notes, s->vmcoreinfo, s->nr_prstatus, s->qemu);
+	size_t vmci_len = (s->version >= 3 && s->vmcoreinfo) ? strlen(s->vmcoreinfo) : 0;
+	L.sub_header = ps;
+	L.vmcoreinfo = ps + sizeof(struct ck_kdump_sub_header);
+	L.notes = L.vmcoreinfo + vmci_len;
+	L.notes_len = notes.len;
+	uint64_t sub_bytes = sizeof(struct ck_kdump_sub_header) + vmci_len + notes.len;
+	uint64_t sub_blocks = s->diskdump ? 0 : (sub_bytes + ps - 1) / ps;
+	h.sub_hdr_size = htole32(sub_blocks);
+
+	uint64_t bm_bytes = (s->max_mapnr + 7) / 8;
+	uint64_t bm_blocks = (bm_bytes + ps - 1) / ps;
+	if (!bm_blocks)
+		bm_blocks = 1;
+	h.bitmap_blocks = htole32(s->diskdump ? bm_blocks : 2 * bm_blocks);
+	L.bitmap1 = (1 + sub_blocks) * ps;
+	L.bitmap2 = s->diskdump ? L.bitmap1 : L.bitmap1 + bm_blocks * ps;
+	L.bitmap_len = bm_blocks * ps;
+	L.descs = L.bitmap2 + bm_blocks * ps;
+	mk_buf_put(out, 0, &h, sizeof(h));
+
+	struct ck_kdump_sub_header sh;
+	memset(&sh, 0, sizeof(sh));
+	sh.phys_base = htole64(0x1000000);
+	sh.dump_level = htole32(s->dump_level);
+	bool split = s->split_end > s->split_start;
+	if (split) {
+		sh.split = htole32(1);
+		sh.start_pfn = sh.start_pfn_64 = htole64(s->split_start);
+		sh.end_pfn = sh.end_pfn_64 = htole64(s->split_end);
+	}
+	if (vmci_len) {
+		sh.offset_vmcoreinfo = htole64(L.vmcoreinfo);
+		sh.size_vmcoreinfo = htole64(vmci_len);
+		mk_buf_put(out, L.vmcoreinfo, s->vmcoreinfo, vmci_len);
+	}
+	if (notes.len) {
+		sh.offset_note = htole64(L.notes);
+		sh.size_note = htole64(notes.len);
+		mk_buf_put(out, L.notes, notes.data, notes.len);
+	}
+	free(notes.data);
+	sh.max_mapnr_64 = htole64(s->max_mapnr);
+
+	/* bitmaps */
+	uint8_t *bm1 = calloc(1, bm_blocks * ps), *bm2 = calloc(1, bm_blocks * ps);
+	uint64_t nr_descs = 0;
+	uint64_t lo = split ? s->split_start : 0, hi = split ? s->split_end : s->max_mapnr;
+	for (uint64_t pfn = 0; pfn < s->max_mapnr; pfn++) {
+		if (s->kinds[pfn] != MK_NOT_RAM)
+			bm1[pfn / 8] |= 1 << (pfn % 8);
+		if (mk_kind_saved(s->kinds[pfn])) {
+			bm2[pfn / 8] |= 1 << (pfn % 8);
+			if (pfn >= lo && pfn < hi)
+				nr_descs++;
+		}
+	}
+	if (s->diskdump) {
+		/* One bitmap: what is saved */
+		mk_buf_put(out, L.bitmap1, bm2, bm_blocks * ps);
+	} else {
+		mk_buf_put(out, L.bitmap1, bm1, bm_blocks * ps);
+		mk_buf_put(out, L.bitmap2, bm2, bm_blocks * ps);
+	}
+	free(bm1);
+	free(bm2);
+	L.nr_descs = nr_descs;
+
+	/* descriptors and data */
+	L.data = L.descs + nr_descs * sizeof(struct ck_kdump_page_desc);
+	uint64_t data = L.data;
+	uint8_t *page = malloc(ps), *cbuf = malloc(2 * ps + 1024);
+	uint64_t zero_off = 0;
+	if (s->zero_shared) {
+		memset(page, 0, ps);
+		zero_off = data;
+		mk_buf_put(out, data, page, ps);
+		data += ps;
+	}
+	uint64_t idx = 0;
+	for (uint64_t pfn = lo; pfn < hi; pfn++) {
+		enum mk_kind k = s->kinds[pfn];
+		if (!mk_kind_saved(k))
+			continue;
+		struct ck_kdump_page_desc pd;
+		memset(&pd, 0, sizeof(pd));
+		mk_fill(page, pfn * ps, ps);
+		bool zero = true;
+		for (size_t i = 0; i < ps && zero; i++)
+			zero = !page[i];
+		if (s->lost_from && idx >= s->lost_from) {
+			/* left zero, as after ENOSPC */
+		} else if (zero && s->zero_shared) {
+			pd.offset = htole64(zero_off);
+			pd.size = htole32(ps);
+		} else {
+			size_t n = mk_compress(k, page, ps, cbuf, 2 * ps + 1024);
+			if (n && n < ps) {
+				pd.flags = htole32(mk_kind_flag(k));
+				pd.size = htole32(n);
+				mk_buf_put(out, data, cbuf, n);
+			} else {
+				pd.size = htole32(ps);
+				mk_buf_put(out, data, page, ps);
+				n = ps;
+			}
+			pd.offset = htole64(data);
+			data += n;
+		}
+		mk_buf_put(out, L.descs + idx * sizeof(pd), &pd, sizeof(pd));
+		idx++;
+	}
+	free(page);
+	free(cbuf);
+	mk_buf_reserve(out, data);
+	if (out->len < data)
+		out->len = data;
+	L.end = data;
+	if (!s->diskdump && s->version >= 1)
+		mk_buf_put(out, ps, &sh, ck_kdump_sub_header_size(s->version));
+	if (lay)
+		*lay = L;
+	return 0;
+}
+
+MK_FN int mk_kdump(const char *path, const struct mk_kdump_spec *s, struct mk_kdump_layout *lay)
+{
+	struct mk_buf b = { 0 };
+	mk_kdump_buf(s, &b, lay);
+	int r = mk_buf_write(&b, path);
+	free(b.data);
+	return r;
+}
+
+/* ---- flattened ----------------------------------------------------------- */
+
+struct mk_flat_spec {
+	size_t max_chunk;	/* bytes per record, at most; 0: 4096 */
+	uint64_t seed;		/* chunk sizes and, if shuffle, the order */
+	bool shuffle;		/* records out of order */
+	bool rewrite;		/* first write garbage over the first 512 bytes,
+				 * then the real bytes in a later record */
+	bool no_end;		/* leave out the end record */
+	bool skip_zero;		/* leave out records that are all zeros (holes) */
+};
+
+MK_FN void mk_flat_record(struct mk_buf *o, uint64_t off, const void *p, uint64_t len)
+{
+	struct ck_flat_record r = { (int64_t)htobe64(off), (int64_t)htobe64(len) };
+	mk_buf_append(o, &r, sizeof(r));
+	mk_buf_append(o, p, len);
+}
+
+MK_FN int mk_flatten_buf(const struct mk_buf *in, const struct mk_flat_spec *s,
+			 struct mk_buf *o)
+{
+	uint8_t head[CK_FLAT_HEADER_SIZE];
+	memset(head, 0, sizeof(head));
+	struct ck_flat_header fh;
+	memset(&fh, 0, sizeof(fh));
+	memcpy(fh.signature, CK_FLAT_SIGNATURE, sizeof(CK_FLAT_SIGNATURE));
+	fh.type = (int64_t)htobe64(CK_FLAT_TYPE);
+	fh.version = (int64_t)htobe64(CK_FLAT_VERSION);
+	memcpy(head, &fh, sizeof(fh));
+	mk_buf_append(o, head, sizeof(head));
+
+	uint64_t seed = s->seed;
+	size_t max = s->max_chunk ? s->max_chunk : 4096;
+	size_t cap = in->len / 1 + 1, nr = 0;
+	uint64_t *starts = malloc(cap * sizeof(uint64_t));
+	uint64_t *lens = malloc(cap * sizeof(uint64_t));
+	for (uint64_t off = 0; off < in->len;) {
+		uint64_t n = 1 + mk_rand(&seed) % max;
+		if (n > in->len - off)
+			n = in->len - off;
+		starts[nr] = off;
+		lens[nr++] = n;
+		off += n;
+	}
+	if (s->shuffle) {
+		for (size_t i = nr; i > 1; i--) {
+			size_t j = mk_rand(&seed) % i;
+			uint64_t t = starts[i - 1];
+			starts[i - 1] = starts[j];
+			starts[j] = t;
+			t = lens[i - 1];
+			lens[i - 1] = lens[j];
+			lens[j] = t;
+		}
+	}
+	if (s->rewrite && in->len >= 512) {
+		uint8_t junk[512];
+		memset(junk, 0xa5, sizeof(junk));
+		mk_flat_record(o, 0, junk, sizeof(junk));
+	}
+	for (size_t i = 0; i < nr; i++) {
+		/* Writers always write the last bytes of a file; a hole at the
+		 * end would make the logical file short. */
+		bool zero = s->skip_zero && starts[i] + lens[i] < in->len;
+		for (uint64_t k = 0; zero && k < lens[i]; k++)
+			zero = !in->data[starts[i] + k];
+		if (!zero)
+			mk_flat_record(o, starts[i], in->data + starts[i], lens[i]);
+	}
+	if (s->rewrite && in->len >= 512)
+		mk_flat_record(o, 0, in->data, 512);
+	if (!s->no_end) {
+		struct ck_flat_record end = { (int64_t)htobe64((uint64_t)-1),
+					      (int64_t)htobe64((uint64_t)-1) };
+		mk_buf_append(o, &end, sizeof(end));
+	}
+	free(starts);
+	free(lens);
+	return 0;
+}
+
+MK_FN int mk_flatten(const char *src, const char *dst, const struct mk_flat_spec *s)
+{
+	struct mk_buf in = { 0 }, out = { 0 };
+	if (mk_read_file(src, &in) < 0)
+		return -1;
+	mk_flatten_buf(&in, s, &out);
+	int r = mk_buf_write(&out, dst);
+	free(in.data);
+	free(out.data);
+	return r;
+}
+
+#endif /* CRASHKIT_TESTS_MKDUMP_H */
