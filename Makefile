@@ -13,7 +13,7 @@ O := build/$(BUILD)
 CC ?= cc
 PKGS := zlib libzstd lzo2 liblz4 json-c sqlite3 libdw
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsnappy
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsnappy -ldeflate -lpthread
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes -Wvla
