@@ -91,39 +91,118 @@ static int piece_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/*
- * Sorts pieces and cuts away the parts covered by an earlier piece, so the
- * result is disjoint.  Overlapping segments describe the same physical bytes
- * (kernel text and RAM in /proc/vmcore), so which copy we keep does not
- * matter.  Works in place; returns the new count.
- */
-static size_t pieces_make_disjoint(struct elf_piece *p, size_t nr)
+/* The part [from, to) of piece c, which must lie within it. */
+static struct elf_piece piece_slice(const struct elf_piece *c, uint64_t from, uint64_t to)
 {
-	qsort(p, nr, sizeof(*p), piece_cmp);
-	size_t out = 0;
-	uint64_t covered = 0;	/* end of what the kept pieces cover */
-	bool any = false;
-	for (size_t i = 0; i < nr; i++) {
-		struct elf_piece cur = p[i];
-		uint64_t end = cur.paddr + cur.memsz;	/* checked at open */
-		if (any && end <= covered)
-			continue;
-		if (any && cur.paddr < covered) {
-			uint64_t skip = covered - cur.paddr;
-			cur.paddr = covered;
-			cur.memsz -= skip;
-			if (cur.filesz > skip) {
-				cur.offset += skip;
-				cur.filesz -= skip;
-			} else {
-				cur.filesz = 0;
-			}
+	uint64_t skip = from - c->paddr;
+	return (struct elf_piece){
+		.paddr = from,
+		.memsz = to - from,
+		.offset = c->offset + skip,
+		.filesz = c->filesz > skip ? CK_MIN(c->filesz - skip, to - from) : 0,
+	};
+}
+
+static int piece_offset_cmp(const void *a, const void *b)
+{
+	const struct elf_piece *x = a, *y = b;
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	return piece_cmp(a, b);
+}
+
+/* Largest cluster of mutually overlapping segments resolved by file offset;
+ * past it (only a hostile file) the cheap sweep below takes over. */
+#define ELF_CLUSTER_MAX 64
+
+/*
+ * Overlapping segments describe the same physical bytes (/proc/vmcore has
+ * the kernel text both in its own segment and inside a RAM segment).  When
+ * the file is whole either copy will do, but when it is truncated only the
+ * copy nearer the start may be present: the kernel text segment comes first
+ * in /proc/vmcore while its RAM twin may be past the cut, and the page tables
+ * and printk ring live there.  So within a cluster of overlapping segments
+ * the one earliest in the file wins each byte.
+ */
+static bool paint_cluster(struct elf_piece *c, size_t k, struct elf_piece **out, size_t *nr_out,
+			  size_t *cap)
+{
+	qsort(c, k, sizeof(*c), piece_offset_cmp);
+	struct elf_piece frag[3 * ELF_CLUSTER_MAX];
+	size_t nr_frag = 0;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t cursor = c[i].paddr, end = c[i].paddr + c[i].memsz;
+		size_t before = nr_frag;
+		for (size_t f = 0; f < before && cursor < end; f++) {
+			uint64_t fs = frag[f].paddr, fe = fs + frag[f].memsz;
+			if (fe <= cursor || fs >= end)
+				continue;
+			if (fs > cursor && nr_frag < CK_ARRAY_SIZE(frag))
+				frag[nr_frag++] = piece_slice(&c[i], cursor, fs);
+			cursor = CK_MAX(cursor, fe);
 		}
-		p[out++] = cur;
-		covered = end;
-		any = true;
+		if (cursor < end && nr_frag < CK_ARRAY_SIZE(frag))
+			frag[nr_frag++] = piece_slice(&c[i], cursor, end);
+		/* keep frag sorted by address for the next member's walk */
+		qsort(frag, nr_frag, sizeof(frag[0]), piece_cmp);
 	}
-	return out;
+	for (size_t f = 0; f < nr_frag; f++)
+		if (!CK_VEC_PUSH(*out, *nr_out, *cap, frag[f]))
+			return false;
+	return true;
+}
+
+/* The cheap sweep: keeps the piece that starts first and cuts away what later
+ * pieces repeat. */
+static bool sweep_cluster(const struct elf_piece *p, size_t k, struct elf_piece **out,
+			  size_t *nr_out, size_t *cap)
+{
+	uint64_t covered = 0;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t end = p[i].paddr + p[i].memsz;	/* checked at open */
+		if (i && end <= covered)
+			continue;
+		struct elf_piece cur = i && p[i].paddr < covered ? piece_slice(&p[i], covered, end)
+								 : p[i];
+		if (!CK_VEC_PUSH(*out, *nr_out, *cap, cur))
+			return false;
+		covered = end;
+	}
+	return true;
+}
+
+/*
+ * Replaces *pieces by a sorted list of disjoint pieces covering the same
+ * memory.  False on ENOMEM (the input is then freed).
+ */
+static bool pieces_make_disjoint(struct elf_piece **pieces, size_t *nr_pieces)
+{
+	struct elf_piece *p = *pieces, *out = NULL;
+	size_t nr = *nr_pieces, nr_out = 0, cap = 0;
+	bool ok = true;
+	qsort(p, nr, sizeof(*p), piece_cmp);
+	for (size_t i = 0; i < nr && ok;) {
+		uint64_t end = p[i].paddr + p[i].memsz;
+		size_t j = i + 1;
+		for (; j < nr && p[j].paddr < end; j++)
+			end = CK_MAX(end, p[j].paddr + p[j].memsz);
+		if (j - i == 1)
+			ok = CK_VEC_PUSH(out, nr_out, cap, p[i]);
+		else if (j - i <= ELF_CLUSTER_MAX)
+			ok = paint_cluster(p + i, j - i, &out, &nr_out, &cap);
+		else
+			ok = sweep_cluster(p + i, j - i, &out, &nr_out, &cap);
+		i = j;
+	}
+	free(p);
+	if (!ok) {
+		free(out);
+		out = NULL;
+		nr_out = 0;
+	}
+	*pieces = out;
+	*nr_pieces = nr_out;
+	return ok;
 }
 
 static void elf_close(struct ck_dump *dump)
@@ -406,7 +485,10 @@ static struct ck_error *elf_open(struct ck_dump *dump)
 			.filesz = p->p_filesz,
 		};
 	}
-	priv->nr_pieces = pieces_make_disjoint(priv->pieces, priv->nr_pieces);
+	if (!pieces_make_disjoint(&priv->pieces, &priv->nr_pieces)) {
+		err = &ck_error_nomem;
+		goto out;
+	}
 	expected = CK_MAX(expected, elf_sections_end(dump, &eh));
 
 	struct ck_dump_info *info = &dump->info;

@@ -43,6 +43,8 @@ for f in vmcore.kdump-zlib vmcore.kdump-lzo vmcore.flat vmcore.elf qemu.elf; do
 				fail "$f cut at $pct%: $cmd" "exit $rc: $(head -c 300 "$t.err")"
 			fi
 		done
+		# big copies go at once; the half /proc/vmcore is used again below
+		[ "$f.$pct" = vmcore.elf.50 ] || rm -f "$t"
 	done
 done
 
@@ -59,6 +61,21 @@ if [ -s "$src" ] && [ -s "$CK_LAB/dmesg.makedumpfile.txt" ]; then
 	else
 		pass "kdump cut at 90%: dmesg refused (log pages past the cut)"
 	fi
+fi
+
+# /proc/vmcore holds the kernel image twice (its own segment first, then
+# inside RAM): cut in half, the first copy is whole, and the kernel log (whose
+# page tables and ring live in the image) must still come out complete.
+src="$CK_LAB/vmcore.elf"
+if [ -s "$src" ] && [ -s "$CK_LAB/dmesg.makedumpfile.txt" ]; then
+	t="$d/vmcore.elf.cut50"
+	[ -f "$t" ] || cut_copy "$src" 50 "$t"
+	if "$CK" dmesg "$t" > "$t.out" 2>/dev/null && cmp -s "$t.out" "$CK_LAB/dmesg.makedumpfile.txt"; then
+		pass "ELF cut at 50%: dmesg still whole"
+	else
+		fail "ELF cut at 50%: dmesg still whole"
+	fi
+	rm -f "$t"
 fi
 
 # Damaged headers of real dumps: flip fields in place on a copy of the head.
