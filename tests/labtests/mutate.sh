@@ -13,6 +13,7 @@ run() {	# run NAME DUMP HEAD ITERATIONS
 	else fail "mutate $1" "exit $rc: $(printf '%s' "$out" | grep -m3 -E 'ERROR|runtime error|SUMMARY' | tr '\n' ' ')"; fi
 }
 size=$(stat -c %s "$CK_LAB/vmcore.kdump-zlib" 2>/dev/null || echo 0)
-run kdump-zlib "$CK_LAB/vmcore.kdump-zlib" "$size" "${CK_MUTATE_ITERS:-150}"
-run flat "$CK_LAB/vmcore.flat" "$(stat -c %s "$CK_LAB/vmcore.flat" 2>/dev/null || echo 0)" "${CK_MUTATE_ITERS:-100}"
-run elf-head "$CK_LAB/vmcore.elf" 8388608 "${CK_MUTATE_ITERS:-150}"
+run kdump-zlib "$CK_LAB/vmcore.kdump-zlib" "$size" "${CK_MUTATE_ITERS:-300}"
+run flat "$CK_LAB/vmcore.flat" "$(stat -c %s "$CK_LAB/vmcore.flat" 2>/dev/null || echo 0)" "${CK_MUTATE_ITERS:-200}"
+# the first 64 MiB of /proc/vmcore hold the notes and the whole kernel image
+run elf-head "$CK_LAB/vmcore.elf" 67108864 "${CK_MUTATE_ITERS:-300}"
