@@ -175,8 +175,10 @@ struct ck_log_record {
 	size_t text_len;
 };
 
-/* Calls fn for each record in order, oldest first.  A non-zero return from
- * fn stops the walk and is returned through *stopped (may be NULL). */
+/* Calls fn for each readable record in order, oldest first; records whose
+ * text was overwritten or never committed are skipped, as the kernel's own
+ * readers do.  A non-zero return from fn stops the walk, which then returns
+ * NULL.  Fails if the ring itself cannot be read. */
 typedef int (*ck_log_fn)(const struct ck_log_record *rec, void *arg);
 struct ck_error *ck_kernel_log_walk(struct ck_kernel *kernel, ck_log_fn fn, void *arg);
 
