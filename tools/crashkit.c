@@ -14,6 +14,8 @@ static const struct ck_command commands[] = {
 	{ "info", "what a dump is: format, kernel, crash time, CPUs, memory", ck_cmd_info },
 	{ "dmesg", "the kernel log saved in a dump", ck_cmd_dmesg },
 	{ "sym", "kernel symbols by name or address", ck_cmd_sym },
+	{ "capture", "save a vmcore filtered and compressed (makedumpfile -c/-l/-z -d N)", ck_cmd_capture },
+	{ "makedumpfile", "makedumpfile's command line, for kdump.conf and kdump-tools", ck_cmd_makedumpfile },
 	{ "cores", "userspace cores: core_pattern handler, catalog, backtraces", ck_cmd_cores },
 };
 
@@ -95,6 +97,12 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* Installed as a `makedumpfile` symlink: behave as makedumpfile. */
+	const char *base = argv[0] ? strrchr(argv[0], '/') : NULL;
+	base = base ? base + 1 : argv[0];
+	if (base && !strcmp(base, "makedumpfile")) {
+		return ck_cmd_makedumpfile(argc, argv);
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return CK_EXIT_USAGE;

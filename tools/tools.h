@@ -43,5 +43,7 @@ int ck_cmd_info(int argc, char **argv);
 int ck_cmd_dmesg(int argc, char **argv);
 int ck_cmd_sym(int argc, char **argv);
 int ck_cmd_cores(int argc, char **argv);
+int ck_cmd_capture(int argc, char **argv);
+int ck_cmd_makedumpfile(int argc, char **argv);
 
 #endif /* CRASHKIT_TOOLS_H */

@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The capture walk (docs/capture.md):
+ *
+ *   dump reader -> 2nd bitmap from struct pages (lib/filter.c)
+ *     -> workers: read kept pages of one chunk, drop zero pages, compress
+ *        into the chunk's slot
+ *     -> this thread: append slots in chunk order (lib/kdump_write.c)
+ *     -> OUTPUT.incomplete -> rename
+ *
+ * Chunks are CHUNK_PFNS pfns; a ring of 2 slots per worker bounds memory
+ * (slot data is at most CHUNK_PFNS pages) whatever the dump size.  Workers
+ * never wait for each other, only for a free slot, and the writer does no
+ * compression, so N workers scale until the disk or the input saturates.
+ * Each worker opens the input on its own: dump readers keep per-open
+ * scratch state and are not shared between threads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "capture.h"
+#include "kdump_format.h"
+
+#define CHUNK_PFNS 1024u	/* multiple of 64: a chunk owns its bitmap words */
+#define DROP_PAGES 1024u	/* 4 MiB of mapped input per worker at most */
+
+enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_READY };
+
+struct slot {
+	enum slot_state state;
+	uint64_t chunk;
+	struct ck_out_page *pages;
+	size_t nr_pages;
+	uint8_t *data;
+	size_t data_len;
+	uint64_t zero, unreadable, bytes_in;
+	struct ck_error *err;
+};
+
+struct capture {
+	const char *input;
+	const struct ck_capture_opts *opts;
+	uint32_t page_size;
+	uint64_t max_pfn;
+	uint64_t nr_chunks;
+	uint64_t *bitmap2;
+	uint32_t flag;			/* CK_KDUMP_COMPRESSED_* of the codec */
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint64_t next_chunk;		/* next chunk a worker takes */
+	uint64_t consumed;		/* chunks the writer has appended */
+	bool stop;
+	struct slot *slots;
+	size_t nr_slots;
+};
+
+static bool page_is_zero(const uint8_t *p, size_t len)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	uint64_t acc = 0;
+	for (size_t i = 0; i < len / 8; i += 8) {
+		acc |= w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] |
+		       w[i + 6] | w[i + 7];
+		if (acc)
+			return false;
+	}
+	return true;
+}
+
+static uint32_t codec_flag(enum ck_codec c)
+{
+	switch (c) {
+	case CK_CODEC_ZLIB: return CK_KDUMP_COMPRESSED_ZLIB;
+	case CK_CODEC_LZO: return CK_KDUMP_COMPRESSED_LZO;
+	case CK_CODEC_SNAPPY: return CK_KDUMP_COMPRESSED_SNAPPY;
+	case CK_CODEC_ZSTD: return CK_KDUMP_COMPRESSED_ZSTD;
+	default: return 0;
+	}
+}
+
+/* Fills slot s with chunk c: the worker's whole job. */
+static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_encoder *enc,
+			  uint8_t *page, struct slot *s, uint64_t c)
+{
+	uint32_t ps = cap->page_size;
+	int level = cap->opts->dump_level;
+	uint64_t start = c * CHUNK_PFNS, end = CK_MIN(start + CHUNK_PFNS, cap->max_pfn);
+	s->nr_pages = 0;
+	s->data_len = 0;
+	s->zero = s->unreadable = s->bytes_in = 0;
+	for (uint64_t w = start / 64; w * 64 < end; w++) {
+		uint64_t word = cap->bitmap2[w];
+		while (word) {
+			unsigned b = __builtin_ctzll(word);
+			word &= word - 1;
+			uint64_t pfn = w * 64 + b;
+			struct ck_error *err = dump->ops->read_page(dump, pfn, page);
+			if (err) {
+				/* Recorded, not fatal: the page is left out. */
+				ck_error_destroy(err);
+				cap->bitmap2[w] &= ~(1ull << b);
+				s->unreadable++;
+				continue;
+			}
+			struct ck_out_page *op = &s->pages[s->nr_pages];
+			op->pfn = pfn;
+			if (page_is_zero(page, ps)) {
+				/* Like makedumpfile, a zero page stays in the 2nd
+				 * bitmap with a descriptor of the one shared zero
+				 * page: readers see zeros, not a hole, and the page
+				 * costs 24 bytes.  Level bit 1 only counts them. */
+				if (level & CK_DL_ZERO)
+					s->zero++;
+				op->size = 0;
+				op->flags = 0;
+				s->nr_pages++;
+				continue;
+			}
+			s->bytes_in += ps;
+			uint8_t *dst = s->data + s->data_len;
+			size_t n = ck_encoder_compress(enc, page, dst);
+			if (n) {
+				op->size = n;
+				op->flags = cap->flag;
+			} else {
+				memcpy(dst, page, ps);
+				op->size = ps;
+				op->flags = 0;
+			}
+			s->data_len += op->size;
+			s->nr_pages++;
+		}
+	}
+}
+
+struct worker {
+	struct capture *cap;
+	pthread_t thread;
+	struct ck_error *err;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct capture *cap = wk->cap;
+	struct ck_dump *dump = NULL;
+	struct ck_encoder *enc = NULL;
+	uint8_t *page = NULL;
+	uint64_t mapped = 0;	/* pages read since the last drop */
+	struct ck_error *err = ck_dump_open(cap->input, &dump);
+	if (!err)
+		err = ck_encoder_create(cap->opts->codec, cap->page_size, &enc);
+	if (!err && !(page = aligned_alloc(64, cap->page_size)))
+		err = &ck_error_nomem;
+
+	pthread_mutex_lock(&cap->lock);
+	for (;;) {
+		if (err) {
+			cap->stop = true;
+			pthread_cond_broadcast(&cap->cond);
+			break;
+		}
+		if (cap->stop || cap->next_chunk >= cap->nr_chunks)
+			break;
+		uint64_t c = cap->next_chunk++;
+		struct slot *s = &cap->slots[c % cap->nr_slots];
+		/* The slot must be free of chunk c - nr_slots, not merely free:
+		 * a later chunk of another worker may be waiting for it too. */
+		while (!cap->stop && (s->state != SLOT_FREE || c >= cap->consumed + cap->nr_slots))
+			pthread_cond_wait(&cap->cond, &cap->lock);
+		if (cap->stop)
+			break;
+		s->state = SLOT_BUSY;
+		s->chunk = c;
+		pthread_mutex_unlock(&cap->lock);
+		chunk_process(cap, dump, enc, page, s, c);
+		/* The reader maps regular files whole: drop this worker's
+		 * mappings of what it read every DROP_PAGES pages, so that RSS
+		 * stays bounded (the page cache keeps the data, this only
+		 * unmaps it; not every chunk, as each drop costs a TLB flush
+		 * on every CPU running a worker). */
+		mapped += s->nr_pages;
+		if (dump->file->map && mapped >= DROP_PAGES) {
+			madvise((void *)dump->file->map, dump->file->real_size, MADV_DONTNEED);
+			mapped = 0;
+		}
+		pthread_mutex_lock(&cap->lock);
+		s->state = SLOT_READY;
+		pthread_cond_broadcast(&cap->cond);
+	}
+	pthread_mutex_unlock(&cap->lock);
+	wk->err = err;
+	free(page);
+	ck_encoder_destroy(enc);
+	ck_dump_destroy(dump);
+	return NULL;
+}
+
+static void clear_from(uint64_t *bm, uint64_t pfn, uint64_t max_pfn)
+{
+	for (; pfn < max_pfn && pfn % 64; pfn++)
+		bm[pfn / 64] &= ~(1ull << (pfn % 64));
+	if (pfn >= max_pfn)
+		return;
+	for (uint64_t w = pfn / 64; w * 64 < max_pfn; w++)
+		bm[w] = 0;
+}
+
+/* Reads init_uts_ns.name for the header's utsname (crash and libkdumpfile
+ * read the machine from it).  Leaves uts untouched on failure. */
+static void read_utsname(struct ck_kernel *kernel, char uts[6][65])
+{
+	uint64_t addr, off = 0;
+	struct ck_error *err = ck_kernel_vmcoreinfo_u64(kernel, "SYMBOL(init_uts_ns)", &addr);
+	if (err) {
+		ck_error_destroy(err);
+		return;
+	}
+	if (ck_kernel_vmcoreinfo_str(kernel, "OFFSET(uts_namespace.name)")) {
+		err = ck_kernel_vmcoreinfo_u64(kernel, "OFFSET(uts_namespace.name)", &off);
+		if (err) {
+			ck_error_destroy(err);
+			return;
+		}
+	}
+	char buf[6 * 65];
+	err = ck_kernel_read(kernel, addr + off, buf, sizeof(buf));
+	if (err) {
+		ck_error_destroy(err);
+		return;
+	}
+	for (int i = 0; i < 6; i++) {
+		memcpy(uts[i], buf + i * 65, 64);
+		uts[i][64] = '\0';
+	}
+}
+
+struct ck_error *ck_capture(const char *input, const char *output,
+			    const struct ck_capture_opts *opts, struct ck_capture_stats *stats)
+{
+	struct ck_error *err = NULL;
+	struct ck_dump *dump = NULL;
+	struct ck_kernel *kernel = NULL;
+	struct ck_filter *filter = NULL;
+	struct ck_kdump_writer *writer = NULL;
+	uint64_t *bitmap1 = NULL, *bitmap2 = NULL;
+	char *tmp_path = NULL;
+	int fd = -1;
+	struct capture cap = { .input = input, .opts = opts };
+	struct worker *workers = NULL;
+	unsigned int nr_workers = 0, started = 0;
+	bool incomplete = false;
+	int full_errno = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	if (opts->dump_level < 0 || opts->dump_level > 31)
+		return ck_error_create(CK_ERR_INVALID, "dump level %d is not in 0..31",
+				       opts->dump_level);
+
+	err = ck_dump_open(input, &dump);
+	if (err)
+		return err;
+	const struct ck_dump_info *info = ck_dump_info(dump);
+	if (info->truncated)
+		err = NULL;	/* pages past the end are recorded as unreadable */
+	cap.page_size = info->page_size;
+	cap.max_pfn = info->max_pfn;
+	cap.flag = codec_flag(opts->codec);
+	stats->max_pfn = cap.max_pfn;
+
+	uint64_t nr_words = (cap.max_pfn + 63) / 64 + 1;
+	bitmap1 = ck_calloc_array(nr_words, 8);
+	bitmap2 = ck_calloc_array(nr_words, 8);
+	if (!bitmap1 || !bitmap2) {
+		err = &ck_error_nomem;
+		goto out;
+	}
+	const struct ck_mem_range *ranges;
+	size_t nr_ranges;
+	ck_dump_mem_ranges(dump, &ranges, &nr_ranges);
+	for (size_t i = 0; i < nr_ranges; i++) {
+		uint64_t a = ranges[i].start / cap.page_size;
+		uint64_t b = CK_MIN((ranges[i].start + ranges[i].size + cap.page_size - 1) /
+				    cap.page_size, cap.max_pfn);
+		for (uint64_t pfn = a; pfn < b; pfn++) {
+			bitmap1[pfn / 64] |= 1ull << (pfn % 64);
+			if (ck_dump_has_page(dump, pfn))
+				bitmap2[pfn / 64] |= 1ull << (pfn % 64);
+			else
+				stats->unreadable++;
+		}
+	}
+	for (uint64_t w = 0; w < nr_words; w++)
+		stats->pages_ram += __builtin_popcountll(bitmap1[w]);
+
+	/* Filtering by struct page, when the level asks for more than zero
+	 * pages.  Without VMCOREINFO or with an unknown layout, say so and
+	 * keep the pages. */
+	char uts[6][65] = {{0}};
+	uint64_t phys_base = 0;
+	err = ck_kernel_create(dump, &kernel);
+	if (err) {
+		snprintf(stats->filter_note, sizeof(stats->filter_note), "%s: only zero pages filtered",
+			 ck_error_message(err));
+		ck_error_destroy(err);
+		err = NULL;
+	} else {
+		read_utsname(kernel, uts);
+		if (ck_kernel_vmcoreinfo_str(kernel, "NUMBER(phys_base)")) {
+			int64_t v;
+			struct ck_error *e = ck_kernel_vmcoreinfo_s64(kernel, "NUMBER(phys_base)", &v);
+			if (e)
+				ck_error_destroy(e);
+			else
+				phys_base = (uint64_t)v;
+		}
+		if (opts->dump_level & ~CK_DL_ZERO) {
+			err = ck_filter_create(kernel, &filter);
+			if (err) {
+				snprintf(stats->filter_note, sizeof(stats->filter_note), "%s",
+					 ck_error_message(err));
+				ck_error_destroy(err);
+				err = NULL;
+			} else {
+				err = ck_filter_exclude(filter, opts->dump_level, bitmap2,
+							cap.max_pfn, stats->excluded);
+				if (err) {
+					err = ck_error_prepend(err, "filtering '%s'", input);
+					goto out;
+				}
+				const char *why;
+				int ok = ck_filter_supported(filter, &why);
+				if (why || (opts->dump_level & ~ok)) {
+					snprintf(stats->filter_note, sizeof(stats->filter_note), "%s",
+						 why ? why : "some classes kept");
+				}
+			}
+		}
+	}
+	/* The filter read all of mem_map through the main reader's map. */
+	if (dump->file->map)
+		madvise((void *)dump->file->map, dump->file->real_size, MADV_DONTNEED);
+	uint64_t nr_dumpable = 0;
+	for (uint64_t w = 0; w < nr_words; w++)
+		nr_dumpable += __builtin_popcountll(bitmap2[w]);
+
+	/* Output */
+	if (opts->flattened && opts->out_fd >= 0) {
+		fd = opts->out_fd;
+	} else {
+		struct stat st;
+		if (!opts->force && stat(output, &st) == 0) {
+			err = ck_error_create(CK_ERR_INVALID,
+				"'%s' exists (use -f to overwrite it)", output);
+			goto out;
+		}
+		tmp_path = ck_strdup_printf("%s.incomplete", output);
+		if (!tmp_path) {
+			err = &ck_error_nomem;
+			goto out;
+		}
+		fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			err = ck_error_create_errno(errno, "cannot create '%s'", tmp_path);
+			goto out;
+		}
+	}
+	size_t notes_len = dump->notes_len;
+	struct ck_kdump_writer_params wp = {
+		.fd = fd,
+		.path = tmp_path ? tmp_path : (output ? output : "stdout"),
+		.flattened = opts->flattened,
+		.size_limit = opts->size_limit,
+		.page_size = cap.page_size,
+		.max_mapnr = cap.max_pfn,
+		.bitmap1 = bitmap1,
+		.nr_dumpable = nr_dumpable,
+		.compression = cap.flag,
+		.dump_level = opts->dump_level,
+		.need_zero_page = true,
+		.uts = { uts[0][0] ? uts[0] : "Linux", uts[1],
+			 uts[2][0] ? uts[2] : (kernel ? ck_kernel_vmcoreinfo_str(kernel, "OSRELEASE") : NULL),
+			 uts[3], uts[4][0] ? uts[4] : info->arch, uts[5] },
+		.nr_cpus = info->nr_cpus,
+		.phys_base = phys_base,
+		.notes = dump->notes_buf,
+		.notes_len = notes_len,
+		.vmcoreinfo = dump->vmcoreinfo,
+		.vmcoreinfo_len = dump->vmcoreinfo ? dump->vmcoreinfo_len : 0,
+	};
+	err = ck_kdump_writer_create(&wp, &writer);
+	if (err)
+		goto out;
+
+	/* Pipeline */
+	cap.bitmap2 = bitmap2;
+	cap.nr_chunks = (cap.max_pfn + CHUNK_PFNS - 1) / CHUNK_PFNS;
+	nr_workers = opts->nr_threads;
+	if (!nr_workers) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		nr_workers = n > 0 ? (unsigned)n : 1;
+	}
+	nr_workers = CK_MIN(nr_workers, 64u);
+	stats->threads = nr_workers;
+	cap.nr_slots = 2 * nr_workers;
+	cap.slots = ck_calloc_array(cap.nr_slots, sizeof(*cap.slots));
+	workers = ck_calloc_array(nr_workers, sizeof(*workers));
+	if (!cap.slots || !workers) {
+		err = &ck_error_nomem;
+		goto out;
+	}
+	for (size_t i = 0; i < cap.nr_slots; i++) {
+		cap.slots[i].pages = ck_calloc_array(CHUNK_PFNS, sizeof(struct ck_out_page));
+		cap.slots[i].data = malloc((size_t)CHUNK_PFNS * cap.page_size);
+		if (!cap.slots[i].pages || !cap.slots[i].data) {
+			err = &ck_error_nomem;
+			goto out;
+		}
+	}
+	{
+		struct ck_encoder *probe;
+		err = ck_encoder_create(opts->codec, cap.page_size, &probe);
+		if (err)
+			goto out;
+		stats->encoder = ck_encoder_backend(probe);
+		ck_encoder_destroy(probe);
+	}
+	pthread_mutex_init(&cap.lock, NULL);
+	pthread_cond_init(&cap.cond, NULL);
+	for (; started < nr_workers; started++) {
+		workers[started].cap = &cap;
+		int e = pthread_create(&workers[started].thread, NULL, worker_main,
+				       &workers[started]);
+		if (e) {
+			err = ck_error_create_errno(e, "cannot start worker thread");
+			break;
+		}
+	}
+	uint64_t stop_pfn = cap.max_pfn;
+	for (uint64_t c = 0; c < cap.nr_chunks && !err && started; c++) {
+		struct slot *s = &cap.slots[c % cap.nr_slots];
+		pthread_mutex_lock(&cap.lock);
+		while (!(s->state == SLOT_READY && s->chunk == c) && !cap.stop)
+			pthread_cond_wait(&cap.cond, &cap.lock);
+		bool stopped = !(s->state == SLOT_READY && s->chunk == c);
+		pthread_mutex_unlock(&cap.lock);
+		if (stopped) {
+			stop_pfn = c * CHUNK_PFNS;
+			break;
+		}
+		size_t written = 0;
+		bool full = false;
+		err = ck_kdump_writer_add(writer, s->pages, s->nr_pages, s->data, &written, &full);
+		if (full) {
+			/* Size limit or full disk: keep what is written, flag the
+			 * dump incomplete, clear the pages that did not make it. */
+			if (err) {
+				full_errno = ck_error_errno(err);
+				ck_error_destroy(err);
+				err = NULL;
+			}
+			incomplete = true;
+			stop_pfn = written < s->nr_pages ? s->pages[written].pfn : (c + 1) * CHUNK_PFNS;
+		}
+		stats->excluded[CK_PAGE_ZERO] += s->zero;
+		stats->unreadable += s->unreadable;
+		for (size_t i = 0; i < written; i++)
+			if (s->pages[i].size)
+				stats->bytes_in += cap.page_size;
+		stats->kept += written;
+		stats->pages_done = CK_MIN((c + 1) * CHUNK_PFNS, cap.max_pfn);
+		stats->bytes_out = ck_kdump_writer_size(writer);
+		pthread_mutex_lock(&cap.lock);
+		s->state = SLOT_FREE;
+		cap.consumed = c + 1;
+		if (full || err)
+			cap.stop = true;
+		pthread_cond_broadcast(&cap.cond);
+		pthread_mutex_unlock(&cap.lock);
+		if (opts->progress)
+			opts->progress(stats, opts->progress_arg);
+		if (full || err)
+			break;
+	}
+	pthread_mutex_lock(&cap.lock);
+	cap.stop = true;
+	pthread_cond_broadcast(&cap.cond);
+	pthread_mutex_unlock(&cap.lock);
+	for (unsigned int i = 0; i < started; i++) {
+		pthread_join(workers[i].thread, NULL);
+		if (workers[i].err && !err)
+			err = workers[i].err;
+		else if (workers[i].err)
+			ck_error_destroy(workers[i].err);
+	}
+	pthread_mutex_destroy(&cap.lock);
+	pthread_cond_destroy(&cap.cond);
+	if (err)
+		goto out;
+	clear_from(bitmap2, stop_pfn, cap.max_pfn);
+	err = ck_kdump_writer_finish(writer, bitmap2, incomplete);
+	if (err)
+		goto out;
+	stats->bytes_out = ck_kdump_writer_size(writer);
+	stats->incomplete = incomplete;
+	if (tmp_path) {
+		if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS) {
+			err = ck_error_create_errno(errno, "fsync '%s'", tmp_path);
+			goto out;
+		}
+		if (!incomplete && rename(tmp_path, output) < 0) {
+			err = ck_error_create_errno(errno, "cannot rename '%s' to '%s'",
+						    tmp_path, output);
+			goto out;
+		}
+	}
+	if (incomplete)
+		err = ck_error_create_errno(full_errno ? full_errno : ENOSPC,
+			"'%s' is incomplete: %s after %" PRIu64 " pages (%" PRIu64 " bytes); "
+			"it is valid and flagged incomplete",
+			tmp_path ? tmp_path : "output",
+			full_errno ? "the disk is full" : "the size limit (-L) was reached",
+			stats->kept, stats->bytes_out);
+out:
+	if (cap.slots) {
+		for (size_t i = 0; i < cap.nr_slots; i++) {
+			free(cap.slots[i].pages);
+			free(cap.slots[i].data);
+		}
+		free(cap.slots);
+	}
+	free(workers);
+	ck_kdump_writer_destroy(writer);
+	if (fd >= 0 && fd != opts->out_fd)
+		close(fd);
+	free(tmp_path);
+	free(bitmap1);
+	free(bitmap2);
+	ck_filter_destroy(filter);
+	ck_kernel_destroy(kernel);
+	ck_dump_destroy(dump);
+	return err;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Capture: /proc/vmcore (or any dump) -> page classes -> parallel compression
+ * -> kdump-compressed file or flattened stream.  Design: docs/capture.md.
+ *
+ * Internal to libcrashkit and its tools for now; it moves to crashkit.h once
+ * the interface has settled (ELF output, re-filtering, split dumps).
+ */
+#ifndef CRASHKIT_CAPTURE_H
+#define CRASHKIT_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+/* ---- page encoders (lib/codec_encode.c) --------------------------------- */
+
+struct ck_encoder;
+
+struct ck_error *ck_encoder_create(enum ck_codec codec, uint32_t page_size,
+				   struct ck_encoder **ret);
+void ck_encoder_destroy(struct ck_encoder *enc);
+/* Compresses one page of page_size bytes into dst (room for page_size bytes).
+ * Returns the compressed size, or 0 when the page does not shrink: the
+ * caller then stores it raw. */
+size_t ck_encoder_compress(struct ck_encoder *enc, const void *src, void *dst);
+/* Which library does the work, e.g. "libdeflate-1" for zlib streams. */
+const char *ck_encoder_backend(const struct ck_encoder *enc);
+
+/* ---- page classes (lib/filter.c) ---------------------------------------- */
+
+/* makedumpfile's dump level bits. */
+enum {
+	CK_DL_ZERO = 1,
+	CK_DL_CACHE = 2,
+	CK_DL_CACHE_PRIVATE = 4,
+	CK_DL_USER = 8,
+	CK_DL_FREE = 16,
+};
+
+enum ck_page_class {
+	CK_PAGE_ZERO,
+	CK_PAGE_CACHE,
+	CK_PAGE_CACHE_PRIVATE,
+	CK_PAGE_USER,
+	CK_PAGE_FREE,
+	CK_PAGE_HWPOISON,
+	CK_PAGE_OFFLINE,
+	CK_PAGE_NR_CLASSES,
+};
+
+const char *ck_page_class_name(enum ck_page_class c);
+
+struct ck_filter;
+
+/* Reads the mem_map layout from VMCOREINFO.  Fails with CK_ERR_UNSUPPORTED,
+ * naming the missing key, when the kernel's layout is unknown: the caller
+ * then keeps every page that is not zero. */
+struct ck_error *ck_filter_create(struct ck_kernel *kernel, struct ck_filter **ret);
+void ck_filter_destroy(struct ck_filter *filter);
+/* Levels the layout supports: dump_level bits this kernel's VMCOREINFO lets
+ * us decide (others keep their pages); *why names what is missing, including
+ * sections found unreadable by ck_filter_exclude() so far. */
+int ck_filter_supported(struct ck_filter *filter, const char **why);
+/*
+ * Clears, in bitmap (one bit per pfn, 64-bit words), the pages that the
+ * dump level excludes by their struct page (every class but zero pages,
+ * which need the page contents).  counts[class] grows by the pages cleared.
+ */
+struct ck_error *ck_filter_exclude(struct ck_filter *filter, int dump_level,
+				   uint64_t *bitmap, uint64_t max_pfn,
+				   uint64_t counts[CK_PAGE_NR_CLASSES]);
+
+/* ---- kdump-compressed writer (lib/kdump_write.c) ------------------------- */
+
+struct ck_kdump_writer;
+
+struct ck_kdump_writer_params {
+	int fd;
+	const char *path;		/* for messages */
+	bool flattened;			/* makedumpfile -F stream instead of a file */
+	uint64_t size_limit;		/* 0: none (makedumpfile -L) */
+	uint32_t page_size;
+	uint64_t max_mapnr;
+	const uint64_t *bitmap1;	/* pages that exist */
+	uint64_t nr_dumpable;		/* upper bound on pages that will be added */
+	uint32_t compression;		/* CK_KDUMP_COMPRESSED_* or 0 */
+	int dump_level;
+	bool need_zero_page;		/* zero pages are kept: one shared copy */
+	const char *uts[6];		/* sysname .. domainname, may be NULL */
+	uint32_t nr_cpus;
+	uint64_t phys_base;
+	const void *notes;		/* the dump's ELF notes, raw */
+	size_t notes_len;
+	const char *vmcoreinfo;
+	size_t vmcoreinfo_len;
+};
+
+/* One page handed to the writer, in pfn order. */
+struct ck_out_page {
+	uint64_t pfn;
+	uint32_t size;			/* bytes in the chunk's data; 0: zero page */
+	uint32_t flags;			/* CK_KDUMP_COMPRESSED_* or 0 (raw) */
+};
+
+struct ck_error *ck_kdump_writer_create(const struct ck_kdump_writer_params *params,
+					struct ck_kdump_writer **ret);
+/* Appends pages whose data lie back to back in data.  *nr_written says how
+ * many fit; fewer than nr means the size limit or the disk is full (then
+ * *full_ret is set and the error, if any, says which). */
+struct ck_error *ck_kdump_writer_add(struct ck_kdump_writer *w, const struct ck_out_page *pages,
+				     size_t nr, const uint8_t *data, size_t *nr_written,
+				     bool *full_ret);
+/* Writes the final 2nd bitmap and the header (INCOMPLETE flag when asked). */
+struct ck_error *ck_kdump_writer_finish(struct ck_kdump_writer *w, const uint64_t *bitmap2,
+					bool incomplete);
+uint64_t ck_kdump_writer_size(const struct ck_kdump_writer *w);
+void ck_kdump_writer_destroy(struct ck_kdump_writer *w);
+
+/* ---- the capture pipeline (lib/capture.c) ------------------------------- */
+
+struct ck_capture_stats {
+	uint64_t max_pfn;
+	uint64_t pages_ram;		/* pfns present in the input */
+	uint64_t excluded[CK_PAGE_NR_CLASSES];
+	uint64_t unreadable;		/* read errors: recorded, not fatal */
+	uint64_t kept;			/* pages written */
+	uint64_t pages_done;		/* progress: pfns processed so far */
+	uint64_t bytes_in;		/* page bytes of the kept pages */
+	uint64_t bytes_out;		/* size of the output */
+	bool incomplete;
+	char filter_note[320];		/* why some classes were kept, or "" */
+	const char *encoder;
+	unsigned int threads;
+};
+
+struct ck_capture_opts {
+	enum ck_codec codec;
+	int dump_level;
+	bool flattened;
+	int out_fd;			/* flattened: write here (stdout); else -1 */
+	unsigned int nr_threads;	/* 0: online CPUs */
+	uint64_t size_limit;		/* 0: none */
+	bool force;			/* overwrite OUTPUT */
+	void (*progress)(const struct ck_capture_stats *stats, void *arg);
+	void *progress_arg;
+};
+
+/* Captures input into output.  Files are written as OUTPUT.incomplete and
+ * renamed when complete; an incomplete dump (size limit, full disk) is left
+ * under OUTPUT.incomplete, valid and flagged, and the call fails with
+ * CK_ERR_OS (ENOSPC) after filling *stats. */
+struct ck_error *ck_capture(const char *input, const char *output,
+			    const struct ck_capture_opts *opts, struct ck_capture_stats *stats);
+
+#endif /* CRASHKIT_CAPTURE_H */

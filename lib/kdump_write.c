@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The kdump-compressed writer (header version 6), to a file or as
+ * makedumpfile's flattened stream.  Layout from lib/kdump_format.h and
+ * lib/flattened_format.h, the same headers the readers use.
+ *
+ *   block 0              disk_dump_header (status has INCOMPLETE until finish)
+ *   block 1 ..           kdump_sub_header, ELF notes, VMCOREINFO text
+ *   bitmap blocks        1st bitmap (pages that exist), 2nd (pages saved)
+ *   descriptors          nr_dumpable page_desc slots, filled in pfn order
+ *   data                 [one shared zero page], then pages as they come
+ *
+ * The descriptor area is sized before the page contents are seen, from the
+ * 2nd bitmap after filtering by struct page; zero pages found later simply
+ * leave slots unused at its end (makedumpfile does the same).  Only the 2nd
+ * bitmap and the header are rewritten at the end, in place, so finishing
+ * needs no new disk space: a full disk still yields a valid dump.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "capture.h"
+#include "flattened_format.h"
+#include "kdump_format.h"
+
+struct ck_kdump_writer {
+	struct ck_kdump_writer_params p;
+	struct ck_kdump_header hdr;
+	uint64_t bitmap_off, bitmap_len;	/* one bitmap */
+	uint64_t desc_off;
+	uint64_t data_off;
+	uint64_t zero_off;			/* shared zero page, if any */
+	uint64_t cursor;			/* end of data written */
+	uint64_t next_desc;
+	uint64_t size;				/* logical size so far */
+	bool full;
+	struct ck_kdump_page_desc *descs;	/* per add() call */
+	size_t descs_cap;
+};
+
+static uint64_t div_up(uint64_t a, uint64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+/* Writes len bytes at logical offset off: pwrite for a file, a record for a
+ * flattened stream.  ENOSPC and EFBIG come back as CK_ERR_OS with errno. */
+static struct ck_error *out_write(struct ck_kdump_writer *w, uint64_t off, const void *buf,
+				  size_t len)
+{
+	const uint8_t *p = buf;
+	if (w->p.flattened) {
+		struct ck_flat_record rec = {
+			.offset = (int64_t)htobe64(off),
+			.size = (int64_t)htobe64(len),
+		};
+		const uint8_t *parts[2] = { (const uint8_t *)&rec, p };
+		size_t lens[2] = { sizeof(rec), len };
+		for (int i = 0; i < 2; i++) {
+			size_t done = 0;
+			while (done < lens[i]) {
+				ssize_t r = write(w->p.fd, parts[i] + done, lens[i] - done);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0)
+					return ck_error_create_errno(r < 0 ? errno : ENOSPC,
+						"writing flattened stream '%s'", w->p.path);
+				done += r;
+			}
+		}
+	} else {
+		size_t done = 0;
+		while (done < len) {
+			ssize_t r = pwrite(w->p.fd, p + done, len - done, off + done);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return ck_error_create_errno(r < 0 ? errno : ENOSPC,
+					"writing '%s' at offset 0x%" PRIx64, w->p.path,
+					off + done);
+			done += r;
+		}
+	}
+	if (off + len > w->size)
+		w->size = off + len;
+	return NULL;
+}
+
+static void put_uts(char *dst, const char *src)
+{
+	memset(dst, 0, CK_KDUMP_UTS_LEN);
+	if (src)
+		memcpy(dst, src, strnlen(src, CK_KDUMP_UTS_LEN - 1));
+}
+
+static struct ck_error *write_header(struct ck_kdump_writer *w, bool incomplete)
+{
+	if (incomplete)
+		w->hdr.status |= htole32(CK_KDUMP_INCOMPLETE);
+	else
+		w->hdr.status &= ~htole32(CK_KDUMP_INCOMPLETE);
+	/* The header block is written whole so that a flattened stream's
+	 * first record covers block 0. */
+	uint8_t *block = calloc(1, w->p.page_size);
+	if (!block)
+		return &ck_error_nomem;
+	memcpy(block, &w->hdr, sizeof(w->hdr));
+	struct ck_error *err = out_write(w, 0, block, w->p.page_size);
+	free(block);
+	return err;
+}
+
+struct ck_error *ck_kdump_writer_create(const struct ck_kdump_writer_params *params,
+					struct ck_kdump_writer **ret)
+{
+	struct ck_error *err = NULL;
+	uint32_t bs = params->page_size;
+	struct ck_kdump_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return &ck_error_nomem;
+	w->p = *params;
+
+	if (w->p.flattened) {
+		uint8_t *fh = calloc(1, CK_FLAT_HEADER_SIZE);
+		if (!fh) {
+			free(w);
+			return &ck_error_nomem;
+		}
+		struct ck_flat_header h = { .type = (int64_t)htobe64(CK_FLAT_TYPE),
+					    .version = (int64_t)htobe64(CK_FLAT_VERSION) };
+		memcpy(h.signature, CK_FLAT_SIGNATURE, strlen(CK_FLAT_SIGNATURE));
+		memcpy(fh, &h, sizeof(h));
+		size_t done = 0;
+		while (done < CK_FLAT_HEADER_SIZE) {
+			ssize_t r = write(w->p.fd, fh + done, CK_FLAT_HEADER_SIZE - done);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				err = ck_error_create_errno(r < 0 ? errno : ENOSPC,
+					"writing flattened header to '%s'", w->p.path);
+				break;
+			}
+			done += r;
+		}
+		free(fh);
+		if (err) {
+			free(w);
+			return err;
+		}
+	}
+
+	/* Header */
+	struct ck_kdump_header *h = &w->hdr;
+	memcpy(h->signature, CK_KDUMP_SIGNATURE, CK_KDUMP_SIG_LEN);
+	h->header_version = htole32(CK_KDUMP_HEADER_VERSION);
+	put_uts(h->utsname.sysname, params->uts[0] ? params->uts[0] : "Linux");
+	put_uts(h->utsname.nodename, params->uts[1]);
+	put_uts(h->utsname.release, params->uts[2]);
+	put_uts(h->utsname.version, params->uts[3]);
+	put_uts(h->utsname.machine, params->uts[4]);
+	put_uts(h->utsname.domainname, params->uts[5]);
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	h->tv_sec = htole64(tv.tv_sec);
+	h->tv_usec = htole64(tv.tv_usec);
+	h->status = htole32(params->compression);
+	h->block_size = htole32(bs);
+
+	size_t sub_len = sizeof(struct ck_kdump_sub_header) + params->notes_len +
+			 params->vmcoreinfo_len;
+	uint64_t sub_blocks = div_up(sub_len, bs);
+	w->bitmap_len = div_up(div_up(params->max_mapnr, 8), bs) * bs;
+	uint64_t bitmap_blocks = 2 * w->bitmap_len / bs;
+	if (sub_blocks > INT32_MAX || bitmap_blocks > UINT32_MAX) {
+		free(w);
+		return ck_error_create(CK_ERR_UNSUPPORTED,
+			"kdump header cannot describe %" PRIu64 " pfns", params->max_mapnr);
+	}
+	h->sub_hdr_size = htole32(sub_blocks);
+	h->bitmap_blocks = htole32(bitmap_blocks);
+	h->max_mapnr = htole32(params->max_mapnr > UINT32_MAX ? UINT32_MAX
+							      : (uint32_t)params->max_mapnr);
+	h->nr_cpus = htole32(params->nr_cpus);
+	w->bitmap_off = (1 + sub_blocks) * bs;
+	w->desc_off = w->bitmap_off + 2 * w->bitmap_len;
+	w->data_off = w->desc_off + params->nr_dumpable * sizeof(struct ck_kdump_page_desc);
+	w->cursor = w->data_off;
+
+	/* Sub header, notes, VMCOREINFO: one buffer of whole blocks. */
+	uint8_t *sub = calloc(sub_blocks, bs);
+	if (!sub) {
+		free(w);
+		return &ck_error_nomem;
+	}
+	struct ck_kdump_sub_header sh = {0};
+	uint64_t note_off = (uint64_t)bs + sizeof(sh);
+	uint64_t vmci_off = note_off + params->notes_len;
+	sh.phys_base = htole64(params->phys_base);
+	sh.dump_level = htole32(params->dump_level);
+	sh.split = 0;
+	sh.start_pfn = 0;
+	sh.end_pfn = htole64(params->max_mapnr);
+	sh.offset_vmcoreinfo = htole64(params->vmcoreinfo_len ? vmci_off : 0);
+	sh.size_vmcoreinfo = htole64(params->vmcoreinfo_len);
+	sh.offset_note = htole64(params->notes_len ? note_off : 0);
+	sh.size_note = htole64(params->notes_len);
+	sh.start_pfn_64 = 0;
+	sh.end_pfn_64 = htole64(params->max_mapnr);
+	sh.max_mapnr_64 = htole64(params->max_mapnr);
+	memcpy(sub, &sh, sizeof(sh));
+	if (params->notes_len)
+		memcpy(sub + sizeof(sh), params->notes, params->notes_len);
+	if (params->vmcoreinfo_len)
+		memcpy(sub + sizeof(sh) + params->notes_len, params->vmcoreinfo,
+		       params->vmcoreinfo_len);
+
+	/* Header first, flagged incomplete until finish(). */
+	err = write_header(w, true);
+	if (!err)
+		err = out_write(w, bs, sub, sub_blocks * bs);
+	free(sub);
+	if (err)
+		goto fail;
+	/* 1st bitmap: bit i of byte i/8, least significant first, which on a
+	 * little-endian host is the byte order of our 64-bit words. */
+	uint8_t *bm = calloc(1, w->bitmap_len);
+	if (!bm) {
+		err = &ck_error_nomem;
+		goto fail;
+	}
+	memcpy(bm, params->bitmap1, div_up(params->max_mapnr, 8));
+	err = out_write(w, w->bitmap_off, bm, w->bitmap_len);
+	/* The 2nd bitmap, empty for now: its blocks must exist before the
+	 * pages, so that finish() only overwrites and works on a full disk. */
+	if (!err) {
+		memset(bm, 0, w->bitmap_len);
+		err = out_write(w, w->bitmap_off + w->bitmap_len, bm, w->bitmap_len);
+	}
+	free(bm);
+	if (err)
+		goto fail;
+	if (params->need_zero_page) {
+		w->zero_off = w->cursor;
+		uint8_t *zero = calloc(1, bs);
+		if (!zero) {
+			err = &ck_error_nomem;
+			goto fail;
+		}
+		if (params->size_limit && w->cursor + bs > params->size_limit)
+			w->full = true;
+		else
+			err = out_write(w, w->cursor, zero, bs);
+		free(zero);
+		if (err)
+			goto fail;
+		w->cursor += bs;
+	}
+	*ret = w;
+	return NULL;
+fail:
+	free(w);
+	return err;
+}
+
+struct ck_error *ck_kdump_writer_add(struct ck_kdump_writer *w, const struct ck_out_page *pages,
+				     size_t nr, const uint8_t *data, size_t *nr_written,
+				     bool *full_ret)
+{
+	*nr_written = 0;
+	*full_ret = w->full;
+	if (w->full || !nr)
+		return NULL;
+	if (nr > w->descs_cap) {
+		struct ck_kdump_page_desc *d = ck_realloc_array(w->descs, nr, sizeof(*d));
+		if (!d)
+			return &ck_error_nomem;
+		w->descs = d;
+		w->descs_cap = nr;
+	}
+	if (w->next_desc + nr > w->p.nr_dumpable)
+		return ck_error_create(CK_ERR_INVALID,
+			"kdump writer: more pages than the %" PRIu64 " planned",
+			w->p.nr_dumpable);
+	/* How many pages fit under the size limit. */
+	size_t n = 0;
+	uint64_t len = 0;
+	for (; n < nr; n++) {
+		uint64_t next = len + pages[n].size;
+		if (w->p.size_limit && w->cursor + next > w->p.size_limit)
+			break;
+		struct ck_kdump_page_desc *d = &w->descs[n];
+		if (pages[n].size == 0) {
+			d->offset = (int64_t)htole64(w->zero_off);
+			d->size = htole32(w->p.page_size);
+			d->flags = 0;
+		} else {
+			d->offset = (int64_t)htole64(w->cursor + len);
+			d->size = htole32(pages[n].size);
+			d->flags = htole32(pages[n].flags);
+		}
+		d->page_flags = 0;
+		len = next;
+	}
+	struct ck_error *err = NULL;
+	if (len) {
+		err = out_write(w, w->cursor, data, len);
+		if (err) {
+			/* ENOSPC, EFBIG, EDQUOT: nothing of this batch counts. */
+			int e = ck_error_errno(err);
+			if (e == ENOSPC || e == EFBIG || e == EDQUOT) {
+				w->full = true;
+				*full_ret = true;
+			}
+			return err;
+		}
+	}
+	if (n) {
+		err = out_write(w, w->desc_off + w->next_desc * sizeof(*w->descs), w->descs,
+				n * sizeof(*w->descs));
+		if (err) {
+			int e = ck_error_errno(err);
+			if (e == ENOSPC || e == EFBIG || e == EDQUOT) {
+				w->full = true;
+				*full_ret = true;
+			}
+			return err;
+		}
+	}
+	w->cursor += len;
+	w->next_desc += n;
+	*nr_written = n;
+	if (n < nr) {
+		w->full = true;
+		*full_ret = true;
+	}
+	return NULL;
+}
+
+struct ck_error *ck_kdump_writer_finish(struct ck_kdump_writer *w, const uint64_t *bitmap2,
+					bool incomplete)
+{
+	uint8_t *bm = calloc(1, w->bitmap_len);
+	if (!bm)
+		return &ck_error_nomem;
+	memcpy(bm, bitmap2, div_up(w->p.max_mapnr, 8));
+	struct ck_error *err = out_write(w, w->bitmap_off + w->bitmap_len, bm, w->bitmap_len);
+	free(bm);
+	if (err)
+		return ck_error_prepend(err, "2nd bitmap");
+	err = write_header(w, incomplete);
+	if (err)
+		return err;
+	if (w->p.flattened) {
+		struct ck_flat_record end = { .offset = (int64_t)htobe64((uint64_t)CK_FLAT_END_MARK),
+					      .size = (int64_t)htobe64((uint64_t)CK_FLAT_END_MARK) };
+		if (write(w->p.fd, &end, sizeof(end)) != (ssize_t)sizeof(end))
+			return ck_error_create_errno(errno, "writing the end of '%s'", w->p.path);
+	}
+	return NULL;
+}
+
+uint64_t ck_kdump_writer_size(const struct ck_kdump_writer *w)
+{
+	return w->size;
+}
+
+void ck_kdump_writer_destroy(struct ck_kdump_writer *w)
+{
+	if (!w)
+		return;
+	free(w->descs);
+	free(w);
+}

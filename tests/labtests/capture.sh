@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# crashkit capture on the real vmcore (ELF, as /proc/vmcore gives it):
+# every output is read back by crashkit, makedumpfile, libkdumpfile and crash,
+# kept pages equal the vmcore's, and the set kept at -d 31 is makedumpfile's.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+vmcore="$CK_LAB/vmcore.elf"
+oracle="$CK_LAB/dmesg.makedumpfile.txt"
+mdf_zlib="$CK_LAB/vmcore.kdump-zlib"
+tools="${CK_BUILD:-$(dirname "$CK")}/tests"
+cmp_pages="$tools/ck-cmp-pages"
+xcheck="$tools/ck-xcheck-kdumpfile"
+[ -s "$vmcore" ] || { fail "capture: vmcore.elf missing" "$vmcore"; exit 0; }
+
+declare -A flag=([zlib]=-c [lzo]=-l [zstd]=-z [snappy]=-p)
+for codec in zlib lzo zstd snappy; do
+	out="$CK_TMP/cap.$codec"
+	if ! "$CK" capture "${flag[$codec]}" -d 31 "$vmcore" "$out" 2> "$out.err"; then
+		fail "capture $codec: exit status" "$(head -c 300 "$out.err")"; continue
+	fi
+	pass "capture ${flag[$codec]} -d 31 ($(stat -c %s "$out") bytes; $(grep -o 'kept [0-9]*' "$out.err"))"
+	[ ! -e "$out.incomplete" ] && pass "capture $codec: OUTPUT.incomplete renamed" \
+		|| fail "capture $codec: OUTPUT.incomplete left behind"
+	"$CK" info "$out" > "$out.info" 2>&1
+	grep -q "compression: *$codec" "$out.info" && grep -q 'incomplete: *no' "$out.info" &&
+		grep -q 'header version 6' "$out.info" &&
+		pass "capture $codec: crashkit info reads v6, $codec, complete" ||
+		fail "capture $codec: crashkit info" "$(head -c 300 "$out.info")"
+	if "$CK" dmesg "$out" 2>&1 | cmp -s - "$oracle"; then pass "capture $codec: crashkit dmesg equals makedumpfile --dump-dmesg"
+	else fail "capture $codec: crashkit dmesg equals makedumpfile --dump-dmesg"; fi
+	if r=$("$cmp_pages" "$out" "$vmcore" 2>&1); then pass "capture $codec: every kept page equals the vmcore's ($r)"
+	else fail "capture $codec: kept pages equal the vmcore's" "$(echo "$r" | tail -3 | tr '\n' '|')"; fi
+	# Debian's makedumpfile 1.7.2 is built without zstd and snappy.
+	if [ "$codec" = zlib ] || [ "$codec" = lzo ]; then
+		rm -f "$out.mdfdmesg"
+		if makedumpfile --dump-dmesg "$out" "$out.mdfdmesg" > /dev/null 2>&1 && cmp -s "$out.mdfdmesg" "$oracle"
+		then pass "capture $codec: makedumpfile --dump-dmesg reads it"
+		else fail "capture $codec: makedumpfile --dump-dmesg reads it"; fi
+	fi
+	if [ -x "$xcheck" ]; then
+		r=$(timeout 120 "$xcheck" --all --quiet "$out" 2>&1); rc=$?
+		case $rc in
+		0) pass "capture $codec: libkdumpfile reads the same pages ($(echo "$r" | tail -1 | cut -c1-120))" ;;
+		77) skip "capture $codec: libkdumpfile" "cannot open it: $(echo "$r" | tail -1 | cut -c1-100)" ;;
+		*) fail "capture $codec: libkdumpfile reads the same pages" "rc $rc $(echo "$r" | tail -2 | tr '\n' '|')" ;;
+		esac
+	else
+		skip "capture $codec: libkdumpfile" "ck-xcheck-kdumpfile not built"
+	fi
+done
+
+# The page set at -d 31 against makedumpfile's output of the same crash.
+# makedumpfile leaves out pages the ELF holds only partly (pfn 0x9f: 3 KiB at
+# the end of the first RAM segment); we keep them, zero-filled as the ELF
+# reader shows them.  Anything else is a difference.
+out="$CK_TMP/cap.zlib"
+if [ -s "$out" ] && [ -s "$mdf_zlib" ]; then
+	r=$("$cmp_pages" --set "$out" "$mdf_zlib")
+	only1=$(echo "$r" | sed -n 's/.*only-first \([0-9]*\).*/\1/p')
+	only2=$(echo "$r" | sed -n 's/.*only-second \([0-9]*\).*/\1/p')
+	partial=$(echo "$r" | grep -c 'only in first' || true)
+	if [ "$only2" = 0 ] && [ "${only1:-9}" -le 1 ]; then
+		pass "capture -d 31 keeps makedumpfile's page set ($(echo "$r" | tail -1); partial pages only in ours: $partial)"
+	else
+		fail "capture -d 31 keeps makedumpfile's page set" "$(echo "$r" | tr '\n' '|' | cut -c1-300)"
+	fi
+	# per-class counts side by side (makedumpfile's from the capture kernel's log)
+	if [ -s "$CK_LAB/capture.log" ]; then
+		mdf_counts=$(sed -n '/vmcore.kdump-zlib: mdf/,/Free pages/p' "$CK_LAB/capture.log" |
+			sed -n 's/^ *\(Pages filled with zero\|Non-private cache pages\|Private cache pages\|User process data pages\|Free pages\) *: *0x\([0-9a-f]*\)$/\2/p' |
+			while read -r h; do printf '%d ' $((16#$h)); done)
+		ck_counts=$(sed -n 's/.*zero \([0-9]*\), cache \([0-9]*\), cache_private \([0-9]*\), user \([0-9]*\), free \([0-9]*\).*/\1 \2 \3 \4 \5/p' "$out.err")
+		echo "# classes    zero cache private user free"
+		echo "# makedumpfile $mdf_counts"
+		echo "# crashkit     $ck_counts"
+		read -r mz mc mp mu mf <<< "$mdf_counts"; read -r cz cc cp cu cf <<< "$ck_counts"
+		# zero pages are judged by content: pfn 0x9f (partial, zero tail) may be one more
+		if [ "$mc $mp $mu $mf" = "$cc $cp $cu $cf" ] && [ $((cz - mz)) -ge 0 ] && [ $((cz - mz)) -le 1 ]; then
+			pass "capture -d 31 class counts equal makedumpfile's (zero $cz/$mz cache $cc private $cp user $cu free $cf)"
+		else
+			fail "capture -d 31 class counts equal makedumpfile's" "mdf: $mdf_counts ck: $ck_counts"
+		fi
+	fi
+fi
+
+# crash on both outputs: the same answers (the DUMPFILE line aside).
+if [ -s "$CK_LAB/vmlinux" ] && command -v crash > /dev/null && [ -s "$out" ]; then
+	printf 'sys\nlog\nmod\nkmem -i\nbt\nquit\n' > "$CK_TMP/crash.cmds"
+	timeout 120 crash -s "$CK_LAB/vmlinux" "$out" < "$CK_TMP/crash.cmds" 2>&1 | grep -v DUMPFILE > "$CK_TMP/crash.ck"
+	timeout 120 crash -s "$CK_LAB/vmlinux" "$mdf_zlib" < "$CK_TMP/crash.cmds" 2>&1 | grep -v DUMPFILE > "$CK_TMP/crash.mdf"
+	if [ "$(wc -l < "$CK_TMP/crash.ck")" -gt 50 ] && cmp -s "$CK_TMP/crash.ck" "$CK_TMP/crash.mdf"; then
+		pass "crash: sys, log, mod, kmem -i, bt identical on crashkit's and makedumpfile's -c -d 31 ($(wc -l < "$CK_TMP/crash.ck") lines)"
+	else
+		fail "crash: same answers on both outputs" "$(diff "$CK_TMP/crash.mdf" "$CK_TMP/crash.ck" | head -5 | tr '\n' '|')"
+	fi
+else
+	skip "crash on capture output" "no vmlinux or crash"
+fi
+
+# Flattened stream to stdout, read directly and after makedumpfile -R.
+flat="$CK_TMP/cap.flat"
+if "$CK" capture -F -c -d 31 "$vmcore" > "$flat" 2> "$flat.err"; then
+	pass "capture -F writes a flattened stream ($(stat -c %s "$flat") bytes)"
+	if "$CK" dmesg "$flat" 2>&1 | cmp -s - "$oracle"; then pass "capture -F: crashkit dmesg of the stream"
+	else fail "capture -F: crashkit dmesg of the stream"; fi
+	if makedumpfile -R "$flat.r" < "$flat" > /dev/null 2>&1 && r=$("$cmp_pages" "$flat.r" "$vmcore" 2>&1)
+	then pass "capture -F: makedumpfile -R reassembles it, pages equal ($r)"
+	else fail "capture -F: makedumpfile -R reassembles it" "$r"; fi
+else
+	fail "capture -F" "$(head -c 300 "$flat.err")"
+fi
+
+# Threads change nothing but speed: same bytes after the header block.
+t1="$CK_TMP/cap.t1" t2="$CK_TMP/cap.t2"
+if "$CK" capture -z -d 31 --num-threads 1 "$vmcore" "$t1" 2>/dev/null &&
+   "$CK" capture -z -d 31 --num-threads 2 "$vmcore" "$t2" 2>/dev/null &&
+   cmp -s <(tail -c +4097 "$t1") <(tail -c +4097 "$t2"); then
+	pass "capture --num-threads 1 and 2 write the same dump"
+else
+	fail "capture --num-threads 1 and 2 write the same dump"
+fi
+
+# Faults.
+lim="$CK_TMP/cap.limit"
+"$CK" capture -c -d 31 -L 4M "$vmcore" "$lim" 2> "$lim.err"; rc=$?
+if [ "$rc" = 1 ] && [ -s "$lim.incomplete" ] && [ ! -e "$lim" ] &&
+   [ "$(stat -c %s "$lim.incomplete")" -le $((4 << 20)) ] &&
+   "$CK" info "$lim.incomplete" 2>/dev/null | grep -q 'incomplete: *yes' &&
+   "$cmp_pages" "$lim.incomplete" "$vmcore" > "$lim.cmp" 2>&1; then
+	pass "capture -L 4M: exit 1, valid dump flagged incomplete, pages equal ($(cat "$lim.cmp"))"
+else
+	fail "capture -L 4M: valid incomplete dump" "rc $rc $(head -c 200 "$lim.err")"
+fi
+if [ -s "$lim.incomplete" ] && [ -x "$xcheck" ]; then
+	r=$(timeout 120 "$xcheck" --all --quiet "$lim.incomplete" 2>&1); rc=$?
+	[ "$rc" = 0 ] && pass "capture -L: libkdumpfile reads the incomplete dump" ||
+		fail "capture -L: libkdumpfile reads the incomplete dump" "rc $rc $(echo "$r" | tail -1)"
+fi
+# A full disk: a 6 MiB tmpfs (root only; skipped where mount is refused).
+full="$CK_TMP/full"
+mkdir -p "$full"
+if mount -t tmpfs -o size=6m tmpfs "$full" 2>/dev/null; then
+	"$CK" capture -c -d 31 "$vmcore" "$full/out" 2> "$CK_TMP/cap.full.err"; rc=$?
+	cp "$full/out.incomplete" "$CK_TMP/cap.full" 2>/dev/null
+	umount "$full"
+	if [ "$rc" = 1 ] && grep -q 'disk is full' "$CK_TMP/cap.full.err" &&
+	   "$CK" info "$CK_TMP/cap.full" 2>/dev/null | grep -q 'incomplete: *yes' &&
+	   r=$("$cmp_pages" "$CK_TMP/cap.full" "$vmcore" 2>&1); then
+		pass "capture on a full disk: exit 1, valid dump flagged incomplete ($r)"
+	else
+		fail "capture on a full disk" "rc $rc $(tail -1 "$CK_TMP/cap.full.err" | cut -c1-200)"
+	fi
+else
+	skip "capture on a full disk" "cannot mount a tmpfs here"
+fi
+trunc="$CK_TMP/vmcore.trunc"
+head -c $((300 << 20)) "$vmcore" > "$trunc"
+"$CK" capture -z -d 31 "$trunc" "$CK_TMP/cap.trunc" 2> "$CK_TMP/cap.trunc.err"; rc=$?
+if [ "$rc" = 0 ] && grep -q 'could not be read' "$CK_TMP/cap.trunc.err" &&
+   "$cmp_pages" "$CK_TMP/cap.trunc" "$vmcore" > /dev/null 2>&1; then
+	pass "capture of a truncated vmcore: missing pages reported, the rest saved"
+else
+	fail "capture of a truncated vmcore" "rc $rc $(head -c 300 "$CK_TMP/cap.trunc.err")"
+fi
+rm -f "$trunc"
+head -c 100000 /dev/urandom > "$CK_TMP/garbage"
+expect_clean_error "capture of a non-dump: one-line error" garbage capture -z "$CK_TMP/garbage" "$CK_TMP/cap.garbage"
+"$CK" capture --bogus "$vmcore" "$CK_TMP/x" 2>/dev/null; rc=$?
+[ "$rc" = 2 ] && pass "capture: unknown option exits 2" || fail "capture: unknown option exits 2" "rc $rc"
+"$CK" capture -z "$vmcore" "$CK_TMP/cap.zlib" 2>/dev/null; rc=$?
+[ "$rc" = 1 ] && pass "capture refuses to overwrite OUTPUT without -f" || fail "capture refuses to overwrite" "rc $rc"
+
+# makedumpfile's command line: as a symlink and as `crashkit makedumpfile`.
+mkdir -p "$CK_TMP/mdf" && ln -sf "$(cd "$(dirname "$CK")" && pwd)/$(basename "$CK")" "$CK_TMP/mdf/makedumpfile"
+if "$CK_TMP/mdf/makedumpfile" -l -d 31 "$vmcore" "$CK_TMP/cap.mdf" 2>/dev/null &&
+   "$CK" dmesg "$CK_TMP/cap.mdf" 2>/dev/null | cmp -s - "$oracle"; then
+	pass "makedumpfile symlink: -l -d 31 VMCORE OUTPUT works"
+else
+	fail "makedumpfile symlink: -l -d 31 VMCORE OUTPUT works"
+fi
+if "$CK" makedumpfile --dump-dmesg "$vmcore" "$CK_TMP/cap.dmesg" 2>/dev/null && cmp -s "$CK_TMP/cap.dmesg" "$oracle"; then
+	pass "crashkit makedumpfile --dump-dmesg equals makedumpfile's"
+else
+	fail "crashkit makedumpfile --dump-dmesg equals makedumpfile's"
+fi
+"$CK_TMP/mdf/makedumpfile" --mem-usage /proc/kcore > /dev/null 2> "$CK_TMP/cap.mu"; rc=$?
+[ "$rc" = 1 ] && grep -q 'not supported' "$CK_TMP/cap.mu" && pass "makedumpfile symlink: unsupported option fails clearly, exit 1" ||
+	fail "makedumpfile symlink: unsupported option fails clearly" "rc $rc"
+rm -rf "$CK_TMP"/cap.* "$CK_TMP"/crash.* "$CK_TMP/mdf"

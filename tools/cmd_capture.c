@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * crashkit capture: save a vmcore filtered and compressed, with
+ * makedumpfile's common options (docs/capture.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "tools.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: crashkit capture [options] VMCORE OUTPUT\n"
+		"       crashkit capture -F [options] VMCORE > STREAM\n"
+		"\n"
+		"Saves VMCORE (/proc/vmcore, an ELF vmcore, or a kdump-compressed or\n"
+		"flattened dump) as a kdump-compressed dump, leaving out the pages the\n"
+		"dump level excludes.  OUTPUT is written as OUTPUT.incomplete and renamed\n"
+		"when complete.\n"
+		"\n"
+		"  -z                 zstd (the default)\n"
+		"  -c                 zlib\n"
+		"  -l                 lzo\n"
+		"  -p                 snappy\n"
+		"  -d N               dump level, makedumpfile's bits: 1 zero, 2 cache,\n"
+		"                     4 private cache, 8 user, 16 free (default 31)\n"
+		"  -F                 makedumpfile's flattened stream on stdout\n"
+		"  -L SIZE            stop at SIZE bytes (K, M, G suffixes): the dump is\n"
+		"                     kept, flagged incomplete, as OUTPUT.incomplete\n"
+		"  --num-threads N    compression threads (default: online CPUs)\n"
+		"  --message-level N  0: quiet; other values print the stats line\n"
+		"  -f                 overwrite OUTPUT\n"
+		"\n"
+		"Exit status: 0 complete, 1 error or incomplete dump, 2 bad arguments.\n");
+}
+
+struct progress {
+	struct timeval start;
+	bool tty;
+	unsigned int last_pct;
+};
+
+static double elapsed(const struct timeval *t0)
+{
+	struct timeval t;
+	gettimeofday(&t, NULL);
+	return (t.tv_sec - t0->tv_sec) + (t.tv_usec - t0->tv_usec) / 1e6;
+}
+
+static void show_progress(const struct ck_capture_stats *st, void *arg)
+{
+	struct progress *p = arg;
+	if (!p->tty || !st->max_pfn)
+		return;
+	unsigned int pct = (unsigned int)(st->pages_done * 100 / st->max_pfn);
+	if (pct == p->last_pct)
+		return;
+	p->last_pct = pct;
+	double t = elapsed(&p->start);
+	fprintf(stderr, "\rcapture: %3u%%  %llu/%llu pfns  %.1f MB/s ", pct,
+		(unsigned long long)st->pages_done, (unsigned long long)st->max_pfn,
+		t > 0 ? st->pages_done * 4096.0 / t / 1e6 : 0.0);
+}
+
+/* ck_usage_error() with makedumpfile's exit status in compatibility mode. */
+#define usage_fail(rc, cmd, ...) (ck_usage_error(cmd, __VA_ARGS__), (rc))
+
+static int write_record(const struct ck_log_record *rec, void *arg)
+{
+	char small[512];
+	size_t need = ck_log_format(rec, small, sizeof(small));
+	if (need < sizeof(small))
+		return fwrite(small, 1, need, arg) == need ? 0 : -1;
+	char *big = malloc(need + 1);
+	if (!big)
+		return -1;
+	ck_log_format(rec, big, need + 1);
+	int r = fwrite(big, 1, need, arg) == need ? 0 : -1;
+	free(big);
+	return r;
+}
+
+static bool parse_size(const char *s, uint64_t *ret)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return false;
+	unsigned long long v = strtoull(s, &end, 0);
+	uint64_t mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	case '\0': break;
+	default: return false;
+	}
+	if (*end || (v && mul > UINT64_MAX / v))
+		return false;
+	*ret = v * mul;
+	return true;
+}
+
+/* makedumpfile's exit status for everything that fails (makedumpfile.h:
+ * COMPLETED 0, FAILED 1), used in compatibility mode. */
+#define MDF_FAILED 1
+
+static int dump_dmesg(const char *input, const char *path)
+{
+	struct ck_dump *dump;
+	struct ck_kernel *kernel;
+	struct ck_error *err = ck_tool_open(input, true, &dump, &kernel);
+	if (err)
+		return ck_report(err);
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		ck_kernel_destroy(kernel);
+		ck_dump_destroy(dump);
+		return ck_report(ck_error_create_errno(errno, "cannot create '%s'", path));
+	}
+	err = ck_kernel_log_walk(kernel, write_record, f);
+	bool bad = ferror(f);
+	if (fclose(f) != 0)
+		bad = true;
+	ck_kernel_destroy(kernel);
+	ck_dump_destroy(dump);
+	if (err)
+		return ck_report(err);
+	if (bad)
+		return ck_report(ck_error_create(CK_ERR_OS, "writing '%s' failed", path));
+	return CK_EXIT_OK;
+}
+
+static int capture_main(int argc, char **argv, bool compat)
+{
+	const char *cmd = compat ? "makedumpfile" : "capture";
+	enum { OPT_THREADS = 256, OPT_MSG, OPT_DMESG, OPT_UNSUPPORTED, OPT_IGNORED };
+	static const struct option lopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "num-threads", required_argument, NULL, OPT_THREADS },
+		{ "message-level", required_argument, NULL, OPT_MSG },
+		{ "dump-dmesg", no_argument, NULL, OPT_DMESG },
+		{ "mem-usage", no_argument, NULL, OPT_UNSUPPORTED },
+		{ "split", no_argument, NULL, OPT_UNSUPPORTED },
+		{ "reassemble", no_argument, NULL, OPT_UNSUPPORTED },
+		{ "cyclic-buffer", required_argument, NULL, OPT_IGNORED },
+		{ "non-cyclic", no_argument, NULL, OPT_IGNORED },
+		{ 0 },
+	};
+	/* makedumpfile's defaults: uncompressed, dump level 0. */
+	struct ck_capture_opts o = {
+		.codec = compat ? CK_CODEC_NONE : CK_CODEC_ZSTD,
+		.dump_level = compat ? 0 : 31,
+		.out_fd = -1,
+	};
+	bool dmesg = false;
+	int usage_rc = compat ? MDF_FAILED : CK_EXIT_USAGE;
+	int msg_level = 7;
+	unsigned long long v;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+hzclpd:FEL:fRx:i:g:Xb:D", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout); return CK_EXIT_OK;
+		case 'z': o.codec = CK_CODEC_ZSTD; break;
+		case 'c': o.codec = CK_CODEC_ZLIB; break;
+		case 'l': o.codec = CK_CODEC_LZO; break;
+		case 'p': o.codec = CK_CODEC_SNAPPY; break;
+		case 'd':
+			if (!ck_parse_u64(optarg, 10, &v) || v > 31)
+				return usage_fail(usage_rc, cmd, "-d wants a dump level 0..31, not '%s'",
+						      optarg);
+			o.dump_level = (int)v;
+			break;
+		case 'F': o.flattened = true; break;
+		case 'E':
+			return usage_fail(usage_rc, cmd, "-E (ELF output) is not supported yet");
+		case 'L':
+			if (!parse_size(optarg, &o.size_limit) || !o.size_limit)
+				return usage_fail(usage_rc, cmd, "-L wants a size, not '%s'", optarg);
+			break;
+		case 'f': o.force = true; break;
+		case 'D': break;	/* makedumpfile's debug messages */
+		case OPT_IGNORED: break;	/* tuning that our design does not need */
+		case OPT_DMESG: dmesg = true; break;
+		case 'R': case 'x': case 'i': case 'g': case 'X': case 'b': case OPT_UNSUPPORTED:
+			ck_usage_error(cmd, "option '%s' is not supported (docs/capture.md)",
+				       argv[optind - 1]);
+			return usage_rc;
+		case OPT_THREADS:
+			if (!ck_parse_u64(optarg, 10, &v) || v < 1 || v > 64)
+				return usage_fail(usage_rc, cmd, "--num-threads wants 1..64, not '%s'",
+						      optarg);
+			o.nr_threads = (unsigned int)v;
+			break;
+		case OPT_MSG:
+			if (!ck_parse_u64(optarg, 10, &v) || v > 31)
+				return usage_fail(usage_rc, cmd, "--message-level wants 0..31");
+			msg_level = (int)v;
+			break;
+		case '?':
+			if (optopt)
+				return usage_fail(usage_rc, cmd, "unknown option or missing argument: -%c",
+						      optopt);
+			return usage_fail(usage_rc, cmd, "unknown option '%s'", argv[optind - 1]);
+		default:
+			return usage_fail(usage_rc, cmd, "bad option");
+		}
+	}
+	int nargs = argc - optind;
+	if (dmesg) {
+		if (nargs != 2)
+			return usage_fail(usage_rc, cmd, "--dump-dmesg wants VMCORE LOGFILE");
+		int rc = dump_dmesg(argv[optind], argv[optind + 1]);
+		return rc && compat ? MDF_FAILED : rc;
+	}
+	const char *input = nargs >= 1 ? argv[optind] : NULL;
+	const char *output = nargs >= 2 ? argv[optind + 1] : NULL;
+	if (o.flattened) {
+		if (nargs != 1)
+			return usage_fail(usage_rc, cmd, "-F writes to stdout: give only VMCORE");
+		if (isatty(STDOUT_FILENO))
+			return usage_fail(usage_rc, cmd, "-F: stdout is a terminal; redirect it");
+		o.out_fd = STDOUT_FILENO;
+		if (o.size_limit)
+			return usage_fail(usage_rc, cmd, "-L does not apply to -F");
+	} else if (nargs != 2) {
+		return usage_fail(usage_rc, cmd, "expected VMCORE OUTPUT");
+	}
+
+	struct progress p = { .tty = msg_level && isatty(STDERR_FILENO), .last_pct = 101 };
+	gettimeofday(&p.start, NULL);
+	o.progress = show_progress;
+	o.progress_arg = &p;
+	struct ck_capture_stats st;
+	struct ck_error *err = ck_capture(input, output, &o, &st);
+	if (p.tty)
+		fputc('\n', stderr);
+	if (st.filter_note[0] && msg_level)
+		ck_warn("filtering limited: %s", st.filter_note);
+	if (st.unreadable)
+		ck_warn("%llu pages could not be read and are left out",
+			(unsigned long long)st.unreadable);
+	if (msg_level && st.threads) {
+		double t = elapsed(&p.start);
+		fprintf(stderr,
+			"capture: %s level %d, %u threads, %.2f s: pages ram %llu, zero %llu, "
+			"cache %llu, cache_private %llu, user %llu, free %llu, hwpoison %llu, "
+			"offline %llu, kept %llu; bytes in %llu, out %llu%s\n",
+			st.encoder ? st.encoder : ck_codec_name(o.codec), o.dump_level,
+			st.threads, t, (unsigned long long)st.pages_ram,
+			(unsigned long long)st.excluded[CK_PAGE_ZERO],
+			(unsigned long long)st.excluded[CK_PAGE_CACHE],
+			(unsigned long long)st.excluded[CK_PAGE_CACHE_PRIVATE],
+			(unsigned long long)st.excluded[CK_PAGE_USER],
+			(unsigned long long)st.excluded[CK_PAGE_FREE],
+			(unsigned long long)st.excluded[CK_PAGE_HWPOISON],
+			(unsigned long long)st.excluded[CK_PAGE_OFFLINE],
+			(unsigned long long)st.kept, (unsigned long long)st.bytes_in,
+			(unsigned long long)st.bytes_out, st.incomplete ? " (INCOMPLETE)" : "");
+	}
+	if (err) {
+		int rc = ck_report(err);
+		return compat ? MDF_FAILED : rc;
+	}
+	return CK_EXIT_OK;
+}
+
+int ck_cmd_capture(int argc, char **argv)
+{
+	return capture_main(argc, argv, false);
+}
+
+/* `crashkit makedumpfile ...` or a `makedumpfile` symlink: makedumpfile's
+ * defaults and exit status; the options it has that we lack fail clearly. */
+int ck_cmd_makedumpfile(int argc, char **argv)
+{
+	return capture_main(argc, argv, true);
+}
