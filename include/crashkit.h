@@ -115,8 +115,17 @@ const char *ck_dump_vmcoreinfo(const struct ck_dump *dump, size_t *len_ret);
  * the address. */
 struct ck_error *ck_dump_read_phys(struct ck_dump *dump, uint64_t paddr, void *buf,
 				   size_t len);
-/* Whether the page containing paddr can be read. */
+/* Whether page frame pfn can be read. */
 bool ck_dump_has_page(struct ck_dump *dump, uint64_t pfn);
+
+/* What truncation cost: pages the headers say were saved whose bytes lie
+ * past the end of the file (filtered-out pages are not counted). */
+struct ck_dump_loss {
+	uint64_t pages;
+	uint64_t first_pfn;	/* lowest and highest lost pfn, when pages > 0 */
+	uint64_t last_pfn;
+};
+struct ck_error *ck_dump_lost_pages(struct ck_dump *dump, struct ck_dump_loss *ret);
 
 /* ---- kernel: what the bytes mean ------------------------------------- */
 
@@ -203,10 +212,15 @@ struct ck_core_policy {
 	int compress_workers;
 	unsigned int max_threads;	/* backtrace bounds */
 	unsigned int max_frames;
+	char *socket;			/* socket mode: the receiver's AF_UNIX path */
 };
 
 #define CK_CORE_CONFIG_DEFAULT "/etc/crashkit/cores.conf"
 #define CK_CORE_STORE_DEFAULT "/var/lib/crashkit/cores"
+#define CK_CORE_SOCKET_DEFAULT "/run/crashkit/cores.sock"
+
+/* Parses "123", "4K", "2G", "1T"; false on garbage. */
+bool ck_core_parse_size(const char *s, uint64_t *ret);
 
 void ck_core_policy_init(struct ck_core_policy *policy);
 void ck_core_policy_deinit(struct ck_core_policy *policy);
@@ -258,6 +272,33 @@ struct ck_error *ck_catalog_count_signature(struct ck_catalog *cat, const char *
 /* Deletes the row and its files. */
 struct ck_error *ck_core_remove(struct ck_catalog *cat, const struct ck_core_record *rec);
 
+/* Does rec match a bare argument the way ck_catalog_find does: #ID, PID,
+ * signature (16 hex digits), exe path (has '/'), else COMM.  NULL matches all. */
+bool ck_core_record_matches(const struct ck_core_record *rec, const char *match);
+
+/* list filters; unset fields are INT64_MIN / -1. */
+struct ck_core_filter {
+	int64_t since_usec, until_usec;
+	int uid;
+	int signal;
+};
+void ck_core_filter_init(struct ck_core_filter *f);
+/* Drops the records that do not pass f, keeping the order. */
+void ck_core_records_filter(struct ck_core_record *recs, size_t *nr,
+			    const struct ck_core_filter *f);
+/* A non-root user's own crashes, newest first, from STORE/by-uid/<uid>. */
+struct ck_error *ck_core_user_find(const char *store, unsigned int uid, const char *match,
+				   struct ck_core_record **ret, size_t *nr_ret);
+
+/* Applies keep_per_exe, max_use and keep_free to the store now. */
+struct ck_core_vacuum_report {
+	unsigned int dropped;		/* core files removed (records stay) */
+	uint64_t freed;			/* bytes of store they used */
+	uint64_t used_after;
+};
+struct ck_error *ck_core_vacuum(const struct ck_core_policy *policy,
+				struct ck_core_vacuum_report *ret);
+
 /* Decompresses a stored core into out_fd; holes where the core has zeros
  * when sparse. */
 struct ck_error *ck_core_extract(const char *store, const struct ck_core_record *rec,
@@ -272,6 +313,23 @@ struct ck_error *ck_core_backtrace_file(const char *path, const char *exe, int s
 /* core_pattern management.  install remembers what it replaces in the store. */
 struct ck_error *ck_core_install(const struct ck_core_policy *policy, const char *self,
 				 const char *config, char **pattern_ret);
+/* Socket mode (Linux 6.16): core_pattern = "@" + policy->socket; a receiver
+ * must already listen there. */
+struct ck_error *ck_core_install_socket(const struct ck_core_policy *policy,
+					char **pattern_ret);
+/* Is something listening on the AF_UNIX path (from /proc/net/unix, without
+ * connecting: a connection would look like a crash to the receiver)? */
+bool ck_core_socket_listening(const char *path);
+/* Does the kernel offer socket mode (/proc/sys/kernel/core_modes)? */
+bool ck_core_socket_mode_supported(void);
+
+/* The socket-mode receiver.  listen creates the socket (0600, root) after
+ * removing a stale one; serve accepts until stop_fd is readable, one
+ * connection per crash, each handled like the pipe handler's stdin. */
+typedef void ck_core_log_fn(void *arg, int level, const char *msg);
+struct ck_error *ck_core_serve_listen(const char *path, int *fd_ret);
+struct ck_error *ck_core_serve(const struct ck_core_policy *policy, int listen_fd,
+			       int stop_fd, ck_core_log_fn *log, void *log_arg);
 struct ck_error *ck_core_uninstall(const struct ck_core_policy *policy, char **restored_ret);
 
 #ifdef __cplusplus

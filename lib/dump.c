@@ -279,6 +279,46 @@ bool ck_dump_has_page(struct ck_dump *dump, uint64_t pfn)
 	return dump->ops->has_page(dump, pfn);
 }
 
+/*
+ * A page is lost when the headers say it was saved but its bytes (or its
+ * descriptor) lie past the end of the file.  Drivers report that as
+ * CK_ERR_TRUNCATED from read_page before doing any decompression, so asking
+ * read_page about each page that has_page() refuses is cheap, and tells lost
+ * pages apart from pages filtered out on purpose.
+ */
+struct ck_error *ck_dump_lost_pages(struct ck_dump *dump, struct ck_dump_loss *ret)
+{
+	struct ck_dump_loss loss = { 0 };
+	if (!dump->info.truncated) {
+		*ret = loss;
+		return NULL;
+	}
+	uint32_t ps = dump->info.page_size;
+	uint8_t *scratch = malloc(ps);
+	if (!scratch)
+		return &ck_error_nomem;
+	for (size_t r = 0; r < dump->nr_ranges; r++) {
+		uint64_t first = dump->ranges[r].start / ps;
+		uint64_t end = (dump->ranges[r].start + dump->ranges[r].size + ps - 1) / ps;
+		for (uint64_t pfn = first; pfn < end; pfn++) {
+			if (dump->ops->has_page(dump, pfn))
+				continue;
+			struct ck_error *err = dump->ops->read_page(dump, pfn, scratch);
+			bool lost = err && ck_error_code(err) == CK_ERR_TRUNCATED;
+			ck_error_destroy(err);
+			if (!lost)
+				continue;
+			if (!loss.pages)
+				loss.first_pfn = pfn;
+			loss.last_pfn = pfn;
+			loss.pages++;
+		}
+	}
+	free(scratch);
+	*ret = loss;
+	return NULL;
+}
+
 /* ---- ELF notes ---------------------------------------------------------- */
 
 static uint32_t get_u32(const uint8_t *p)

@@ -26,6 +26,7 @@ struct kernel_facts {
 	uint64_t offset;
 	bool have_panic_cpu;
 	int32_t panic_cpu;
+	struct ck_dump_loss loss;	/* pages lost to truncation */
 	const char *kernel_error;	/* why kernel facts are missing */
 	char *kernel_error_buf;
 };
@@ -130,11 +131,18 @@ static void print_text(struct ck_dump *dump, const struct kernel_facts *f, bool 
 	else
 		printf("%-16s unfiltered\n", "dump level:");
 	printf("%-16s %s\n", "incomplete:", in->incomplete ? "yes (flagged by its writer)" : "no");
-	if (in->truncated)
+	if (in->truncated) {
 		printf("%-16s yes: %" PRIu64 " of %" PRIu64 " bytes (%" PRIu64 " missing)\n",
 		       "truncated:", in->file_size, in->expected_size,
 		       in->expected_size - in->file_size);
-	else
+		if (f->loss.pages)
+			printf("%-16s %" PRIu64 " saved pages (%" PRIu64 " MiB) between pfn 0x%"
+			       PRIx64 " and 0x%" PRIx64 "\n", "lost pages:", f->loss.pages,
+			       f->loss.pages * in->page_size >> 20, f->loss.first_pfn,
+			       f->loss.last_pfn);
+		else
+			printf("%-16s none: only trailing data is cut\n", "lost pages:");
+	} else
 		printf("%-16s no\n", "truncated:");
 	if (f->have_kernel) {
 		printf("%-16s %s\n", "release:", f->release ? f->release : "unknown");
@@ -199,6 +207,7 @@ static int print_json(struct ck_dump *dump, const struct kernel_facts *f)
 	json_object_object_add(o, "truncated", json_object_new_boolean(in->truncated));
 	json_object_object_add(o, "file_size", json_object_new_uint64(in->file_size));
 	json_object_object_add(o, "expected_size", json_object_new_uint64(in->expected_size));
+	json_object_object_add(o, "lost_pages", json_object_new_uint64(f->loss.pages));
 	const char *release = f->have_kernel ? f->release : (in->uts_release[0] ? in->uts_release : NULL);
 	json_object_object_add(o, "release", jstr(release));
 	const char *version = f->version[0] ? f->version : (in->uts_version[0] ? in->uts_version : NULL);
@@ -271,6 +280,11 @@ int ck_cmd_info(int argc, char **argv)
 		return ck_report(err);
 	struct kernel_facts f = { 0 };
 	struct ck_kernel *kernel = NULL;
+	err = ck_dump_lost_pages(dump, &f.loss);
+	if (err) {
+		ck_dump_destroy(dump);
+		return ck_report(err);
+	}
 	gather_kernel(dump, &f, &kernel);
 	int ret;
 	if (json) {

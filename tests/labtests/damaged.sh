@@ -21,8 +21,8 @@ for f in vmcore.kdump-zlib vmcore.kdump-lzo vmcore.flat vmcore.elf qemu.elf; do
 		t="$d/$f.cut$pct"
 		cut_copy "$src" "$pct" "$t"
 		rc=0; out=$(timeout 120 "$CK" info "$t" 2>"$t.err") || rc=$?
-		if [ "$rc" -eq 0 ] && grep -q '^truncated: *yes' <<<"$out"; then
-			pass "$f cut at $pct%: info says truncated"
+		if [ "$rc" -eq 0 ] && grep -q '^truncated: *yes' <<<"$out" && grep -q '^lost pages:' <<<"$out"; then
+			pass "$f cut at $pct%: info says truncated and what is lost ($(grep '^lost pages:' <<<"$out" | tr -s ' '))"
 		elif [ "$rc" -ge 1 ] && [ "$rc" -lt 124 ] && [ "$(grep -c . "$t.err")" -eq 1 ] && grep -qF "$t" "$t.err"; then
 			# the headers themselves are cut: a clean one-line refusal is right
 			pass "$f cut at $pct%: info refuses cleanly ($(head -c 120 "$t.err"))"
