@@ -64,7 +64,7 @@ struct walk {
 
 /* Frames that say how a process died rather than where: the abort and
  * signal-delivery machinery of glibc and the vDSO. */
-static bool boring_frame(const char *name)
+bool ck_core_boring_frame(const char *name)
 {
 	static const char *const prefixes[] = {
 		"__GI_", "raise", "abort", "__pthread_kill", "pthread_kill", "__restore_rt",
@@ -93,7 +93,7 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	const char *base = modname ? strrchr(modname, '/') : NULL;
 	sb_addf(&w->text, "#%-2u 0x%016llx %s (%s)\n", w->nr_frames, (unsigned long long)pc,
 		name ? name : "??", base ? base + 1 : modname ? modname : "??");
-	if (w->first_thread && name && w->nr_sig < 3 && !boring_frame(name)) {
+	if (w->first_thread && name && w->nr_sig < 3 && !ck_core_boring_frame(name)) {
 		w->sig_store[w->nr_sig] = strdup(name);
 		w->sig_frames[w->nr_sig] = w->sig_store[w->nr_sig];
 		w->nr_sig += w->sig_store[w->nr_sig] != NULL;
@@ -138,8 +138,8 @@ static int module_cb(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_
 	return DWARF_CB_OK;
 }
 
-static char *signature(const char *exe_name, int signal, const char *const *frames,
-		       unsigned int nr)
+char *ck_core_signature(const char *exe_name, int signal, const char *const *frames,
+			unsigned int nr)
 {
 	/* FNV-1a, 64 bits: stable across versions and trivial to recompute in
 	 * any language (kernel triage shares it). */
@@ -155,6 +155,46 @@ static char *signature(const char *exe_name, int signal, const char *const *fram
 		h = (h ^ 0) * 0x100000001b3ULL;	/* separator */
 	}
 	return ck_strdup_printf("%016llx", (unsigned long long)h);
+}
+
+/* The signal and thread of the first NT_PRSTATUS: the kernel writes the
+ * dumping thread's first.  struct elf_prstatus starts with elf_siginfo (3
+ * ints), then short pr_cursig; pr_pid follows pr_sigpend and pr_sighold
+ * (two longs) at offset 32 on 64-bit, 24 on 32-bit. */
+static void core_note_signal(Elf *elf, int *signal, int *tid)
+{
+	*signal = 0;
+	*tid = 0;
+	size_t phnum;
+	if (elf_getphdrnum(elf, &phnum) != 0)
+		return;
+	bool is64 = gelf_getclass(elf) == ELFCLASS64;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE)
+			continue;
+		Elf_Data *d = elf_getdata_rawchunk(elf, (int64_t)ph.p_offset, ph.p_filesz,
+						   ELF_T_NHDR);
+		if (!d)
+			continue;
+		GElf_Nhdr nh;
+		size_t off = 0, name_off, desc_off;
+		while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+			if (nh.n_type != NT_PRSTATUS)
+				continue;
+			const unsigned char *desc = (const unsigned char *)d->d_buf + desc_off;
+			size_t pid_off = is64 ? 32 : 24;
+			if (nh.n_descsz < pid_off + 4)
+				return;
+			int16_t cursig;
+			int32_t pid;
+			memcpy(&cursig, desc + 12, sizeof(cursig));
+			memcpy(&pid, desc + pid_off, sizeof(pid));
+			*signal = cursig;
+			*tid = pid;
+			return;
+		}
+	}
 }
 
 void ck_core_backtrace_deinit(struct ck_core_backtrace *bt)
@@ -217,8 +257,11 @@ struct ck_error *ck_core_backtrace_fd(int core_fd, const char *exe, int signal,
 	ret->text = w.text.buf ? w.text.buf : strdup("");
 	ret->modules = mods.buf ? mods.buf : strdup("");
 	ret->crash_frames = frames.buf ? frames.buf : strdup("");
-	ret->signature = signature(base ? base + 1 : exe ? exe : "", signal, w.sig_frames,
-				   w.nr_sig);
+	core_note_signal(elf, &ret->signal, &ret->tid);
+	if (signal <= 0)
+		signal = ret->signal;
+	ret->signature = ck_core_signature(base ? base + 1 : exe ? exe : "", signal,
+					   w.sig_frames, w.nr_sig);
 	ret->nr_threads = w.nr_threads;
 	w.text.buf = mods.buf = NULL;
 	if (!ret->text || !ret->modules || !ret->crash_frames || !ret->signature) {

@@ -291,31 +291,151 @@ struct ck_error *ck_catalog_oldest_with_core(struct ck_catalog *cat,
 	return query(cat, st, ret, nr_ret);
 }
 
+int ck_catalog_dirfd(struct ck_catalog *cat)
+{
+	return cat->dirfd;
+}
+
 struct ck_error *ck_catalog_drop_core(struct ck_catalog *cat, int64_t id, const char *reason)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(cat->db,
-			       "SELECT core_file FROM cores WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(cat->db, "SELECT " COLUMNS " FROM cores WHERE id = ?", -1, &st,
+			       NULL) != SQLITE_OK)
 		return db_error(cat->db, "drop");
 	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *f = sqlite3_column_text(st, 0);
-		if (f && *f && !strchr((const char *)f, '/'))
-			unlinkat(cat->dirfd, (const char *)f, 0);
-	}
-	sqlite3_finalize(st);
+	struct ck_core_record *recs = NULL;
+	size_t nr = 0;
+	struct ck_error *err = query(cat, st, &recs, &nr);
+	if (err)
+		return err;
+	if (nr == 0)
+		return NULL;
+	struct ck_core_record *r = &recs[0];
+	if (r->core_file[0] && !strchr(r->core_file, '/'))
+		unlinkat(cat->dirfd, r->core_file, 0);
 	if (sqlite3_prepare_v2(cat->db,
 			       "UPDATE cores SET core_file = '', stored_size = 0,"
 			       " state = 'metadata-only', reason = ? WHERE id = ?",
-			       -1, &st, NULL) != SQLITE_OK)
+			       -1, &st, NULL) != SQLITE_OK) {
+		ck_core_records_destroy(recs, nr);
 		return db_error(cat->db, "drop");
+	}
 	sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		ck_core_records_destroy(recs, nr);
 		return db_error(cat->db, "drop");
+	}
+	/* The metadata files say the same as the catalog. */
+	char *cf = strdup(""), *state = strdup("metadata-only"), *why = strdup(reason);
+	if (cf && state && why) {
+		free(r->core_file);
+		free(r->state);
+		free(r->reason);
+		r->core_file = cf;
+		r->state = state;
+		r->reason = why;
+		r->stored_size = 0;
+		ck_error_destroy(ck_core_record_write_json(cat->dirfd, r));
+		ck_error_destroy(ck_core_share_record(cat->dirfd, r));
+	} else {
+		free(cf);
+		free(state);
+		free(why);
+	}
+	ck_core_records_destroy(recs, nr);
 	return NULL;
+}
+
+static bool ck_catalog_drop_core_report(struct ck_catalog *cat,
+					const struct ck_core_record *rec, const char *reason,
+					struct ck_core_vacuum_report *rep)
+{
+	struct ck_error *err = ck_catalog_drop_core(cat, rec->id, reason);
+	if (err) {
+		ck_error_destroy(err);
+		return false;
+	}
+	rep->dropped++;
+	return true;
+}
+
+struct ck_error *ck_core_vacuum(const struct ck_core_policy *policy,
+				struct ck_core_vacuum_report *ret)
+{
+	const char *store = policy->store ? policy->store : CK_CORE_STORE_DEFAULT;
+	struct ck_catalog *cat;
+	struct ck_error *err = ck_catalog_open(store, false, &cat);
+	if (err)
+		return err;
+	struct ck_core_vacuum_report rep = { 0 };
+	uint64_t before = 0;
+	ck_error_destroy(ck_core_store_usage(cat->dirfd, &before));
+
+	/* keep_per_exe, for every exe that has more. */
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(cat->db,
+			       "SELECT exe FROM cores WHERE core_file != '' GROUP BY exe"
+			       " HAVING count(*) > ?", -1, &st, NULL) != SQLITE_OK) {
+		err = db_error(cat->db, "vacuum");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, policy->keep_per_exe);
+	char **exes = NULL;
+	size_t nexe = 0, cap = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		if (!ck_vec_grow((void **)&exes, &cap, nexe, sizeof(*exes)))
+			break;
+		exes[nexe] = strdup(t ? (const char *)t : "");
+		nexe += exes[nexe] != NULL;
+	}
+	sqlite3_finalize(st);
+	char reason[64];
+	snprintf(reason, sizeof(reason), "keep_per_exe=%u: newer cores of this exe (vacuum)",
+		 policy->keep_per_exe);
+	for (size_t i = 0; i < nexe; i++) {
+		struct ck_core_record *old = NULL;
+		size_t nr = 0;
+		if (!ck_catalog_excess_for_exe(cat, exes[i], policy->keep_per_exe, &old, &nr))
+			for (size_t k = 0; k < nr; k++)
+				if (!ck_catalog_drop_core_report(cat, &old[k], reason, &rep))
+					break;
+		ck_core_records_destroy(old, nr);
+		free(exes[i]);
+	}
+	free(exes);
+
+	/* max_use and keep_free: oldest first. */
+	for (int round = 0; round < 1000; round++) {
+		uint64_t used = 0, avail = 0;
+		ck_error_destroy(ck_core_store_usage(cat->dirfd, &used));
+		ck_error_destroy(ck_core_store_free(cat->dirfd, &avail));
+		const char *why = used > policy->max_use ? "evicted: store over max_use (vacuum)"
+				  : avail < policy->keep_free
+					  ? "evicted: filesystem below keep_free (vacuum)"
+					  : NULL;
+		if (!why)
+			break;
+		struct ck_core_record *old = NULL;
+		size_t nr = 0;
+		err = ck_catalog_oldest_with_core(cat, &old, &nr);
+		if (err || nr == 0) {
+			ck_core_records_destroy(old, nr);
+			break;
+		}
+		ck_catalog_drop_core_report(cat, &old[0], why, &rep);
+		ck_core_records_destroy(old, nr);
+	}
+	ck_error_destroy(ck_core_store_usage(cat->dirfd, &rep.used_after));
+	rep.freed = before > rep.used_after ? before - rep.used_after : 0;
+	if (!err)
+		*ret = rep;
+out:
+	ck_catalog_destroy(cat);
+	return err;
 }
 
 struct ck_error *ck_core_remove(struct ck_catalog *cat, const struct ck_core_record *rec)
@@ -324,6 +444,7 @@ struct ck_error *ck_core_remove(struct ck_catalog *cat, const struct ck_core_rec
 	 * leave the store. */
 	if (rec->core_file[0] && !strchr(rec->core_file, '/'))
 		unlinkat(cat->dirfd, rec->core_file, 0);
+	ck_core_unshare_record(cat->dirfd, rec);
 	if (rec->name[0] && !strchr(rec->name, '/')) {
 		_cleanup_free_ char *json = ck_strdup_printf("%s.json", rec->name);
 		if (json)

@@ -60,33 +60,19 @@ static void evict_for_room(struct ck_catalog *cat, int dirfd, uint64_t max_use)
 	}
 }
 
-static struct ck_error *write_json(int dirfd, const struct ck_core_record *rec)
+/* The kernel holds the crashed process until we close our end of the pipe or
+ * socket (fs/coredump.c: wait_for_dump_helpers waits for the pipe's last
+ * reader, coredump_sock_wait for the connection to close).  /dev/null keeps
+ * the descriptor number valid for the caller. */
+static void release_input(const struct ck_core_args *args, int in_fd)
 {
-	struct json_object *o = json_tokener_parse(rec->meta_json);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		o = json_object_new_object();
-		if (!o)
-			return &ck_error_nomem;
+	if (!args->release_input)
+		return;
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null >= 0) {
+		dup3(null, in_fd, O_CLOEXEC);
+		close(null);
 	}
-	json_object_object_add(o, "name", json_object_new_string(rec->name));
-	json_object_object_add(o, "core_file", json_object_new_string(rec->core_file));
-	json_object_object_add(o, "time_usec", json_object_new_int64(rec->time_usec));
-	json_object_object_add(o, "state", json_object_new_string(rec->state));
-	json_object_object_add(o, "reason", json_object_new_string(rec->reason));
-	json_object_object_add(o, "signature", json_object_new_string(rec->signature));
-	json_object_object_add(o, "core_size", json_object_new_uint64(rec->core_size));
-	json_object_object_add(o, "stored_size", json_object_new_uint64(rec->stored_size));
-	json_object_object_add(o, "truncated", json_object_new_boolean(rec->truncated));
-	json_object_object_add(o, "backtrace", json_object_new_string(rec->backtrace));
-	json_object_object_add(o, "modules", json_object_new_string(rec->modules));
-	const char *js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
-	_cleanup_free_ char *name = ck_strdup_printf("%s.json", rec->name);
-	struct ck_error *err = js && name ? ck_core_write_atomic(dirfd, name, js, strlen(js), 0600)
-					  : &ck_error_nomem;
-	json_object_put(o);
-	return err;
 }
 
 struct ck_error *ck_core_handle(const struct ck_core_policy *policy, int argc,
@@ -96,7 +82,17 @@ struct ck_error *ck_core_handle(const struct ck_core_policy *policy, int argc,
 	struct ck_error *err = ck_core_args_parse(argc, argv, &args);
 	if (err)
 		return ck_error_prepend(err, "handler arguments");
+	args.release_input = true;
+	args.mode = "pipe";
+	return ck_core_process(policy, &args, in_fd, ret);
+}
 
+struct ck_error *ck_core_process(const struct ck_core_policy *policy,
+				 const struct ck_core_args *argsp, int in_fd,
+				 struct ck_core_record *ret)
+{
+	struct ck_core_args args = *argsp;
+	struct ck_error *err;
 	const char *store = policy->store ? policy->store : CK_CORE_STORE_DEFAULT;
 	struct ck_catalog *cat = NULL;
 	struct ck_core_record rec = { 0 };
@@ -113,12 +109,15 @@ struct ck_error *ck_core_handle(const struct ck_core_policy *policy, int argc,
 	rec.uid = args.uid;
 	rec.gid = args.gid;
 	rec.signal = args.signal;
-	rec.time_usec = now_usec();
+	/* The kernel's %t when given; the name uses our clock's microseconds,
+	 * so that two crashes in one second never share a name. */
+	int64_t now = now_usec();
+	rec.time_usec = args.time_sec >= 0 ? args.time_sec * 1000000 : now;
 	err = ck_core_meta_collect(&args, &rec);
 	if (err)
 		goto out;
 	/* Digits and hex only: nothing the crashed program chose. */
-	rec.name = ck_strdup_printf("core.%lld.%d.%.8s", (long long)rec.time_usec, args.pid,
+	rec.name = ck_strdup_printf("core.%lld.%d.%.8s", (long long)now, args.pid,
 				    rec.boot_id[0] ? rec.boot_id : "00000000");
 	rec.core_file = rec.name ? ck_strdup_printf("%s.zst", rec.name) : NULL;
 	rec.state = strdup("stored");
@@ -146,6 +145,7 @@ struct ck_error *ck_core_handle(const struct ck_core_policy *policy, int argc,
 	/* The mini core for libdwfl, written while streaming: unlinked, sparse. */
 	int mini = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (budget == 0) {
+		release_input(&args, in_fd);
 		set_state(&rec, "metadata-only",
 			  "no room: store at max_use or filesystem at keep_free");
 		free(rec.core_file);
@@ -154,6 +154,7 @@ struct ck_error *ck_core_handle(const struct ck_core_policy *policy, int argc,
 		struct ck_core_ingest ing;
 		err = ck_core_store_ingest(dirfd, rec.core_file, in_fd, policy->compress_level,
 					   policy->compress_workers, budget, 0640, mini, &ing);
+		release_input(&args, in_fd);
 		if (err) {
 			if (mini >= 0)
 				close(mini);
@@ -196,6 +197,11 @@ struct ck_error *ck_core_handle(const struct ck_core_policy *policy, int argc,
 				rec.backtrace = bt.text;
 				rec.modules = bt.modules;
 				rec.signature = bt.signature;
+				/* Socket mode has no %s: the core's NT_PRSTATUS says. */
+				if (rec.signal <= 0)
+					rec.signal = bt.signal;
+				if (args.signal <= 0 && bt.tid > 0)
+					rec.tid = bt.tid;
 				bt.text = bt.modules = bt.signature = NULL;
 				ck_core_backtrace_deinit(&bt);
 			}
@@ -239,7 +245,9 @@ struct ck_error *ck_core_handle(const struct ck_core_policy *policy, int argc,
 		err = &ck_error_nomem;
 		goto out;
 	}
-	if (have_core) {
+	/* suid_dumpable=2 ("root only"): the owner gets nothing. */
+	bool owner_may_read = args.dumpable != 2;
+	if (have_core && owner_may_read) {
 		int fd = openat(dirfd, rec.core_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0) {
 			struct ck_error *gerr = ck_core_store_grant(fd, (unsigned int)rec.uid);
@@ -264,12 +272,15 @@ struct ck_error *ck_core_handle(const struct ck_core_policy *policy, int argc,
 		}
 	}
 
-	err = write_json(dirfd, &rec);
-	if (err)
-		goto out;
 	err = ck_catalog_insert(cat, &rec);
 	if (err)
 		goto out;
+	err = ck_core_record_write_json(dirfd, &rec);
+	if (err)
+		goto out;
+	/* The owner's view; without it root still has everything. */
+	if (owner_may_read)
+		ck_error_destroy(ck_core_share_record(dirfd, &rec));
 
 	/* keep_per_exe: the newest N keep their cores. */
 	if (rec.exe[0]) {
@@ -287,6 +298,7 @@ struct ck_error *ck_core_handle(const struct ck_core_policy *policy, int argc,
 	*ret = rec;
 	memset(&rec, 0, sizeof(rec));
 out:
+	release_input(&args, in_fd);
 	ck_core_record_deinit(&rec);
 	if (dirfd >= 0)
 		close(dirfd);

@@ -14,8 +14,6 @@ struct ck_error *ck_core_read_small(int dirfd, const char *path, size_t max, cha
 /* Writes data to dirfd/name via name.tmp + fsync + rename. */
 struct ck_error *ck_core_write_atomic(int dirfd, const char *name, const void *data,
 				      size_t len, mode_t mode);
-/* Parses "123", "4K", "2G", "1T"; false on garbage. */
-bool ck_core_parse_size(const char *s, uint64_t *ret);
 /* strdup that never returns NULL for NULL input ("" instead); NULL on ENOMEM. */
 char *ck_core_strdup0(const char *s);
 
@@ -53,16 +51,29 @@ struct ck_error *ck_core_store_grant(int fd, unsigned int uid);
 /* ---- core_meta.c: what the kernel and /proc say about the crash ------- */
 
 struct ck_core_args {
-	int pid, tid, uid, gid, signal;
-	int64_t time_sec;
+	int pid, tid, uid, gid;
+	int signal;		/* 0 when unknown (socket mode): taken from the core's notes */
+	int64_t time_sec;	/* %t; -1 when unknown: the handler's clock */
 	uint64_t rlimit_core;	/* %c; UINT64_MAX for unlimited */
 	bool have_rlimit;
 	int pidfd;		/* -1 unless F= names an fd */
 	char comm[64];		/* %e, untrusted */
 	char hostname[65];	/* %h */
+	bool release_input;	/* replace in_fd with /dev/null once the core is read, so
+				 * the kernel lets the crashed process go (pipe: it waits
+				 * until the handler closes its read end; socket: until
+				 * the receiver closes the connection) */
+	const char *mode;	/* "pipe" or "socket", for the metadata */
+	int dumpable;		/* %d: 2 = suid_dumpable "root only" (no ACL for the
+				 * owner), 1 = as the user, -1 unknown */
 };
 
 struct ck_error *ck_core_args_parse(int argc, char **argv, struct ck_core_args *ret);
+
+/* core_handle.c: the walk shared by the pipe handler and the socket receiver. */
+struct ck_error *ck_core_process(const struct ck_core_policy *policy,
+				 const struct ck_core_args *args, int in_fd,
+				 struct ck_core_record *ret);
 
 /* Collects /proc/<pid> (guarded by a pidfd) into a JSON object string and
  * fills rec->exe, cmdline, hostname, boot_id. */
@@ -77,7 +88,15 @@ struct ck_core_backtrace {
 	char *signature;	/* 16 hex digits */
 	char *crash_frames;	/* the frames that made the signature, ' ' separated */
 	unsigned int nr_threads;
+	int signal;		/* from the first NT_PRSTATUS (pr_cursig), 0 if none */
+	int tid;		/* its pr_pid: the thread that took the signal */
 };
+
+/* FNV-1a-64 of exe basename, signal and frames, as 16 hex digits. */
+char *ck_core_signature(const char *exe_name, int signal, const char *const *frames,
+			unsigned int nr);
+/* Frames that say how a process died rather than where (abort, raise, ...). */
+bool ck_core_boring_frame(const char *name);
 
 struct ck_error *ck_core_backtrace_fd(int core_fd, const char *exe_name, int signal,
 				      unsigned int max_threads, unsigned int max_frames,
@@ -94,7 +113,28 @@ struct ck_error *ck_catalog_excess_for_exe(struct ck_catalog *cat, const char *e
 /* Oldest records that still have a core file. */
 struct ck_error *ck_catalog_oldest_with_core(struct ck_catalog *cat,
 					     struct ck_core_record **ret, size_t *nr_ret);
-/* Marks that rec's core file is gone, with a reason. */
+/* Marks that rec's core file is gone, with a reason (and updates the owner's copy
+ * of the metadata). */
 struct ck_error *ck_catalog_drop_core(struct ck_catalog *cat, int64_t id, const char *reason);
+/* The catalog's store directory fd (owned by the catalog). */
+int ck_catalog_dirfd(struct ck_catalog *cat);
+
+/* ---- core_share.c: metadata files, and what the crashed process's owner sees */
+
+/* STORE/<name>.json (tmp + rename, 0600): everything about one crash. */
+struct ck_error *ck_core_record_write_json(int dirfd, const struct ck_core_record *rec);
+/* STORE/by-uid/<uid>/<name>.json, readable by uid only (ACL): what
+ * `cores list|info` shows a non-root user.  Nothing for uid 0. */
+struct ck_error *ck_core_share_record(int dirfd, const struct ck_core_record *rec);
+void ck_core_unshare_record(int dirfd, const struct ck_core_record *rec);
+/* Parses one metadata JSON text into a record. */
+struct ck_error *ck_core_record_from_json(const char *text, struct ck_core_record *ret);
+
+/* ---- core_serve.c ------------------------------------------------------ */
+
+/* The peer of a coredump socket connection, from SO_PEERPIDFD and
+ * PIDFD_GET_INFO; an error when the peer is not a process that is dumping
+ * core (PIDFD_COREDUMPED). */
+struct ck_error *ck_core_peer_args(int conn, struct ck_core_args *ret);
 
 #endif /* CRASHKIT_CORE_INTERNAL_H */

@@ -30,7 +30,9 @@ void ck_core_policy_deinit(struct ck_core_policy *policy)
 	if (!policy)
 		return;
 	free(policy->store);
+	free(policy->socket);
 	policy->store = NULL;
+	policy->socket = NULL;
 }
 
 static bool parse_uint(const char *s, unsigned int max, unsigned int *ret)
@@ -75,6 +77,18 @@ static struct ck_error *set_key(struct ck_core_policy *p, const char *key, const
 			return &ck_error_nomem;
 		free(p->store);
 		p->store = s;
+	} else if (!strcmp(key, "socket")) {
+		/* The kernel refuses relative paths, spaces, ".." and more than
+		 * UNIX_PATH_MAX - 1 bytes (fs/coredump.c, check_coredump_socket). */
+		if (val[0] != '/' || strchr(val, ' ') || strstr(val, "..") || strlen(val) >= 108)
+			return ck_error_create(CK_ERR_INVALID,
+					       "socket must be an absolute path under 108 bytes, "
+					       "without spaces or '..'");
+		char *s = strdup(val);
+		if (!s)
+			return &ck_error_nomem;
+		free(p->socket);
+		p->socket = s;
 	} else if (!strcmp(key, "max_core_size")) {
 		ok = ck_core_parse_size(val, &p->max_core_size);
 	} else if (!strcmp(key, "max_use")) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The core store: a root-owned 0700 directory of zstd-compressed cores.  A
+ * The core store: a root-owned 0711 directory of zstd-compressed cores.  A
  * core is streamed from the kernel's pipe into <name>.tmp, fsynced, and
  * renamed: a name without .tmp is always a complete file (which may hold a
  * truncated core; the catalog says so).
@@ -35,10 +35,15 @@ struct ck_error *ck_core_store_open(const char *path, bool create, int *dirfd_re
 				return ck_error_create_errno(errno, "creating '%s'", p);
 			*s = '/';
 		}
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		/* 0711: nobody lists it, but the owner of a crash can open its
+		 * core (ACL) and STORE/by-uid/<uid> by name (core_share.c). */
+		if (mkdir(path, 0711) < 0 && errno != EEXIST)
 			return ck_error_create_errno(errno, "creating store '%s'", path);
 	}
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* Other users may only pass through (0711): O_PATH needs no read
+	 * permission, and openat() beneath it works. */
+	int how = !create && geteuid() != 0 ? O_PATH : O_RDONLY;
+	int fd = open(path, how | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return ck_error_create_errno(errno, "store '%s'", path);
 	struct stat st;
@@ -55,7 +60,7 @@ struct ck_error *ck_core_store_open(const char *path, bool create, int *dirfd_re
 			close(fd);
 			return ck_error_create_errno(e, "store '%s': chown", path);
 		}
-		if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0) {
+		if ((st.st_mode & 07777) != 0711 && fchmod(fd, 0711) < 0) {
 			int e = errno;
 			close(fd);
 			return ck_error_create_errno(e, "store '%s': chmod", path);
@@ -226,7 +231,9 @@ struct ck_error *ck_core_store_ingest(int dirfd, const char *name, int in_fd, in
 		err = ck_error_create_errno(errno, "creating '%s'", tmp);
 		goto out;
 	}
-	uint64_t soft = budget > INGEST_MARGIN ? budget - INGEST_MARGIN : 0;
+	/* A small budget (a nearly full disk) keeps half of itself as margin,
+	 * so the headers and notes still make it. */
+	uint64_t soft = budget - CK_MIN((uint64_t)INGEST_MARGIN, budget / 2);
 	bool eof = false;
 	while (!eof) {
 		ssize_t r = 0;

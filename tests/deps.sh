@@ -13,7 +13,7 @@ pkgs=(
 	# peers used as oracles in the tests
 	makedumpfile crash gdb elfutils libkdumpfile-dev
 	# tests/cli/cores.sh, bench/cores.sh
-	jq zstd bc time
+	jq zstd bc time python3 util-linux
 	# the crash lab
 	qemu-system-x86 cpio busybox-static kexec-tools e2fsprogs socat
 )

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,17 +25,23 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: crashkit cores [--store DIR] [--config FILE] COMMAND [ARGS]\n"
 		"\n"
-		"  list [--json] [MATCH]        crashes in the catalog, newest first\n"
+		"  list [--json] [--since T] [--until T] [--uid UID] [--signal SIG] [MATCH]\n"
+		"                               crashes in the catalog, newest first\n"
 		"  info [--json] [MATCH]        metadata, backtrace, modules of the newest match\n"
 		"  dump -o FILE [MATCH]         write the decompressed core (- for stdout)\n"
 		"  debug [--bt] [-e CMD]... [MATCH]  gdb on a decompressed temporary copy\n"
 		"  backtrace CORE [EXE]         every thread of any core file (libdwfl)\n"
 		"  rm [--all] MATCH             delete the newest match (or all) and its files\n"
-		"  install | uninstall | check  set, restore, explain core_pattern\n"
+		"  vacuum [--max-use SIZE] [--keep-free SIZE] [--keep-per-exe N]\n"
+		"                               apply the store limits now\n"
+		"  install [--socket] | uninstall | check  set, restore, explain core_pattern\n"
+		"  serve [--socket PATH]        the socket-mode receiver (Linux >= 6.16)\n"
 		"  handle [--config=FILE] P=%%P u=%%u g=%%g s=%%s t=%%t [c=%%c F=%%F I=%%I h=%%h e=%%e]\n"
 		"                               the core_pattern handler (core on stdin)\n"
 		"\n"
 		"MATCH is a PID, a COMM, an exe path, a signature or #ID; the newest wins.\n"
+		"T is EPOCH, @EPOCH, -N[smhd] (ago), YYYY-MM-DD or 'YYYY-MM-DD HH:MM[:SS]'.\n"
+		"A non-root user sees only their own crashes.\n"
 		"The config defaults to %s (or $CRASHKIT_CORES_CONFIG), the store to\n"
 		"its 'store' key or %s (or $CRASHKIT_CORES_STORE).  See docs/cores.md.\n",
 		CK_CORE_CONFIG_DEFAULT, CK_CORE_STORE_DEFAULT);
@@ -196,6 +203,11 @@ static void safe(const char *s, char *buf, size_t size)
 static struct ck_error *find(struct ctx *c, const char *match, struct ck_catalog **cat_ret,
 			     struct ck_core_record **recs, size_t *nr)
 {
+	/* The catalog is root's; other users read their own copies. */
+	if (geteuid() != 0) {
+		*cat_ret = NULL;
+		return ck_core_user_find(store_of(c), (unsigned int)geteuid(), match, recs, nr);
+	}
 	struct ck_catalog *cat;
 	struct ck_error *err = ck_catalog_open(store_of(c), false, &cat);
 	if (err)
@@ -209,15 +221,92 @@ static struct ck_error *find(struct ctx *c, const char *match, struct ck_catalog
 	return NULL;
 }
 
+/* EPOCH, @EPOCH, -N[smhd] (ago), YYYY-MM-DD, "YYYY-MM-DD HH:MM[:SS]" (local). */
+static bool parse_time(const char *s, int64_t *usec)
+{
+	char *end;
+	if (s[0] == '@' || (s[0] >= '0' && s[0] <= '9' && !strchr(s, '-'))) {
+		errno = 0;
+		long long v = strtoll(s + (s[0] == '@'), &end, 10);
+		if (errno || *end || end == s + (s[0] == '@'))
+			return false;
+		*usec = (int64_t)v * 1000000;
+		return true;
+	}
+	if (s[0] == '-') {
+		errno = 0;
+		long long v = strtoll(s + 1, &end, 10);
+		long long unit = !strcmp(end, "s") || !*end ? 1 : !strcmp(end, "m") ? 60
+				 : !strcmp(end, "h") ? 3600 : !strcmp(end, "d") ? 86400 : 0;
+		if (errno || end == s + 1 || !unit || v < 0)
+			return false;
+		*usec = ((int64_t)time(NULL) - v * unit) * 1000000;
+		return true;
+	}
+	static const char *const fmts[] = { "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d" };
+	for (size_t k = 0; k < sizeof(fmts) / sizeof(fmts[0]); k++) {
+		struct tm tm = { .tm_isdst = -1 };
+		const char *e = strptime(s, fmts[k], &tm);
+		if (e && !*e) {
+			*usec = (int64_t)mktime(&tm) * 1000000;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool parse_signal(const char *s, int *ret)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (!*end && end != s && v > 0 && v < 65) {
+		*ret = (int)v;
+		return true;
+	}
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (int k = 1; k < 65; k++) {
+		const char *abbrev = sigabbrev_np(k);
+		if (abbrev && !strcasecmp(abbrev, s)) {
+			*ret = k;
+			return true;
+		}
+	}
+	return false;
+}
+
 static int cmd_list(struct ctx *c, int argc, char **argv)
 {
 	bool json = false;
+	struct ck_core_filter f;
+	ck_core_filter_init(&f);
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json"))
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(opt, "--json")) {
 			json = true;
-		else
-			return ck_usage_error("cores list", "unknown option '%s'", argv[i]);
+		} else if (!strcmp(opt, "--since") && val) {
+			if (!parse_time(val, &f.since_usec))
+				return ck_usage_error("cores list", "bad time '%s'", val);
+			i++;
+		} else if (!strcmp(opt, "--until") && val) {
+			if (!parse_time(val, &f.until_usec))
+				return ck_usage_error("cores list", "bad time '%s'", val);
+			i++;
+		} else if (!strcmp(opt, "--uid") && val) {
+			char *end;
+			long v = strtol(val, &end, 10);
+			if (*end || end == val || v < 0 || v > INT32_MAX)
+				return ck_usage_error("cores list", "bad uid '%s'", val);
+			f.uid = (int)v;
+			i++;
+		} else if (!strcmp(opt, "--signal") && val) {
+			if (!parse_signal(val, &f.signal))
+				return ck_usage_error("cores list", "bad signal '%s'", val);
+			i++;
+		} else {
+			return ck_usage_error("cores list", "unknown option '%s'", opt);
+		}
 	}
 	if (argc - i > 1)
 		return ck_usage_error("cores list", "at most one MATCH");
@@ -227,6 +316,7 @@ static int cmd_list(struct ctx *c, int argc, char **argv)
 	struct ck_error *err = find(c, i < argc ? argv[i] : NULL, &cat, &recs, &nr);
 	if (err)
 		return ck_report(err);
+	ck_core_records_filter(recs, &nr, &f);
 	if (json) {
 		struct json_object *a = json_object_new_array();
 		for (size_t k = 0; k < nr; k++)
@@ -291,7 +381,10 @@ static int cmd_info(struct ctx *c, int argc, char **argv)
 	unsigned int seen = 0;
 	struct ck_core_record *same = NULL;
 	size_t nsame = 0;
-	if (r->signature[0] && !ck_catalog_find(cat, r->signature, &same, &nsame))
+	if (r->signature[0] && cat && !ck_catalog_find(cat, r->signature, &same, &nsame))
+		seen = (unsigned int)nsame;
+	else if (r->signature[0] && !cat &&
+		 !ck_core_user_find(store_of(c), (unsigned int)geteuid(), r->signature, &same, &nsame))
 		seen = (unsigned int)nsame;
 	ck_core_records_destroy(same, nsame);
 	if (json) {
@@ -499,7 +592,9 @@ static int cmd_rm(struct ctx *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	struct ck_error *err = NULL;
-	for (size_t k = 0; k < (all ? nr : 1) && !err; k++) {
+	if (!cat)
+		err = ck_error_create(CK_ERR_INVALID, "only root removes crashes from the catalog");
+	for (size_t k = 0; cat && k < (all ? nr : 1) && !err; k++) {
 		err = ck_core_remove(cat, &recs[k]);
 		if (!err)
 			printf("removed #%lld %s\n", (long long)recs[k].id, recs[k].name);
@@ -525,6 +620,155 @@ static int cmd_backtrace(struct ctx *c, int argc, char **argv)
 	return CK_EXIT_OK;
 }
 
+static int cmd_vacuum(struct ctx *c, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		bool ok = val != NULL;
+		if (!strcmp(argv[i], "--max-use") && val)
+			ok = ck_core_parse_size(val, &c->policy.max_use);
+		else if (!strcmp(argv[i], "--keep-free") && val)
+			ok = ck_core_parse_size(val, &c->policy.keep_free);
+		else if (!strcmp(argv[i], "--keep-per-exe") && val) {
+			uint64_t v;
+			ok = ck_core_parse_size(val, &v) && v <= 100000;
+			c->policy.keep_per_exe = (unsigned int)v;
+		} else
+			return ck_usage_error("cores vacuum", "unknown option '%s'", argv[i]);
+		if (!ok)
+			return ck_usage_error("cores vacuum", "bad value '%s' for %s", val, argv[i]);
+		i++;
+	}
+	struct ck_core_vacuum_report rep;
+	struct ck_error *err = ck_core_vacuum(&c->policy, &rep);
+	if (err)
+		return ck_report(ck_error_prepend(err, "vacuum"));
+	printf("vacuum: %u cores dropped (records kept), %" PRIu64 " bytes freed, store uses %"
+	       PRIu64 " bytes (max_use %" PRIu64 ", keep_free %" PRIu64 ", keep_per_exe %u)\n",
+	       rep.dropped, rep.freed, rep.used_after, c->policy.max_use, c->policy.keep_free,
+	       c->policy.keep_per_exe);
+	return CK_EXIT_OK;
+}
+
+/* ---- serve: the socket-mode receiver ------------------------------------ */
+
+static void serve_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	handler_log(level, "%s", msg);
+}
+
+/* sd_listen_fds(3) without libsystemd: fd 3 when LISTEN_PID is us. */
+static int systemd_socket(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	if (!pid || !fds || strtol(pid, NULL, 10) != getpid() || strtol(fds, NULL, 10) < 1)
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	return 3;
+}
+
+static int cmd_serve(struct ctx *c, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
+			free(c->policy.socket);
+			c->policy.socket = strdup(argv[++i]);
+		} else {
+			return ck_usage_error("cores serve", "unknown option '%s'", argv[i]);
+		}
+	}
+	const char *path = c->policy.socket ? c->policy.socket : CK_CORE_SOCKET_DEFAULT;
+	int fd = systemd_socket();
+	bool own = fd < 0;
+	if (own) {
+		struct ck_error *err = ck_core_serve_listen(path, &fd);
+		if (err)
+			return ck_report(ck_error_prepend(err, "serve"));
+	}
+	/* SIGTERM/SIGINT end the loop; crashes being stored finish first. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	signal(SIGPIPE, SIG_IGN);
+	handler_log(6, "receiver listening on %s (pid %d)", path, (int)getpid());
+	struct ck_error *err = ck_core_serve(&c->policy, fd, sfd, serve_log, NULL);
+	close(fd);
+	if (own)
+		unlink(path);
+	if (sfd >= 0)
+		close(sfd);
+	handler_log(6, "receiver on %s stopped", path);
+	return err ? ck_report(err) : CK_EXIT_OK;
+}
+
+/* Starts `crashkit cores serve` detached (setsid, stdio on /dev/null) and
+ * waits until it listens. */
+static struct ck_error *spawn_receiver(struct ctx *c, const char *self, bool config_given,
+				       pid_t *pid_ret)
+{
+	const char *path = c->policy.socket ? c->policy.socket : CK_CORE_SOCKET_DEFAULT;
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return ck_error_create_errno(errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0)
+		return ck_error_create_errno(errno, "fork");
+	if (pid == 0) {
+		setsid();
+		pid_t child = fork();
+		if (child != 0) {
+			if (write(pfd[1], &child, sizeof(child)) < 0)
+				_exit(1);
+			_exit(child < 0);
+		}
+		int null = open("/dev/null", O_RDWR);
+		/* It logs to /dev/kmsg too. */
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
+		const char *args[10];
+		int n = 0;
+		args[n++] = self;
+		args[n++] = "cores";
+		if (config_given) {
+			args[n++] = "--config";
+			args[n++] = c->config;
+		}
+		if (c->store_opt) {
+			args[n++] = "--store";
+			args[n++] = c->store_opt;
+		}
+		args[n++] = "serve";
+		args[n++] = "--socket";
+		args[n++] = path;
+		args[n] = NULL;
+		execv(self, (char **)args);
+		_exit(127);
+	}
+	close(pfd[1]);
+	pid_t daemon = -1;
+	if (read(pfd[0], &daemon, sizeof(daemon)) != sizeof(daemon))
+		daemon = -1;
+	close(pfd[0]);
+	waitpid(pid, NULL, 0);
+	for (int k = 0; k < 100 && !ck_core_socket_listening(path); k++)
+		usleep(50000);
+	if (!ck_core_socket_listening(path))
+		return ck_error_create(CK_ERR_OS, "the receiver did not start listening on '%s'",
+				       path);
+	*pid_ret = daemon;
+	return NULL;
+}
+
 /* ---- install, uninstall, check ---------------------------------------- */
 
 static char *read_line(const char *path)
@@ -546,14 +790,40 @@ static char *read_line(const char *path)
 
 static int cmd_install(struct ctx *c, int argc, char **argv, bool config_given)
 {
-	if (argc > 1)
-		return ck_usage_error("cores install", "no arguments expected");
+	bool sock = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--socket"))
+			sock = true;
+		else
+			return ck_usage_error("cores install", "unknown argument '%s'", argv[i]);
+	}
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0)
 		return ck_report(ck_error_create_errno(errno, "/proc/self/exe"));
 	self[n] = '\0';
 	char *pattern = NULL;
+	if (sock) {
+		const char *path = c->policy.socket ? c->policy.socket : CK_CORE_SOCKET_DEFAULT;
+		if (!ck_core_socket_mode_supported())
+			return ck_report(ck_error_create(CK_ERR_INVALID, "install --socket: this "
+							 "kernel has no socket mode (Linux >= 6.16)"));
+		if (!ck_core_socket_listening(path)) {
+			pid_t pid = -1;
+			struct ck_error *err = spawn_receiver(c, self, config_given, &pid);
+			if (err)
+				return ck_report(ck_error_prepend(err, "install --socket"));
+			printf("receiver: started, pid %d, on %s\n", (int)pid, path);
+		} else {
+			printf("receiver: already listening on %s\n", path);
+		}
+		struct ck_error *err = ck_core_install_socket(&c->policy, &pattern);
+		if (err)
+			return ck_report(ck_error_prepend(err, "install --socket"));
+		printf("core_pattern: %s\n", pattern);
+		free(pattern);
+		return CK_EXIT_OK;
+	}
 	struct ck_error *err = ck_core_install(&c->policy, self, config_given ? c->config : NULL,
 					       &pattern);
 	if (err)
@@ -595,6 +865,9 @@ static int cmd_check(struct ctx *c, int argc, char **argv)
 		owner = "abrt";
 	else if (pattern[0] == '|')
 		owner = "another pipe handler";
+	else if (pattern[0] == '@' && !strcmp(pattern + 1, c->policy.socket ? c->policy.socket
+								     : CK_CORE_SOCKET_DEFAULT))
+		owner = "crashkit (socket mode)";
 	else if (pattern[0] == '@')
 		owner = "a socket receiver";
 	printf("core_pattern:    %s\n", pattern ? pattern : "?");
@@ -606,7 +879,13 @@ static int cmd_check(struct ctx *c, int argc, char **argv)
 				   : !strcmp(suid, "2") ? "setuid programs dump, readable by root only"
 				   : "unknown";
 	printf("suid_dumpable:   %s (%s)\n", suid ? suid : "?", sd);
+	for (char *p = modes; p && *p; p++)
+		if (*p == '\n')
+			*p = ' ';
 	printf("core_modes:      %s\n", modes ? modes : "(absent: no socket mode, Linux < 6.16)");
+	const char *sock = c->policy.socket ? c->policy.socket : CK_CORE_SOCKET_DEFAULT;
+	printf("socket receiver: %s %s\n", sock,
+	       ck_core_socket_listening(sock) ? "(listening)" : "(not listening)");
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_CORE, &rl) == 0) {
 		if (rl.rlim_cur == RLIM_INFINITY)
@@ -689,6 +968,10 @@ int ck_cmd_cores(int argc, char **argv)
 		rc = cmd_backtrace(&c, argc - i, argv + i);
 	} else if (!strcmp(cmd, "rm")) {
 		rc = cmd_rm(&c, argc - i, argv + i);
+	} else if (!strcmp(cmd, "vacuum")) {
+		rc = cmd_vacuum(&c, argc - i, argv + i);
+	} else if (!strcmp(cmd, "serve")) {
+		rc = cmd_serve(&c, argc - i, argv + i);
 	} else if (!strcmp(cmd, "install")) {
 		rc = cmd_install(&c, argc - i, argv + i, config_given);
 	} else if (!strcmp(cmd, "uninstall")) {

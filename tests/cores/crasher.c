@@ -1,8 +1,9 @@
 /* A program that dies the way it is told: segv, abort, fpe, bus, threads,
- * big MIB.  Test input for tests/cli/cores.sh and bench/cores.sh. */
+ * big MIB, random MIB (incompressible heap).  Test input for tests/cli/cores.sh and bench/cores.sh. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,23 @@ __attribute__((noinline)) static void do_big(size_t mib)
 	free(p);
 }
 
+__attribute__((noinline)) static void do_random(size_t mib)
+{
+	/* Incompressible: fills a disk as fast as it is written. */
+	size_t len = mib << 20;
+	uint64_t *p = malloc(len), x = 0x9e3779b97f4a7c15ULL;
+	if (!p)
+		exit(3);
+	for (size_t i = 0; i < len / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = x;
+	}
+	do_segv();
+	free(p);
+}
+
 int main(int argc, char **argv)
 {
 	const char *how = argc > 1 ? argv[1] : "segv";
@@ -97,6 +115,8 @@ int main(int argc, char **argv)
 		do_bus();
 	else if (!strcmp(how, "threads"))
 		do_threads();
+	else if (!strcmp(how, "random"))
+		do_random(argc > 2 ? strtoul(argv[2], NULL, 10) : 16);
 	else if (!strcmp(how, "big"))
 		do_big(argc > 2 ? strtoul(argv[2], NULL, 10) : 1024);
 	fprintf(stderr, "crasher: did not die (%s)\n", how);

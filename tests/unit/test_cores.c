@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests of the userspace-core internals: policy parsing, sizes, handler
+ * arguments, matching, filters, the signature, metadata JSON round trip.
+ *
+ * Output: "ok N - name" / "not ok N - name", "# ..." diagnostics, and a last
+ * line "N passed, N failed".
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core_internal.h"
+
+static int nr_passed, nr_failed, nr_tests, cur_failures;
+
+#define EXPECT(cond)                                                                  \
+	do {                                                                          \
+		if (!(cond) && cur_failures++ < 8)                                    \
+			printf("# %s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
+	} while (0)
+
+static void run(const char *name, void (*fn)(void))
+{
+	cur_failures = 0;
+	fn();
+	nr_tests++;
+	if (cur_failures) {
+		nr_failed++;
+		printf("not ok %d - %s\n", nr_tests, name);
+	} else {
+		nr_passed++;
+		printf("ok %d - %s\n", nr_tests, name);
+	}
+}
+
+static char *write_tmp(const char *text)
+{
+	char *path = strdup("/tmp/ck-test-policy.XXXXXX");
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	close(fd);
+	return path;
+}
+
+static struct ck_error *load(const char *text, struct ck_core_policy *p)
+{
+	char *path = write_tmp(text);
+	ck_core_policy_init(p);
+	struct ck_error *err = ck_core_policy_load(p, path, false);
+	unlink(path);
+	free(path);
+	return err;
+}
+
+static void test_sizes(void)
+{
+	uint64_t v;
+	EXPECT(ck_core_parse_size("123", &v) && v == 123);
+	EXPECT(ck_core_parse_size("4K", &v) && v == 4096);
+	EXPECT(ck_core_parse_size("2G", &v) && v == 2ULL << 30);
+	EXPECT(ck_core_parse_size("1T", &v) && v == 1ULL << 40);
+	EXPECT(ck_core_parse_size("18446744073709551615", &v) && v == UINT64_MAX);
+	EXPECT(!ck_core_parse_size("", &v));
+	EXPECT(!ck_core_parse_size("12Q", &v));
+	EXPECT(!ck_core_parse_size("-1", &v));
+	EXPECT(!ck_core_parse_size("99999999999T", &v));
+}
+
+static void test_policy(void)
+{
+	struct ck_core_policy p;
+	struct ck_error *err = load("# comment\n store = /var/x \nmax_use=1G\nkeep_free = 0\n"
+				    "keep_per_exe=7 # trailing\nhonor_rlimit_core=yes\n"
+				    "socket=/run/x.sock\ncompress_workers=4\n\n", &p);
+	EXPECT(!err);
+	EXPECT(p.store && !strcmp(p.store, "/var/x"));
+	EXPECT(p.max_use == 1ULL << 30 && p.keep_free == 0 && p.keep_per_exe == 7);
+	EXPECT(p.honor_rlimit_core && p.compress_workers == 4);
+	EXPECT(p.socket && !strcmp(p.socket, "/run/x.sock"));
+	EXPECT(p.max_core_size == 2ULL << 30);	/* default kept */
+	ck_error_destroy(err);
+	ck_core_policy_deinit(&p);
+
+	static const char *const bad[] = {
+		"nokey\n", "bogus=1\n", "max_use=lots\n", "store=relative\n",
+		"honor_rlimit_core=maybe\n", "compress_level=99\n", "socket=/a b\n",
+		"socket=/run/../x\n", "socket=relative.sock\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = load(bad[i], &p);
+		EXPECT(err != NULL);
+		if (err)
+			/* says which line */
+			EXPECT(strstr(ck_error_message(err), "line 1") != NULL);
+		ck_error_destroy(err);
+		ck_core_policy_deinit(&p);
+	}
+	ck_core_policy_init(&p);
+	err = ck_core_policy_load(&p, "/nonexistent/cores.conf", true);
+	EXPECT(!err);
+	ck_core_policy_deinit(&p);
+}
+
+static void test_args(void)
+{
+	struct ck_core_args a;
+	char *ok[] = { "P=42", "u=1000", "g=100", "s=11", "t=1700000000", "c=0", "F=", "d=2",
+		       "e=a b/../c", "Z=unknown" };
+	struct ck_error *err = ck_core_args_parse(10, ok, &a);
+	EXPECT(!err);
+	EXPECT(a.pid == 42 && a.tid == 42 && a.uid == 1000 && a.gid == 100 && a.signal == 11);
+	EXPECT(a.time_sec == 1700000000 && a.have_rlimit && a.rlimit_core == 0);
+	EXPECT(a.pidfd == -1 && a.dumpable == 2 && !strcmp(a.comm, "a b/../c"));
+	ck_error_destroy(err);
+	char *unlimited[] = { "P=1", "u=0", "g=0", "s=6", "t=1", "c=18446744073709551615" };
+	err = ck_core_args_parse(6, unlimited, &a);
+	EXPECT(!err && a.rlimit_core == UINT64_MAX);
+	ck_error_destroy(err);
+
+	char *missing[] = { "P=1", "g=0", "s=11", "t=1" };
+	char *garbage[] = { "garbage" };
+	char *badsig[] = { "P=1", "u=0", "g=0", "s=99", "t=1" };
+	char *badpid[] = { "P=-3", "u=0", "g=0", "s=11", "t=1" };
+	char *longkey[] = { "PP=1" };
+	char **bad[] = { missing, garbage, badsig, badpid, longkey };
+	int nbad[] = { 4, 1, 5, 5, 1 };
+	for (size_t i = 0; i < 5; i++) {
+		err = ck_core_args_parse(nbad[i], bad[i], &a);
+		EXPECT(err != NULL);
+		ck_error_destroy(err);
+	}
+	err = ck_core_args_parse(0, NULL, &a);
+	EXPECT(err != NULL);
+	ck_error_destroy(err);
+}
+
+static struct ck_core_record rec(int64_t id, int pid, const char *comm, const char *exe,
+				 const char *sig)
+{
+	struct ck_core_record r = { .id = id, .pid = pid };
+	r.comm = (char *)comm;
+	r.exe = (char *)exe;
+	r.signature = (char *)sig;
+	return r;
+}
+
+static void test_matching(void)
+{
+	struct ck_core_record r = rec(7, 1234, "my prog", "/usr/bin/my prog",
+				      "0123456789abcdef");
+	EXPECT(ck_core_record_matches(&r, NULL));
+	EXPECT(ck_core_record_matches(&r, "#7"));
+	EXPECT(!ck_core_record_matches(&r, "#8"));
+	EXPECT(!ck_core_record_matches(&r, "#"));
+	EXPECT(!ck_core_record_matches(&r, "#7x"));
+	EXPECT(ck_core_record_matches(&r, "1234"));
+	EXPECT(!ck_core_record_matches(&r, "123"));
+	EXPECT(ck_core_record_matches(&r, "0123456789abcdef"));
+	EXPECT(ck_core_record_matches(&r, "/usr/bin/my prog"));
+	EXPECT(!ck_core_record_matches(&r, "/usr/bin/my"));
+	EXPECT(ck_core_record_matches(&r, "my prog"));
+	EXPECT(!ck_core_record_matches(&r, "my"));
+	/* A COMM that looks like a signature still matches as a COMM. */
+	struct ck_core_record h = rec(1, 1, "deadbeefdeadbeef", "/x", "");
+	EXPECT(ck_core_record_matches(&h, "deadbeefdeadbeef"));
+	/* All digits: a PID, or a signature of digits only. */
+	struct ck_core_record d = rec(1, 5, "c", "/x", "1111222233334444");
+	EXPECT(ck_core_record_matches(&d, "1111222233334444"));
+}
+
+static void test_filter(void)
+{
+	struct ck_core_record *recs = calloc(4, sizeof(*recs));
+	for (int i = 0; i < 4; i++) {
+		recs[i].time_usec = (int64_t)(4 - i) * 1000000;
+		recs[i].uid = i % 2 ? 1000 : 0;
+		recs[i].signal = i < 2 ? 11 : 6;
+		recs[i].name = strdup("n");
+	}
+	struct ck_core_filter f;
+	ck_core_filter_init(&f);
+	size_t nr = 4;
+	ck_core_records_filter(recs, &nr, &f);
+	EXPECT(nr == 4);
+	f.uid = 1000;
+	ck_core_records_filter(recs, &nr, &f);
+	EXPECT(nr == 2 && recs[0].time_usec == 3000000 && recs[1].time_usec == 1000000);
+	ck_core_filter_init(&f);
+	f.since_usec = 2000000;
+	ck_core_records_filter(recs, &nr, &f);
+	EXPECT(nr == 1 && recs[0].signal == 11);
+	f.signal = 6;
+	ck_core_records_filter(recs, &nr, &f);
+	EXPECT(nr == 0);
+	ck_core_records_destroy(recs, nr);
+}
+
+static void test_signature(void)
+{
+	const char *frames[] = { "do_segv", "main" };
+	char *a = ck_core_signature("crasher", 11, frames, 2);
+	char *b = ck_core_signature("crasher", 11, frames, 2);
+	char *c = ck_core_signature("crasher", 6, frames, 2);
+	char *e = ck_core_signature("crasher", 11, frames, 1);
+	/* FNV-1a-64 over "crasher\0" "11\0" "do_segv\0" "main\0", computed
+	 * independently (python) so that kernel triage can share it. */
+	EXPECT(a && strlen(a) == 16);
+	EXPECT(a && b && !strcmp(a, b));
+	EXPECT(a && c && strcmp(a, c));
+	EXPECT(a && e && strcmp(a, e));
+	char *empty = ck_core_signature("", 0, NULL, 0);
+	EXPECT(empty && !strcmp(empty, "d98372186c3d6247"));
+	EXPECT(a && !strcmp(a, "e12a3d9a8e899c53"));
+	free(a);
+	free(b);
+	free(c);
+	free(e);
+	free(empty);
+	EXPECT(ck_core_boring_frame("raise"));
+	EXPECT(ck_core_boring_frame("__GI_abort"));
+	EXPECT(ck_core_boring_frame("__pthread_kill_implementation"));
+	EXPECT(!ck_core_boring_frame("do_abort"));
+	EXPECT(!ck_core_boring_frame("main"));
+}
+
+static void test_json_roundtrip(void)
+{
+	struct ck_core_record r = {
+		.id = 9, .time_usec = 1700000000123456, .pid = 3, .tid = 4, .uid = 1000,
+		.gid = 100, .signal = 7, .core_size = 1ULL << 33, .stored_size = 5,
+		.truncated = true,
+	};
+	r.name = "core.1.3.ab";
+	r.core_file = "core.1.3.ab.zst";
+	r.comm = "we\"ird\n/..";
+	r.exe = "/bin/x";
+	r.cmdline = "x y";
+	r.hostname = "h";
+	r.boot_id = "b";
+	r.signature = "0123456789abcdef";
+	r.state = "truncated";
+	r.reason = "disk full";
+	r.backtrace = "TID 4:\n#0 ...\n";
+	r.modules = "";
+	r.meta_json = "{\"environ\": [\"A=1\"], \"dumpable\": 1}";
+	struct ck_core_record back;
+	/* What ck_core_record_write_json writes is what from_json reads. */
+	char dir[] = "/tmp/ck-test-json.XXXXXX";
+	EXPECT(mkdtemp(dir) != NULL);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	struct ck_error *err = ck_core_record_write_json(dfd, &r);
+	EXPECT(!err);
+	ck_error_destroy(err);
+	char *text = NULL;
+	err = ck_core_read_small(dfd, "core.1.3.ab.json", 1 << 20, &text, NULL);
+	EXPECT(!err);
+	ck_error_destroy(err);
+	err = text ? ck_core_record_from_json(text, &back) : &ck_error_nomem;
+	EXPECT(!err);
+	if (!err) {
+		EXPECT(back.id == 9 && back.time_usec == r.time_usec && back.uid == 1000);
+		EXPECT(back.core_size == r.core_size && back.truncated && back.signal == 7);
+		EXPECT(!strcmp(back.comm, r.comm) && !strcmp(back.reason, "disk full"));
+		EXPECT(strstr(back.meta_json, "A=1") != NULL);
+		ck_core_record_deinit(&back);
+	}
+	ck_error_destroy(err);
+	err = ck_core_record_from_json("[1,2]", &back);
+	EXPECT(err != NULL);
+	ck_error_destroy(err);
+	free(text);
+	unlinkat(dfd, "core.1.3.ab.json", 0);
+	close(dfd);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	run("sizes", test_sizes);
+	run("policy parsing", test_policy);
+	run("handler arguments", test_args);
+	run("name matching", test_matching);
+	run("list filters", test_filter);
+	run("signature", test_signature);
+	run("metadata JSON round trip", test_json_roundtrip);
+	printf("%d passed, %d failed\n", nr_passed, nr_failed);
+	return nr_failed != 0;
+}
