@@ -129,14 +129,14 @@ printf '%s' "$d/kernel-core.%p" > "$CP"
 printf '%s' "$orig_limit" > "$CPL"
 "$CK" cores "${C[@]}" install >/dev/null
 
-# A big core (512 MiB of heap) streams through, and dumps back to its size.
+# A big core (1 GiB of heap) streams through, and dumps back to its size.
 t0=$(date +%s.%N)
-crash big 512
+crash big 1024
 t1=$(date +%s.%N)
 js=$("$CK" cores "${C[@]}" list --json | jq '.[0]')
 size=$(jq -r .core_size <<<"$js") stored=$(jq -r .stored_size <<<"$js")
-if [ "$size" -gt $((512 << 20)) ] && [ "$stored" -lt "$size" ] && [ "$(jq -r .state <<<"$js")" = stored ]; then
-	pass "cores: 512 MiB heap core stored: $size -> $stored bytes in $(echo "$t1 - $t0" | bc) s"
+if [ "$size" -gt $((1024 << 20)) ] && [ "$stored" -lt "$size" ] && [ "$(jq -r .state <<<"$js")" = stored ]; then
+	pass "cores: 1 GiB heap core stored: $size -> $stored bytes in $(echo "$t1 - $t0" | bc) s"
 else
 	fail "cores: big core" "$js"
 fi
