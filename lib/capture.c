@@ -23,12 +23,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <elf.h>
 
 #include "capture.h"
 #include "kdump_format.h"
 
-#define CHUNK_PFNS 1024u	/* multiple of 64: a chunk owns its bitmap words */
-#define DROP_PAGES 1024u	/* 4 MiB of mapped input per worker at most */
+#define CHUNK_PFNS 512u	/* multiple of 64: a chunk owns its bitmap words */
+#define DROP_PAGES 512u	/* 2 MiB of mapped input per worker at most */
+/* pfns per bitmap cycle: 16 GiB of 4 KiB pages, 512 KiB per bitmap. */
+#define CYCLE_PFNS (1ull << 22)
 
 enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_READY };
 
@@ -49,8 +52,11 @@ struct capture {
 	uint32_t page_size;
 	uint64_t max_pfn;
 	uint64_t nr_chunks;
-	uint64_t *bitmap2;
+	uint64_t *bitmap2;		/* the current cycle's 2nd bitmap */
+	uint64_t cycle_start;		/* its first pfn */
+	uint64_t ready_chunks;		/* chunks below this have their bitmap */
 	uint32_t flag;			/* CK_KDUMP_COMPRESSED_* of the codec */
+	enum ck_codec codec;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -95,8 +101,9 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 	s->nr_pages = 0;
 	s->data_len = 0;
 	s->zero = s->unreadable = s->bytes_in = 0;
+	uint64_t *bm = cap->bitmap2, w0 = cap->cycle_start / 64;
 	for (uint64_t w = start / 64; w * 64 < end; w++) {
-		uint64_t word = cap->bitmap2[w];
+		uint64_t word = bm[w - w0];
 		while (word) {
 			unsigned b = __builtin_ctzll(word);
 			word &= word - 1;
@@ -105,7 +112,7 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 			if (err) {
 				/* Recorded, not fatal: the page is left out. */
 				ck_error_destroy(err);
-				cap->bitmap2[w] &= ~(1ull << b);
+				bm[w - w0] &= ~(1ull << b);
 				s->unreadable++;
 				continue;
 			}
@@ -156,7 +163,7 @@ static void *worker_main(void *arg)
 	uint64_t mapped = 0;	/* pages read since the last drop */
 	struct ck_error *err = ck_dump_open(cap->input, &dump);
 	if (!err)
-		err = ck_encoder_create(cap->opts->codec, cap->page_size, &enc);
+		err = ck_encoder_create(cap->codec, cap->page_size, &enc);
 	if (!err && !(page = aligned_alloc(64, cap->page_size)))
 		err = &ck_error_nomem;
 
@@ -173,7 +180,8 @@ static void *worker_main(void *arg)
 		struct slot *s = &cap->slots[c % cap->nr_slots];
 		/* The slot must be free of chunk c - nr_slots, not merely free:
 		 * a later chunk of another worker may be waiting for it too. */
-		while (!cap->stop && (s->state != SLOT_FREE || c >= cap->consumed + cap->nr_slots))
+		while (!cap->stop && (s->state != SLOT_FREE || c >= cap->consumed + cap->nr_slots ||
+				       c >= cap->ready_chunks))
 			pthread_cond_wait(&cap->cond, &cap->lock);
 		if (cap->stop)
 			break;
@@ -203,14 +211,35 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void clear_from(uint64_t *bm, uint64_t pfn, uint64_t max_pfn)
+/* Clears bits [from, nbits) of a bitmap. */
+static void clear_from(uint64_t *bm, uint64_t from, uint64_t nbits)
 {
-	for (; pfn < max_pfn && pfn % 64; pfn++)
-		bm[pfn / 64] &= ~(1ull << (pfn % 64));
-	if (pfn >= max_pfn)
-		return;
-	for (uint64_t w = pfn / 64; w * 64 < max_pfn; w++)
+	for (; from < nbits && from % 64; from++)
+		bm[from / 64] &= ~(1ull << (from % 64));
+	for (uint64_t w = from / 64; w * 64 < nbits; w++)
 		bm[w] = 0;
+}
+
+static uint64_t popcount_words(const uint64_t *bm, uint64_t nbits)
+{
+	uint64_t n = 0;
+	for (uint64_t w = 0; w < (nbits + 63) / 64; w++)
+		n += __builtin_popcountll(bm[w]);
+	return n;
+}
+
+/* Runs of set bits, for the ELF writer's program header bound. */
+static uint64_t count_runs(const uint64_t *bm, uint64_t nbits)
+{
+	uint64_t runs = 0;
+	bool prev = false;
+	for (uint64_t w = 0; w < (nbits + 63) / 64; w++) {
+		uint64_t x = bm[w];
+		/* rising edges inside the word, and at its bit 0 */
+		runs += __builtin_popcountll(x & ~(x << 1 | (prev ? 1 : 0)));
+		prev = x >> 63;
+	}
+	return runs;
 }
 
 /* Reads init_uts_ns.name for the header's utsname (crash and libkdumpfile
@@ -242,6 +271,55 @@ static void read_utsname(struct ck_kernel *kernel, char uts[6][65])
 	}
 }
 
+/* e_machine for an ELF written from a dump that is not ELF itself. */
+static uint16_t arch_machine(const char *arch)
+{
+	static const struct { const char *name; uint16_t machine; } m[] = {
+		{ "x86_64", EM_X86_64 }, { "aarch64", EM_AARCH64 }, { "ppc64le", EM_PPC64 },
+		{ "s390x", EM_S390 }, { "riscv64", EM_RISCV }, { "i386", EM_386 },
+	};
+	for (size_t i = 0; arch && i < CK_ARRAY_SIZE(m); i++)
+		if (!strcmp(arch, m[i].name))
+			return m[i].machine;
+	return EM_NONE;
+}
+
+/* The two bitmaps of the pfns [start, end): 1st = the memory the dump
+ * describes, 2nd = the pages its reader has, minus what the filter
+ * excludes.  Bit i stands for pfn start + i. */
+static struct ck_error *build_cycle(struct ck_dump *dump, struct ck_filter *filter, int level,
+				    uint32_t ps, uint64_t start, uint64_t end, uint64_t *bm1,
+				    uint64_t *bm2, uint64_t counts[CK_PAGE_NR_CLASSES],
+				    uint64_t *unreadable)
+{
+	size_t words = (end - start + 63) / 64;
+	memset(bm1, 0, words * 8);
+	memset(bm2, 0, words * 8);
+	const struct ck_mem_range *ranges;
+	size_t nr_ranges;
+	ck_dump_mem_ranges(dump, &ranges, &nr_ranges);
+	for (size_t i = 0; i < nr_ranges; i++) {
+		uint64_t a = CK_MAX(ranges[i].start / ps, start);
+		uint64_t b = CK_MIN((ranges[i].start + ranges[i].size + ps - 1) / ps, end);
+		for (uint64_t pfn = a; pfn < b; pfn++) {
+			uint64_t k = pfn - start;
+			bm1[k / 64] |= 1ull << (k % 64);
+			if (ck_dump_has_page(dump, pfn))
+				bm2[k / 64] |= 1ull << (k % 64);
+			else
+				(*unreadable)++;	/* or excluded in the input */
+		}
+	}
+	struct ck_error *err = NULL;
+	if (filter)
+		err = ck_filter_exclude_range(filter, level, bm2, start, end, counts);
+	/* The filter read this cycle's mem_map through the main reader's
+	 * map: drop it, as the workers do with the pages they read. */
+	if (dump->file->map)
+		madvise((void *)dump->file->map, dump->file->real_size, MADV_DONTNEED);
+	return err;
+}
+
 struct ck_error *ck_capture(const char *input, const char *output,
 			    const struct ck_capture_opts *opts, struct ck_capture_stats *stats)
 {
@@ -249,14 +327,15 @@ struct ck_error *ck_capture(const char *input, const char *output,
 	struct ck_dump *dump = NULL;
 	struct ck_kernel *kernel = NULL;
 	struct ck_filter *filter = NULL;
-	struct ck_kdump_writer *writer = NULL;
-	uint64_t *bitmap1 = NULL, *bitmap2 = NULL;
+	struct ck_kdump_writer *kw = NULL;
+	struct ck_elf_writer *ew = NULL;
+	uint64_t *bm1 = NULL, *bm2 = NULL;
 	char *tmp_path = NULL;
 	int fd = -1;
 	struct capture cap = { .input = input, .opts = opts };
 	struct worker *workers = NULL;
 	unsigned int nr_workers = 0, started = 0;
-	bool incomplete = false;
+	bool incomplete = false, sync_made = false;
 	int full_errno = 0;
 
 	memset(stats, 0, sizeof(*stats));
@@ -268,37 +347,25 @@ struct ck_error *ck_capture(const char *input, const char *output,
 	if (err)
 		return err;
 	const struct ck_dump_info *info = ck_dump_info(dump);
-	if (info->truncated)
-		err = NULL;	/* pages past the end are recorded as unreadable */
 	cap.page_size = info->page_size;
 	cap.max_pfn = info->max_pfn;
-	cap.flag = codec_flag(opts->codec);
+	cap.codec = opts->elf ? CK_CODEC_NONE : opts->codec;
+	cap.flag = codec_flag(cap.codec);
 	stats->max_pfn = cap.max_pfn;
 
-	uint64_t nr_words = (cap.max_pfn + 63) / 64 + 1;
-	bitmap1 = ck_calloc_array(nr_words, 8);
-	bitmap2 = ck_calloc_array(nr_words, 8);
-	if (!bitmap1 || !bitmap2) {
+	/* Bitmaps cover one cycle of pfns at a time, so their memory does not
+	 * grow with the machine (docs/capture.md). */
+	uint64_t cycle = opts->cycle_pfns ? opts->cycle_pfns : CYCLE_PFNS;
+	cycle = (cycle + CHUNK_PFNS - 1) / CHUNK_PFNS * CHUNK_PFNS;
+	cycle = CK_MIN(cycle, (cap.max_pfn + CHUNK_PFNS - 1) / CHUNK_PFNS * CHUNK_PFNS);
+	cycle = CK_MAX(cycle, (uint64_t)CHUNK_PFNS);
+	bm1 = ck_calloc_array(cycle / 64, 8);
+	bm2 = ck_calloc_array(cycle / 64, 8);
+	if (!bm1 || !bm2) {
 		err = &ck_error_nomem;
 		goto out;
 	}
-	const struct ck_mem_range *ranges;
-	size_t nr_ranges;
-	ck_dump_mem_ranges(dump, &ranges, &nr_ranges);
-	for (size_t i = 0; i < nr_ranges; i++) {
-		uint64_t a = ranges[i].start / cap.page_size;
-		uint64_t b = CK_MIN((ranges[i].start + ranges[i].size + cap.page_size - 1) /
-				    cap.page_size, cap.max_pfn);
-		for (uint64_t pfn = a; pfn < b; pfn++) {
-			bitmap1[pfn / 64] |= 1ull << (pfn % 64);
-			if (ck_dump_has_page(dump, pfn))
-				bitmap2[pfn / 64] |= 1ull << (pfn % 64);
-			else
-				stats->unreadable++;
-		}
-	}
-	for (uint64_t w = 0; w < nr_words; w++)
-		stats->pages_ram += __builtin_popcountll(bitmap1[w]);
+	stats->bitmap_bytes = 2 * cycle / 8;
 
 	/* Filtering by struct page, when the level asks for more than zero
 	 * pages.  Without VMCOREINFO or with an unknown layout, say so and
@@ -328,29 +395,35 @@ struct ck_error *ck_capture(const char *input, const char *output,
 					 ck_error_message(err));
 				ck_error_destroy(err);
 				err = NULL;
-			} else {
-				err = ck_filter_exclude(filter, opts->dump_level, bitmap2,
-							cap.max_pfn, stats->excluded);
-				if (err) {
-					err = ck_error_prepend(err, "filtering '%s'", input);
-					goto out;
-				}
-				const char *why;
-				int ok = ck_filter_supported(filter, &why);
-				if (why || (opts->dump_level & ~ok)) {
-					snprintf(stats->filter_note, sizeof(stats->filter_note), "%s",
-						 why ? why : "some classes kept");
-				}
 			}
 		}
 	}
-	/* The filter read all of mem_map through the main reader's map. */
-	if (dump->file->map)
-		madvise((void *)dump->file->map, dump->file->real_size, MADV_DONTNEED);
-	uint64_t nr_dumpable = 0;
-	for (uint64_t w = 0; w < nr_words; w++)
-		nr_dumpable += __builtin_popcountll(bitmap2[w]);
 
+	/* Pass 1: count what will be written (the kdump descriptor area and
+	 * the ELF program header table are sized before the first page). */
+	uint64_t nr_dumpable = 0, runs = 0;
+	if (filter)
+		ck_filter_rewind(filter);
+	for (uint64_t cs = 0; cs < cap.max_pfn; cs += cycle) {
+		uint64_t ce = CK_MIN(cs + cycle, cap.max_pfn);
+		err = build_cycle(dump, filter, opts->dump_level, cap.page_size, cs, ce, bm1, bm2,
+				  stats->excluded, info->truncated ? &stats->unreadable
+								   : &stats->absent);
+		if (err) {
+			err = ck_error_prepend(err, "filtering '%s'", input);
+			goto out;
+		}
+		stats->pages_ram += popcount_words(bm1, ce - cs);
+		nr_dumpable += popcount_words(bm2, ce - cs);
+		runs += count_runs(bm2, ce - cs);
+	}
+	if (filter) {
+		const char *why;
+		int ok = ck_filter_supported(filter, &why);
+		if (why || (opts->dump_level & ~ok))
+			snprintf(stats->filter_note, sizeof(stats->filter_note), "%s",
+				 why ? why : "some classes kept");
+	}
 	/* Output */
 	if (opts->flattened && opts->out_fd >= 0) {
 		fd = opts->out_fd;
@@ -372,35 +445,59 @@ struct ck_error *ck_capture(const char *input, const char *output,
 			goto out;
 		}
 	}
-	size_t notes_len = dump->notes_len;
-	struct ck_kdump_writer_params wp = {
-		.fd = fd,
-		.path = tmp_path ? tmp_path : (output ? output : "stdout"),
-		.flattened = opts->flattened,
-		.size_limit = opts->size_limit,
-		.page_size = cap.page_size,
-		.max_mapnr = cap.max_pfn,
-		.bitmap1 = bitmap1,
-		.nr_dumpable = nr_dumpable,
-		.compression = cap.flag,
-		.dump_level = opts->dump_level,
-		.need_zero_page = true,
-		.uts = { uts[0][0] ? uts[0] : "Linux", uts[1],
-			 uts[2][0] ? uts[2] : (kernel ? ck_kernel_vmcoreinfo_str(kernel, "OSRELEASE") : NULL),
-			 uts[3], uts[4][0] ? uts[4] : info->arch, uts[5] },
-		.nr_cpus = info->nr_cpus,
-		.phys_base = phys_base,
-		.notes = dump->notes_buf,
-		.notes_len = notes_len,
-		.vmcoreinfo = dump->vmcoreinfo,
-		.vmcoreinfo_len = dump->vmcoreinfo ? dump->vmcoreinfo_len : 0,
-	};
-	err = ck_kdump_writer_create(&wp, &writer);
+	const char *out_name = tmp_path ? tmp_path : (output ? output : "stdout");
+	if (opts->elf) {
+		const struct ck_elf_load *loads;
+		uint16_t machine = 0;
+		size_t nr_loads = ck_dump_elf_loads(dump, &loads, &machine);
+		const struct ck_mem_range *ranges;
+		size_t nr_ranges;
+		ck_dump_mem_ranges(dump, &ranges, &nr_ranges);
+		struct ck_elf_writer_params ep = {
+			.fd = fd,
+			.path = out_name,
+			.flattened = opts->flattened,
+			.size_limit = opts->size_limit,
+			.page_size = cap.page_size,
+			.machine = nr_loads ? machine : arch_machine(info->arch),
+			.loads = loads,
+			.nr_loads = nr_loads,
+			.ranges = ranges,
+			.nr_ranges = nr_ranges,
+			.max_runs = runs + (opts->dump_level & CK_DL_ZERO ? (nr_dumpable + 1) / 2 : 0),
+			.exclude_zero = opts->dump_level & CK_DL_ZERO,
+			.notes = dump->notes_buf,
+			.notes_len = dump->notes_len,
+		};
+		err = ck_elf_writer_create(&ep, &ew);
+	} else {
+		struct ck_kdump_writer_params wp = {
+			.fd = fd,
+			.path = out_name,
+			.flattened = opts->flattened,
+			.size_limit = opts->size_limit,
+			.page_size = cap.page_size,
+			.max_mapnr = cap.max_pfn,
+			.nr_dumpable = nr_dumpable,
+			.compression = cap.flag,
+			.dump_level = opts->dump_level,
+			.need_zero_page = true,
+			.uts = { uts[0][0] ? uts[0] : "Linux", uts[1],
+				 uts[2][0] ? uts[2] : (kernel ? ck_kernel_vmcoreinfo_str(kernel, "OSRELEASE") : NULL),
+				 uts[3], uts[4][0] ? uts[4] : info->arch, uts[5] },
+			.nr_cpus = info->nr_cpus,
+			.phys_base = phys_base,
+			.notes = dump->notes_buf,
+			.notes_len = dump->notes_len,
+			.vmcoreinfo = dump->vmcoreinfo,
+			.vmcoreinfo_len = dump->vmcoreinfo ? dump->vmcoreinfo_len : 0,
+		};
+		err = ck_kdump_writer_create(&wp, &kw);
+	}
 	if (err)
 		goto out;
 
-	/* Pipeline */
-	cap.bitmap2 = bitmap2;
+	/* Workers */
 	cap.nr_chunks = (cap.max_pfn + CHUNK_PFNS - 1) / CHUNK_PFNS;
 	nr_workers = opts->nr_threads;
 	if (!nr_workers) {
@@ -426,14 +523,15 @@ struct ck_error *ck_capture(const char *input, const char *output,
 	}
 	{
 		struct ck_encoder *probe;
-		err = ck_encoder_create(opts->codec, cap.page_size, &probe);
+		err = ck_encoder_create(cap.codec, cap.page_size, &probe);
 		if (err)
 			goto out;
-		stats->encoder = ck_encoder_backend(probe);
+		stats->encoder = opts->elf ? "elf" : ck_encoder_backend(probe);
 		ck_encoder_destroy(probe);
 	}
 	pthread_mutex_init(&cap.lock, NULL);
 	pthread_cond_init(&cap.cond, NULL);
+	sync_made = true;
 	for (; started < nr_workers; started++) {
 		workers[started].cap = &cap;
 		int e = pthread_create(&workers[started].thread, NULL, worker_main,
@@ -443,51 +541,86 @@ struct ck_error *ck_capture(const char *input, const char *output,
 			break;
 		}
 	}
+
+	/* Pass 2: cycle by cycle, the same bitmaps again, then the pages of
+	 * the cycle in chunk order, then its bitmaps to the file. */
+	uint64_t dummy[CK_PAGE_NR_CLASSES], dummy_unreadable = 0;
 	uint64_t stop_pfn = cap.max_pfn;
-	for (uint64_t c = 0; c < cap.nr_chunks && !err && started; c++) {
-		struct slot *s = &cap.slots[c % cap.nr_slots];
-		pthread_mutex_lock(&cap.lock);
-		while (!(s->state == SLOT_READY && s->chunk == c) && !cap.stop)
-			pthread_cond_wait(&cap.cond, &cap.lock);
-		bool stopped = !(s->state == SLOT_READY && s->chunk == c);
-		pthread_mutex_unlock(&cap.lock);
-		if (stopped) {
-			stop_pfn = c * CHUNK_PFNS;
+	bool stopped = false;
+	uint64_t cs = 0;
+	if (filter)
+		ck_filter_rewind(filter);
+	for (; cs < cap.max_pfn && !err && started; cs += cycle) {
+		uint64_t ce = CK_MIN(cs + cycle, cap.max_pfn);
+		err = build_cycle(dump, filter, opts->dump_level, cap.page_size, cs, ce, bm1, bm2,
+				  dummy, &dummy_unreadable);
+		if (err)
 			break;
-		}
-		size_t written = 0;
-		bool full = false;
-		err = ck_kdump_writer_add(writer, s->pages, s->nr_pages, s->data, &written, &full);
-		if (full) {
-			/* Size limit or full disk: keep what is written, flag the
-			 * dump incomplete, clear the pages that did not make it. */
-			if (err) {
-				full_errno = ck_error_errno(err);
-				ck_error_destroy(err);
-				err = NULL;
-			}
-			incomplete = true;
-			stop_pfn = written < s->nr_pages ? s->pages[written].pfn : (c + 1) * CHUNK_PFNS;
-		}
-		stats->excluded[CK_PAGE_ZERO] += s->zero;
-		stats->unreadable += s->unreadable;
-		for (size_t i = 0; i < written; i++)
-			if (s->pages[i].size)
-				stats->bytes_in += cap.page_size;
-		stats->kept += written;
-		stats->pages_done = CK_MIN((c + 1) * CHUNK_PFNS, cap.max_pfn);
-		stats->bytes_out = ck_kdump_writer_size(writer);
+		uint64_t c0 = cs / CHUNK_PFNS, c1 = (ce + CHUNK_PFNS - 1) / CHUNK_PFNS;
 		pthread_mutex_lock(&cap.lock);
-		s->state = SLOT_FREE;
-		cap.consumed = c + 1;
-		if (full || err)
-			cap.stop = true;
+		cap.bitmap2 = bm2;
+		cap.cycle_start = cs;
+		cap.ready_chunks = c1;
 		pthread_cond_broadcast(&cap.cond);
 		pthread_mutex_unlock(&cap.lock);
-		if (opts->progress)
-			opts->progress(stats, opts->progress_arg);
-		if (full || err)
+		for (uint64_t c = c0; c < c1; c++) {
+			struct slot *s = &cap.slots[c % cap.nr_slots];
+			pthread_mutex_lock(&cap.lock);
+			while (!(s->state == SLOT_READY && s->chunk == c) && !cap.stop)
+				pthread_cond_wait(&cap.cond, &cap.lock);
+			bool ready = s->state == SLOT_READY && s->chunk == c;
+			pthread_mutex_unlock(&cap.lock);
+			if (!ready) {
+				stop_pfn = c * CHUNK_PFNS;
+				stopped = true;
+				break;
+			}
+			size_t written = 0;
+			bool full = false;
+			if (ew)
+				err = ck_elf_writer_add(ew, s->pages, s->nr_pages, s->data, &written, &full);
+			else
+				err = ck_kdump_writer_add(kw, s->pages, s->nr_pages, s->data, &written,
+							  &full);
+			if (full) {
+				/* Size limit or full disk: keep what is written,
+				 * flag the dump incomplete, clear the pages that
+				 * did not make it. */
+				if (err) {
+					full_errno = ck_error_errno(err);
+					ck_error_destroy(err);
+					err = NULL;
+				}
+				incomplete = true;
+				stop_pfn = written < s->nr_pages ? s->pages[written].pfn
+								 : (c + 1) * CHUNK_PFNS;
+			}
+			stats->excluded[CK_PAGE_ZERO] += s->zero;
+			stats->unreadable += s->unreadable;
+			for (size_t i = 0; i < written; i++)
+				if (s->pages[i].size)
+					stats->bytes_in += cap.page_size;
+			stats->kept += written;
+			stats->pages_done = CK_MIN((c + 1) * CHUNK_PFNS, cap.max_pfn);
+			stats->bytes_out = ew ? ck_elf_writer_size(ew) : ck_kdump_writer_size(kw);
+			pthread_mutex_lock(&cap.lock);
+			s->state = SLOT_FREE;
+			cap.consumed = c + 1;
+			if (full || err)
+				cap.stop = true;
+			pthread_cond_broadcast(&cap.cond);
+			pthread_mutex_unlock(&cap.lock);
+			if (opts->progress)
+				opts->progress(stats, opts->progress_arg);
+			if (full || err) {
+				stopped = true;
+				break;
+			}
+		}
+		if (stopped || err)
 			break;
+		if (kw)
+			err = ck_kdump_writer_bitmaps(kw, cs, ce - cs, bm1, bm2);
 	}
 	pthread_mutex_lock(&cap.lock);
 	cap.stop = true;
@@ -500,15 +633,36 @@ struct ck_error *ck_capture(const char *input, const char *output,
 		else if (workers[i].err)
 			ck_error_destroy(workers[i].err);
 	}
-	pthread_mutex_destroy(&cap.lock);
-	pthread_cond_destroy(&cap.cond);
+	started = 0;
 	if (err)
 		goto out;
-	clear_from(bitmap2, stop_pfn, cap.max_pfn);
-	err = ck_kdump_writer_finish(writer, bitmap2, incomplete);
+	if (stopped && kw) {
+		/* The cycle where it stopped keeps the pages written; later
+		 * cycles keep their 1st bitmap (the memory existed) and an
+		 * empty 2nd. */
+		uint64_t ce = CK_MIN(cs + cycle, cap.max_pfn);
+		clear_from(bm2, stop_pfn > cs ? stop_pfn - cs : 0, ce - cs);
+		err = ck_kdump_writer_bitmaps(kw, cs, ce - cs, bm1, bm2);
+		for (cs += cycle; !err && cs < cap.max_pfn; cs += cycle) {
+			ce = CK_MIN(cs + cycle, cap.max_pfn);
+			err = build_cycle(dump, NULL, 0, cap.page_size, cs, ce, bm1, bm2, dummy,
+					  &dummy_unreadable);
+			memset(bm2, 0, cycle / 8);
+			if (!err)
+				err = ck_kdump_writer_bitmaps(kw, cs, ce - cs, bm1, bm2);
+		}
+		if (err)
+			goto out;
+	}
+	if (ew) {
+		err = ck_elf_writer_finish(ew, incomplete);
+		stats->segments = ck_elf_writer_segments(ew);
+	} else {
+		err = ck_kdump_writer_finish(kw, incomplete);
+	}
 	if (err)
 		goto out;
-	stats->bytes_out = ck_kdump_writer_size(writer);
+	stats->bytes_out = ew ? ck_elf_writer_size(ew) : ck_kdump_writer_size(kw);
 	stats->incomplete = incomplete;
 	if (tmp_path) {
 		if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS) {
@@ -529,6 +683,20 @@ struct ck_error *ck_capture(const char *input, const char *output,
 			full_errno ? "the disk is full" : "the size limit (-L) was reached",
 			stats->kept, stats->bytes_out);
 out:
+	if (started) {
+		pthread_mutex_lock(&cap.lock);
+		cap.stop = true;
+		pthread_cond_broadcast(&cap.cond);
+		pthread_mutex_unlock(&cap.lock);
+		for (unsigned int i = 0; i < started; i++) {
+			pthread_join(workers[i].thread, NULL);
+			ck_error_destroy(workers[i].err);
+		}
+	}
+	if (sync_made) {
+		pthread_mutex_destroy(&cap.lock);
+		pthread_cond_destroy(&cap.cond);
+	}
 	if (cap.slots) {
 		for (size_t i = 0; i < cap.nr_slots; i++) {
 			free(cap.slots[i].pages);
@@ -537,12 +705,13 @@ out:
 		free(cap.slots);
 	}
 	free(workers);
-	ck_kdump_writer_destroy(writer);
+	ck_kdump_writer_destroy(kw);
+	ck_elf_writer_destroy(ew);
 	if (fd >= 0 && fd != opts->out_fd)
 		close(fd);
 	free(tmp_path);
-	free(bitmap1);
-	free(bitmap2);
+	free(bm1);
+	free(bm2);
 	ck_filter_destroy(filter);
 	ck_kernel_destroy(kernel);
 	ck_dump_destroy(dump);

@@ -71,6 +71,17 @@ int ck_filter_supported(struct ck_filter *filter, const char **why);
 struct ck_error *ck_filter_exclude(struct ck_filter *filter, int dump_level,
 				   uint64_t *bitmap, uint64_t max_pfn,
 				   uint64_t counts[CK_PAGE_NR_CLASSES]);
+/*
+ * The same for the pfns [start, end) only, with bit i of bitmap standing for
+ * pfn start + i (start a multiple of 64), so that the bitmaps of a capture
+ * need not cover the whole machine.  Calls must come in pfn order from
+ * ck_filter_rewind(): a compound or buddy block that runs past end is
+ * carried over and cleared at the start of the next range.
+ */
+struct ck_error *ck_filter_exclude_range(struct ck_filter *filter, int dump_level,
+					 uint64_t *bitmap, uint64_t start, uint64_t end,
+					 uint64_t counts[CK_PAGE_NR_CLASSES]);
+void ck_filter_rewind(struct ck_filter *filter);
 
 /* ---- kdump-compressed writer (lib/kdump_write.c) ------------------------- */
 
@@ -83,7 +94,6 @@ struct ck_kdump_writer_params {
 	uint64_t size_limit;		/* 0: none (makedumpfile -L) */
 	uint32_t page_size;
 	uint64_t max_mapnr;
-	const uint64_t *bitmap1;	/* pages that exist */
 	uint64_t nr_dumpable;		/* upper bound on pages that will be added */
 	uint32_t compression;		/* CK_KDUMP_COMPRESSED_* or 0 */
 	int dump_level;
@@ -112,11 +122,52 @@ struct ck_error *ck_kdump_writer_create(const struct ck_kdump_writer_params *par
 struct ck_error *ck_kdump_writer_add(struct ck_kdump_writer *w, const struct ck_out_page *pages,
 				     size_t nr, const uint8_t *data, size_t *nr_written,
 				     bool *full_ret);
-/* Writes the final 2nd bitmap and the header (INCOMPLETE flag when asked). */
-struct ck_error *ck_kdump_writer_finish(struct ck_kdump_writer *w, const uint64_t *bitmap2,
-					bool incomplete);
+/* Writes both bitmaps of the pfns [start, start + nr) (start a multiple of
+ * 8): bit i of each stands for pfn start + i. */
+struct ck_error *ck_kdump_writer_bitmaps(struct ck_kdump_writer *w, uint64_t start, uint64_t nr,
+					 const uint64_t *bitmap1, const uint64_t *bitmap2);
+/* Writes the final header (INCOMPLETE flag when asked). */
+struct ck_error *ck_kdump_writer_finish(struct ck_kdump_writer *w, bool incomplete);
 uint64_t ck_kdump_writer_size(const struct ck_kdump_writer *w);
 void ck_kdump_writer_destroy(struct ck_kdump_writer *w);
+
+/* ---- ELF writer (lib/elf_write.c) ---------------------------------------- */
+
+struct ck_elf_writer;
+
+struct ck_elf_writer_params {
+	int fd;
+	const char *path;		/* for messages */
+	bool flattened;
+	uint64_t size_limit;		/* 0: none */
+	uint32_t page_size;
+	uint16_t machine;		/* e_machine */
+	/* The input's PT_LOADs (virtual addresses kept), or without them the
+	 * memory ranges, at vaddr_of_paddr0 + paddr when that is not 0. */
+	const struct ck_elf_load *loads;
+	size_t nr_loads;
+	const struct ck_mem_range *ranges;
+	size_t nr_ranges;
+	uint64_t vaddr_of_paddr0;
+	uint64_t max_runs;		/* upper bound on runs of written pages */
+	bool exclude_zero;		/* zero pages are cut out (level bit 1) */
+	const void *notes;
+	size_t notes_len;
+};
+
+/* Pages come as for the kdump writer, uncompressed (size = page size) or
+ * zero (size 0). */
+struct ck_error *ck_elf_writer_create(const struct ck_elf_writer_params *params,
+				      struct ck_elf_writer **ret);
+struct ck_error *ck_elf_writer_add(struct ck_elf_writer *w, const struct ck_out_page *pages,
+				   size_t nr, const uint8_t *data, size_t *nr_written,
+				   bool *full_ret);
+struct ck_error *ck_elf_writer_finish_header(struct ck_elf_writer *w, bool incomplete);
+/* Closes the segments, writes the program headers and the header. */
+struct ck_error *ck_elf_writer_finish(struct ck_elf_writer *w, bool incomplete);
+uint64_t ck_elf_writer_size(const struct ck_elf_writer *w);
+uint64_t ck_elf_writer_segments(const struct ck_elf_writer *w);
+void ck_elf_writer_destroy(struct ck_elf_writer *w);
 
 /* ---- the capture pipeline (lib/capture.c) ------------------------------- */
 
@@ -125,10 +176,13 @@ struct ck_capture_stats {
 	uint64_t pages_ram;		/* pfns present in the input */
 	uint64_t excluded[CK_PAGE_NR_CLASSES];
 	uint64_t unreadable;		/* read errors: recorded, not fatal */
+	uint64_t absent;		/* excluded in the input (re-filtering) */
 	uint64_t kept;			/* pages written */
 	uint64_t pages_done;		/* progress: pfns processed so far */
 	uint64_t bytes_in;		/* page bytes of the kept pages */
 	uint64_t bytes_out;		/* size of the output */
+	uint64_t segments;		/* -E: PT_LOADs written */
+	uint64_t bitmap_bytes;		/* memory of the bitmaps (both) */
 	bool incomplete;
 	char filter_note[320];		/* why some classes were kept, or "" */
 	const char *encoder;
@@ -139,10 +193,12 @@ struct ck_capture_opts {
 	enum ck_codec codec;
 	int dump_level;
 	bool flattened;
+	bool elf;			/* ELF output (makedumpfile -E) */
 	int out_fd;			/* flattened: write here (stdout); else -1 */
 	unsigned int nr_threads;	/* 0: online CPUs */
 	uint64_t size_limit;		/* 0: none */
 	bool force;			/* overwrite OUTPUT */
+	uint64_t cycle_pfns;		/* pfns per bitmap cycle; 0: default */
 	void (*progress)(const struct ck_capture_stats *stats, void *arg);
 	void *progress_arg;
 };
@@ -153,5 +209,10 @@ struct ck_capture_opts {
  * CK_ERR_OS (ENOSPC) after filling *stats. */
 struct ck_error *ck_capture(const char *input, const char *output,
 			    const struct ck_capture_opts *opts, struct ck_capture_stats *stats);
+
+/* makedumpfile -R: reassembles the flattened stream read from in_fd into
+ * OUTPUT (via OUTPUT.incomplete), copying through a fixed buffer. */
+struct ck_error *ck_capture_reassemble(int in_fd, const char *output, bool force,
+				       uint64_t *bytes_ret);
 
 #endif /* CRASHKIT_CAPTURE_H */

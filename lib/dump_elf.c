@@ -35,6 +35,9 @@ struct elf_piece {
 struct elf_priv {
 	struct elf_piece *pieces;	/* sorted by paddr, disjoint */
 	size_t nr_pieces;
+	struct ck_elf_load *loads;	/* the PT_LOADs in file order, for writers */
+	size_t nr_loads;
+	uint16_t machine;
 };
 
 static const struct {
@@ -211,6 +214,7 @@ static void elf_close(struct ck_dump *dump)
 	if (!priv)
 		return;
 	free(priv->pieces);
+	free(priv->loads);
 	free(priv);
 	dump->priv = NULL;
 }
@@ -448,7 +452,9 @@ static struct ck_error *elf_open(struct ck_dump *dump)
 	for (uint64_t i = 0; i < phnum; i++)
 		nr_loads += ph[i].p_type == PT_LOAD;
 	priv->pieces = ck_calloc_array(nr_loads, sizeof(*priv->pieces));
-	if (!priv->pieces) {
+	priv->loads = ck_calloc_array(nr_loads, sizeof(*priv->loads));
+	priv->machine = eh.e_machine;
+	if (!priv->pieces || !priv->loads) {
 		err = &ck_error_nomem;
 		goto out;
 	}
@@ -478,6 +484,11 @@ static struct ck_error *elf_open(struct ck_dump *dump)
 		if (!p->p_memsz)
 			continue;
 		expected = CK_MAX(expected, file_end);
+		priv->loads[priv->nr_loads++] = (struct ck_elf_load){
+			.paddr = p->p_paddr,
+			.vaddr = p->p_vaddr,
+			.memsz = p->p_memsz,
+		};
 		priv->pieces[priv->nr_pieces++] = (struct elf_piece){
 			.paddr = p->p_paddr,
 			.memsz = p->p_memsz,
@@ -532,6 +543,20 @@ out:
 	if (err)
 		elf_close(dump);
 	return err;
+}
+
+size_t ck_dump_elf_loads(const struct ck_dump *dump, const struct ck_elf_load **ret,
+			 uint16_t *machine)
+{
+	if (strcmp(dump->ops->name, "elf") || !dump->priv) {
+		*ret = NULL;
+		return 0;
+	}
+	const struct elf_priv *priv = dump->priv;
+	*ret = priv->loads;
+	if (machine)
+		*machine = priv->machine;
+	return priv->nr_loads;
 }
 
 /* Index of the last piece with paddr <= addr, or nr_pieces if none. */

@@ -64,6 +64,8 @@ struct ck_filter {
 	bool have_buddy, have_offline, have_hugetlb, have_hwpoison, have_swap;
 	int supported;			/* CK_DL_* bits we can decide */
 	uint64_t unreadable_sections;
+	uint64_t carry_end;		/* a block that ran past the last range */
+	int carry_class;
 	char why[256];
 	uint8_t *buf;			/* BLOCK_PAGES + 1 struct pages */
 };
@@ -285,19 +287,19 @@ static int32_t rd32(const uint8_t *p)
 	return v;
 }
 
-static bool bit_test(const uint64_t *bm, uint64_t pfn)
+static bool bit_test(const uint64_t *bm, uint64_t i)
 {
-	return (bm[pfn / 64] >> (pfn % 64)) & 1;
+	return (bm[i / 64] >> (i % 64)) & 1;
 }
 
-/* Clears [start, end) and returns how many bits were set. */
+/* Clears bits [start, end) and returns how many were set. */
 static uint64_t clear_range(uint64_t *bm, uint64_t start, uint64_t end)
 {
 	uint64_t n = 0;
-	for (uint64_t pfn = start; pfn < end; pfn++) {
-		uint64_t m = 1ull << (pfn % 64);
-		if (bm[pfn / 64] & m) {
-			bm[pfn / 64] &= ~m;
+	for (uint64_t i = start; i < end; i++) {
+		uint64_t m = 1ull << (i % 64);
+		if (bm[i / 64] & m) {
+			bm[i / 64] &= ~m;
 			n++;
 		}
 	}
@@ -352,16 +354,39 @@ static int classify(const struct ck_filter *f, int level, uint64_t pfn, const ui
 	return -1;
 }
 
+void ck_filter_rewind(struct ck_filter *f)
+{
+	f->carry_end = 0;
+}
+
 struct ck_error *ck_filter_exclude(struct ck_filter *f, int level, uint64_t *bitmap,
 				   uint64_t max_pfn, uint64_t counts[CK_PAGE_NR_CLASSES])
 {
+	ck_filter_rewind(f);
+	return ck_filter_exclude_range(f, level, bitmap, 0, max_pfn, counts);
+}
+
+struct ck_error *ck_filter_exclude_range(struct ck_filter *f, int level, uint64_t *bitmap,
+					 uint64_t start, uint64_t end,
+					 uint64_t counts[CK_PAGE_NR_CLASSES])
+{
+	if (start % 64)
+		return ck_error_create(CK_ERR_INVALID, "filter range starts at pfn 0x%" PRIx64
+				       ", not a multiple of 64", start);
+	/* The rest of a block that the previous range could not hold. */
+	if (f->carry_end > start) {
+		uint64_t stop = CK_MIN(f->carry_end, end);
+		counts[f->carry_class] += clear_range(bitmap, 0, stop - start);
+		if (f->carry_end <= end)
+			f->carry_end = 0;
+	}
 	uint64_t per_section = 1ull << f->pfn_section_shift;
-	for (uint64_t sec = 0; sec * per_section < max_pfn; sec++) {
-		uint64_t start = sec * per_section;
-		uint64_t end = CK_MIN(start + per_section, max_pfn);
+	for (uint64_t sec = start / per_section; sec * per_section < end; sec++) {
+		uint64_t s0 = CK_MAX(sec * per_section, start);
+		uint64_t e0 = CK_MIN((sec + 1) * per_section, end);
 		/* Skip sections with nothing to decide. */
 		bool any = false;
-		for (uint64_t w = start / 64; w < (end + 63) / 64 && !any; w++)
+		for (uint64_t w = (s0 - start) / 64; w < (e0 - start + 63) / 64 && !any; w++)
 			any = bitmap[w] != 0;
 		if (!any)
 			continue;
@@ -376,12 +401,13 @@ struct ck_error *ck_filter_exclude(struct ck_filter *f, int level, uint64_t *bit
 		}
 		if (!map)
 			continue;	/* no struct pages: keep what is there */
-		for (uint64_t b = start; b < end; b += BLOCK_PAGES) {
-			uint64_t n = CK_MIN((uint64_t)BLOCK_PAGES, end - b);
+		for (uint64_t b = s0; b < e0; b += BLOCK_PAGES) {
+			uint64_t n = CK_MIN((uint64_t)BLOCK_PAGES, e0 - b);
 			/* One more struct page for compound_order, unless the
-			 * block ends the section (compound pages never cross a
-			 * section: they are aligned to their size). */
-			uint64_t nread = n + (b + n < end ? 1 : 0);
+			 * block ends the range (a compound head is aligned to
+			 * its size, so never the last pfn of a range that ends
+			 * on a multiple of 64). */
+			uint64_t nread = n + (b + n < e0 ? 1 : 0);
 			err = ck_kernel_read(f->kernel, map + b * f->size_page, f->buf,
 					     nread * f->size_page);
 			if (err) {
@@ -391,7 +417,7 @@ struct ck_error *ck_filter_exclude(struct ck_filter *f, int level, uint64_t *bit
 			}
 			for (uint64_t i = 0; i < n;) {
 				uint64_t pfn = b + i;
-				if (!bit_test(bitmap, pfn)) {
+				if (!bit_test(bitmap, pfn - start)) {
 					i++;
 					continue;
 				}
@@ -403,8 +429,12 @@ struct ck_error *ck_filter_exclude(struct ck_filter *f, int level, uint64_t *bit
 					i++;
 					continue;
 				}
-				uint64_t stop = CK_MIN(pfn + nr, max_pfn);
-				counts[c] += clear_range(bitmap, pfn, stop);
+				uint64_t stop = CK_MIN(pfn + nr, end);
+				if (pfn + nr > end) {
+					f->carry_end = pfn + nr;
+					f->carry_class = c;
+				}
+				counts[c] += clear_range(bitmap, pfn - start, stop - start);
 				i += stop - pfn;
 			}
 		}

@@ -170,6 +170,16 @@ struct ck_dump {
 	char format_buf[32];
 };
 
+/* An ELF dump's PT_LOAD as written (they may overlap: /proc/vmcore maps the
+ * kernel image twice), for writers that keep the virtual addresses. */
+struct ck_elf_load {
+	uint64_t paddr, vaddr, memsz;
+};
+/* The PT_LOADs of an ELF dump in file order and its e_machine; 0 and NULL
+ * for other formats. */
+size_t ck_dump_elf_loads(const struct ck_dump *dump, const struct ck_elf_load **ret,
+			 uint16_t *machine);
+
 /* Parses raw ELF notes (n_namesz/n_descsz/n_type records, 4-byte aligned)
  * from dump->notes_buf into dump->notes, and picks up VMCOREINFO. Used by
  * every driver. */

@@ -219,27 +219,28 @@ struct ck_error *ck_kdump_writer_create(const struct ck_kdump_writer_params *par
 		       params->vmcoreinfo_len);
 
 	/* Header first, flagged incomplete until finish(). */
-	err = write_header(w, true);
+	/* A flattened stream gets its final header now: readers such as crash
+	 * take the first record for offset 0, and a stream cut short lacks
+	 * its end record, which marks it incomplete anyway. */
+	err = write_header(w, !w->p.flattened);
 	if (!err)
 		err = out_write(w, bs, sub, sub_blocks * bs);
 	free(sub);
 	if (err)
 		goto fail;
-	/* 1st bitmap: bit i of byte i/8, least significant first, which on a
-	 * little-endian host is the byte order of our 64-bit words. */
-	uint8_t *bm = calloc(1, w->bitmap_len);
+	/* Both bitmaps are written as zeros now and filled cycle by cycle
+	 * (ck_kdump_writer_bitmaps): their blocks must exist before the
+	 * pages, so that finishing only overwrites and works on a full disk,
+	 * and no bitmap of the whole machine is ever held in memory. */
+	uint8_t *bm = calloc(1, bs);
 	if (!bm) {
 		err = &ck_error_nomem;
 		goto fail;
 	}
-	memcpy(bm, params->bitmap1, div_up(params->max_mapnr, 8));
-	err = out_write(w, w->bitmap_off, bm, w->bitmap_len);
-	/* The 2nd bitmap, empty for now: its blocks must exist before the
-	 * pages, so that finish() only overwrites and works on a full disk. */
-	if (!err) {
-		memset(bm, 0, w->bitmap_len);
-		err = out_write(w, w->bitmap_off + w->bitmap_len, bm, w->bitmap_len);
-	}
+	/* Not in a flattened stream: there every byte must come once, as
+	 * crash keeps the first record for an offset. */
+	for (uint64_t off = 0; off < 2 * w->bitmap_len && !err && !w->p.flattened; off += bs)
+		err = out_write(w, w->bitmap_off + off, bm, bs);
 	free(bm);
 	if (err)
 		goto fail;
@@ -340,18 +341,27 @@ struct ck_error *ck_kdump_writer_add(struct ck_kdump_writer *w, const struct ck_
 	return NULL;
 }
 
-struct ck_error *ck_kdump_writer_finish(struct ck_kdump_writer *w, const uint64_t *bitmap2,
-					bool incomplete)
+struct ck_error *ck_kdump_writer_bitmaps(struct ck_kdump_writer *w, uint64_t start, uint64_t nr,
+					 const uint64_t *bitmap1, const uint64_t *bitmap2)
 {
-	uint8_t *bm = calloc(1, w->bitmap_len);
-	if (!bm)
-		return &ck_error_nomem;
-	memcpy(bm, bitmap2, div_up(w->p.max_mapnr, 8));
-	struct ck_error *err = out_write(w, w->bitmap_off + w->bitmap_len, bm, w->bitmap_len);
-	free(bm);
+	/* Bit i of byte i/8, least significant first: on a little-endian
+	 * host the byte order of our 64-bit words. */
+	if (start % 8 || start >= w->p.max_mapnr)
+		return ck_error_create(CK_ERR_INVALID, "kdump writer: bitmap slice at pfn 0x%"
+				       PRIx64, start);
+	nr = CK_MIN(nr, w->p.max_mapnr - start);
+	size_t len = div_up(nr, 8);
+	struct ck_error *err = out_write(w, w->bitmap_off + start / 8, bitmap1, len);
+	if (!err)
+		err = out_write(w, w->bitmap_off + w->bitmap_len + start / 8, bitmap2, len);
 	if (err)
-		return ck_error_prepend(err, "2nd bitmap");
-	err = write_header(w, incomplete);
+		return ck_error_prepend(err, "bitmaps");
+	return NULL;
+}
+
+struct ck_error *ck_kdump_writer_finish(struct ck_kdump_writer *w, bool incomplete)
+{
+	struct ck_error *err = w->p.flattened && !incomplete ? NULL : write_header(w, incomplete);
 	if (err)
 		return err;
 	if (w->p.flattened) {

@@ -19,9 +19,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: crashkit capture [options] VMCORE OUTPUT\n"
 		"       crashkit capture -F [options] VMCORE > STREAM\n"
+		"       crashkit capture -R OUTPUT < STREAM\n"
 		"\n"
 		"Saves VMCORE (/proc/vmcore, an ELF vmcore, or a kdump-compressed or\n"
-		"flattened dump) as a kdump-compressed dump, leaving out the pages the\n"
+		"flattened dump) as a kdump-compressed or ELF dump, leaving out the pages the\n"
 		"dump level excludes.  OUTPUT is written as OUTPUT.incomplete and renamed\n"
 		"when complete.\n"
 		"\n"
@@ -31,7 +32,9 @@ static void usage(FILE *f)
 		"  -p                 snappy\n"
 		"  -d N               dump level, makedumpfile's bits: 1 zero, 2 cache,\n"
 		"                     4 private cache, 8 user, 16 free (default 31)\n"
+		"  -E                 ELF output (as makedumpfile -E): excluded pages cut out\n"
 		"  -F                 makedumpfile's flattened stream on stdout\n"
+		"  -R OUTPUT          reassemble a flattened stream read from stdin\n"
 		"  -L SIZE            stop at SIZE bytes (K, M, G suffixes): the dump is\n"
 		"                     kept, flagged incomplete, as OUTPUT.incomplete\n"
 		"  --num-threads N    compression threads (default: online CPUs)\n"
@@ -159,7 +162,7 @@ static int capture_main(int argc, char **argv, bool compat)
 		.dump_level = compat ? 0 : 31,
 		.out_fd = -1,
 	};
-	bool dmesg = false;
+	bool dmesg = false, reassemble = false, codec_given = false;
 	int usage_rc = compat ? MDF_FAILED : CK_EXIT_USAGE;
 	int msg_level = 7;
 	unsigned long long v;
@@ -169,10 +172,10 @@ static int capture_main(int argc, char **argv, bool compat)
 	while ((c = getopt_long(argc, argv, "+hzclpd:FEL:fRx:i:g:Xb:D", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return CK_EXIT_OK;
-		case 'z': o.codec = CK_CODEC_ZSTD; break;
-		case 'c': o.codec = CK_CODEC_ZLIB; break;
-		case 'l': o.codec = CK_CODEC_LZO; break;
-		case 'p': o.codec = CK_CODEC_SNAPPY; break;
+		case 'z': o.codec = CK_CODEC_ZSTD; codec_given = true; break;
+		case 'c': o.codec = CK_CODEC_ZLIB; codec_given = true; break;
+		case 'l': o.codec = CK_CODEC_LZO; codec_given = true; break;
+		case 'p': o.codec = CK_CODEC_SNAPPY; codec_given = true; break;
 		case 'd':
 			if (!ck_parse_u64(optarg, 10, &v) || v > 31)
 				return usage_fail(usage_rc, cmd, "-d wants a dump level 0..31, not '%s'",
@@ -180,8 +183,8 @@ static int capture_main(int argc, char **argv, bool compat)
 			o.dump_level = (int)v;
 			break;
 		case 'F': o.flattened = true; break;
-		case 'E':
-			return usage_fail(usage_rc, cmd, "-E (ELF output) is not supported yet");
+		case 'E': o.elf = true; break;
+		case 'R': reassemble = true; break;
 		case 'L':
 			if (!parse_size(optarg, &o.size_limit) || !o.size_limit)
 				return usage_fail(usage_rc, cmd, "-L wants a size, not '%s'", optarg);
@@ -190,7 +193,7 @@ static int capture_main(int argc, char **argv, bool compat)
 		case 'D': break;	/* makedumpfile's debug messages */
 		case OPT_IGNORED: break;	/* tuning that our design does not need */
 		case OPT_DMESG: dmesg = true; break;
-		case 'R': case 'x': case 'i': case 'g': case 'X': case 'b': case OPT_UNSUPPORTED:
+		case 'x': case 'i': case 'g': case 'X': case 'b': case OPT_UNSUPPORTED:
 			ck_usage_error(cmd, "option '%s' is not supported (docs/capture.md)",
 				       argv[optind - 1]);
 			return usage_rc;
@@ -221,6 +224,25 @@ static int capture_main(int argc, char **argv, bool compat)
 		int rc = dump_dmesg(argv[optind], argv[optind + 1]);
 		return rc && compat ? MDF_FAILED : rc;
 	}
+	if (reassemble) {
+		if (nargs != 1)
+			return usage_fail(usage_rc, cmd, "-R reads the stream from stdin: give only OUTPUT");
+		if (isatty(STDIN_FILENO))
+			return usage_fail(usage_rc, cmd, "-R: stdin is a terminal; redirect the stream to it");
+		uint64_t bytes = 0;
+		struct ck_error *err = ck_capture_reassemble(STDIN_FILENO, argv[optind], o.force, &bytes);
+		if (err) {
+			int rc = ck_report(err);
+			return compat ? MDF_FAILED : rc;
+		}
+		if (msg_level)
+			fprintf(stderr, "capture: reassembled %llu bytes into '%s'\n",
+				(unsigned long long)bytes, argv[optind]);
+		return CK_EXIT_OK;
+	}
+	if (o.elf && codec_given)
+		return usage_fail(usage_rc, cmd, "-E writes an ELF dump, which has no compression: "
+				  "drop -c/-l/-p/-z");
 	const char *input = nargs >= 1 ? argv[optind] : NULL;
 	const char *output = nargs >= 2 ? argv[optind + 1] : NULL;
 	if (o.flattened) {
@@ -253,7 +275,7 @@ static int capture_main(int argc, char **argv, bool compat)
 		fprintf(stderr,
 			"capture: %s level %d, %u threads, %.2f s: pages ram %llu, zero %llu, "
 			"cache %llu, cache_private %llu, user %llu, free %llu, hwpoison %llu, "
-			"offline %llu, kept %llu; bytes in %llu, out %llu%s\n",
+			"offline %llu, absent in input %llu, kept %llu; bytes in %llu, out %llu%s\n",
 			st.encoder ? st.encoder : ck_codec_name(o.codec), o.dump_level,
 			st.threads, t, (unsigned long long)st.pages_ram,
 			(unsigned long long)st.excluded[CK_PAGE_ZERO],
@@ -263,7 +285,7 @@ static int capture_main(int argc, char **argv, bool compat)
 			(unsigned long long)st.excluded[CK_PAGE_FREE],
 			(unsigned long long)st.excluded[CK_PAGE_HWPOISON],
 			(unsigned long long)st.excluded[CK_PAGE_OFFLINE],
-			(unsigned long long)st.kept, (unsigned long long)st.bytes_in,
+			(unsigned long long)st.absent, (unsigned long long)st.kept, (unsigned long long)st.bytes_in,
 			(unsigned long long)st.bytes_out, st.incomplete ? " (INCOMPLETE)" : "");
 	}
 	if (err) {

@@ -4,7 +4,7 @@
 # dumps of a second, live boot.  See docs/lab.md.
 #
 #   tests/lab/lab.sh [--out DIR] [--mem 1G] [--extra-initrd FILE.cpio]
-#                    [--fill MIB] [--force]
+#                    [--fill MIB] [--fill-brd MIB] [--force]
 #
 # Progress goes to stderr; the last line on stdout is the output dir.
 set -euo pipefail
@@ -15,6 +15,7 @@ out=
 mem=1G
 extra=
 fill=0
+fill_brd=0
 force=0
 qemu_timeout=${CRASHKIT_LAB_TIMEOUT:-300}
 
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=${2:?}; shift ;;
 	--extra-initrd) extra=$(realpath "${2:?}"); shift ;;
 	--fill) fill=${2:?}; shift ;;
+	--fill-brd) fill_brd=${2:?}; shift ;;
 	--force) force=1 ;;
 	-h|--help) usage ;;
 	*) echo "lab: unknown argument: $1" >&2; usage ;;
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
 done
 [ -z "$extra" ] || [ -f "$extra" ] || die "no such file: $extra"
 [[ $fill =~ ^[0-9]+$ ]] || die "--fill wants a size in MiB"
+[[ $fill_brd =~ ^[0-9]+$ ]] || die "--fill-brd wants a size in MiB"
 mem_bytes=$(numfmt --from=iec "$mem") || die "bad --mem: $mem"
 
 # ---------------------------------------------------------------- kernel
@@ -116,6 +119,7 @@ default_out() {
 	local name=run
 	[ "$mem" = 1G ] || name+="-m$mem"
 	[ "$fill" = 0 ] || name+="-fill$fill"
+	[ "$fill_brd" = 0 ] || name+="-brd$fill_brd"
 	[ -z "$extra" ] || name+="-x$(sha256sum "$extra" | cut -c1-12)"
 	echo "$cache/lab/$kver/$name"
 }
@@ -254,11 +258,14 @@ copy_prog "$base" "$(command -v makedumpfile)"
 add_modules "$base" blk virtio_pci virtio_blk ext4
 add_modules "$base" test loop dummy
 add_modules "$base" fwcfg qemu_fw_cfg
+# A RAM disk whose pages are kept at dump level 31 (--fill-brd).
+[ "$fill_brd" = 0 ] || add_modules "$base" brd brd
 install -m 644 "$here/guest/common.sh" "$base/lab/common.sh"
 cat > "$base/lab/lab.conf" <<EOF
 CAPTURE_APPEND='$capture_append'
 FILES_PATHS='$files_paths'
 FILL_MIB=$fill
+FILL_BRD_MIB=$fill_brd
 EOF
 mkcpio "$base" > "$work/base.cpio"
 extra_cpio=${extra:-/dev/null}
@@ -482,6 +489,7 @@ crash_pid=$(tr -d '\r' < "$first" | sed -n 's/.*CPU: [0-9]* PID: \([0-9]*\) Comm
 	emit FILL_MIB "$fill"
 	emit FILL_COMM "$([ "$fill" = 0 ] || echo ck_fill)"
 	emit FILL_PID "$(lab_value FILL_PID "$first")"
+	emit FILL_BRD_MIB "$fill_brd"
 	emit CRASH_COMM ck_crash
 	emit CRASH_CPU 0
 	emit CRASH_PID "$crash_pid"

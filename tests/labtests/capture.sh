@@ -84,20 +84,6 @@ if [ -s "$out" ] && [ -s "$mdf_zlib" ]; then
 	fi
 fi
 
-# crash on both outputs: the same answers (the DUMPFILE line aside).
-if [ -s "$CK_LAB/vmlinux" ] && command -v crash > /dev/null && [ -s "$out" ]; then
-	printf 'sys\nlog\nmod\nkmem -i\nbt\nquit\n' > "$CK_TMP/crash.cmds"
-	timeout 120 crash -s "$CK_LAB/vmlinux" "$out" < "$CK_TMP/crash.cmds" 2>&1 | grep -v DUMPFILE > "$CK_TMP/crash.ck"
-	timeout 120 crash -s "$CK_LAB/vmlinux" "$mdf_zlib" < "$CK_TMP/crash.cmds" 2>&1 | grep -v DUMPFILE > "$CK_TMP/crash.mdf"
-	if [ "$(wc -l < "$CK_TMP/crash.ck")" -gt 50 ] && cmp -s "$CK_TMP/crash.ck" "$CK_TMP/crash.mdf"; then
-		pass "crash: sys, log, mod, kmem -i, bt identical on crashkit's and makedumpfile's -c -d 31 ($(wc -l < "$CK_TMP/crash.ck") lines)"
-	else
-		fail "crash: same answers on both outputs" "$(diff "$CK_TMP/crash.mdf" "$CK_TMP/crash.ck" | head -5 | tr '\n' '|')"
-	fi
-else
-	skip "crash on capture output" "no vmlinux or crash"
-fi
-
 # Flattened stream to stdout, read directly and after makedumpfile -R.
 flat="$CK_TMP/cap.flat"
 if "$CK" capture -F -c -d 31 "$vmcore" > "$flat" 2> "$flat.err"; then
@@ -107,8 +93,100 @@ if "$CK" capture -F -c -d 31 "$vmcore" > "$flat" 2> "$flat.err"; then
 	if makedumpfile -R "$flat.r" < "$flat" > /dev/null 2>&1 && r=$("$cmp_pages" "$flat.r" "$vmcore" 2>&1)
 	then pass "capture -F: makedumpfile -R reassembles it, pages equal ($r)"
 	else fail "capture -F: makedumpfile -R reassembles it" "$r"; fi
+	if "$CK" capture -R "$flat.ck" < "$flat" 2>/dev/null && cmp -s "$flat.ck" "$flat.r"; then
+		pass "capture -R reassembles it byte for byte as makedumpfile -R does"
+	else
+		fail "capture -R reassembles it as makedumpfile -R does"
+	fi
+	if "$CK" capture -R "$flat.mdf" < "$CK_LAB/vmcore.flat" 2>/dev/null &&
+	   cmp -s "$flat.mdf" "$CK_LAB/vmcore.flat-reassembled"; then
+		pass "capture -R of makedumpfile's -F stream equals its own reassembly"
+	else
+		fail "capture -R of makedumpfile's -F stream"
+	fi
+	rm -f "$flat.r" "$flat.ck" "$flat.mdf"
+
 else
 	fail "capture -F" "$(head -c 300 "$flat.err")"
+fi
+
+# ELF output (-E): the kept pages, read back by us, libkdumpfile and gdb.
+elf="$CK_TMP/cap.elf"
+if "$CK" capture -E -d 31 "$vmcore" "$elf" 2> "$elf.err"; then
+	pass "capture -E -d 31 ($(stat -c %s "$elf") bytes, $(readelf -lW "$elf" 2>/dev/null | grep -c ' LOAD ') PT_LOADs)"
+	if r=$("$cmp_pages" "$elf" "$vmcore" 2>&1); then pass "capture -E: every kept page equals the vmcore's ($r)"
+	else fail "capture -E: kept pages equal the vmcore's" "$(echo "$r" | tail -3 | tr '\n' '|')"; fi
+	# runs of 256+ zero pages are cut out of an ELF dump; the kdump keeps
+	# every zero page (shared)
+	r=$("$cmp_pages" --set "$elf" "$mdf_zlib" | tail -1)
+	zero=$(sed -n 's/.*zero \([0-9]*\), cache.*/\1/p' "$elf.err")
+	only2=$(echo "$r" | sed -n 's/.*only-second \([0-9]*\).*/\1/p')
+	only1=$(echo "$r" | sed -n 's/.*only-first \([0-9]*\).*/\1/p')
+	if [ "$only1" = 0 ] && [ "${only2:-999999}" -le "${zero:-0}" ]; then
+		pass "capture -E keeps makedumpfile's page set minus long runs of zero pages ($r; zero $zero)"
+	else
+		fail "capture -E page set" "$r zero $zero"
+	fi
+	if "$CK" dmesg "$elf" 2>&1 | cmp -s - "$oracle"; then pass "capture -E: crashkit dmesg equals makedumpfile --dump-dmesg"
+	else fail "capture -E: crashkit dmesg equals makedumpfile --dump-dmesg"; fi
+	if [ -x "$xcheck" ]; then
+		r=$(timeout 120 "$xcheck" --all --quiet "$elf" 2>&1); rc=$?
+		[ "$rc" = 0 ] && pass "capture -E: libkdumpfile reads the same pages ($(echo "$r" | tail -1 | cut -c1-100))" ||
+			fail "capture -E: libkdumpfile reads the same pages" "rc $rc $(echo "$r" | tail -1)"
+	fi
+	# gdb takes the vmlinux's addresses as linked: under KASLR the symbols
+	# must be moved by the offset (symbol-file -o).  The dump keeps both
+	# virtual mappings of the kernel image, as /proc/vmcore has them.
+	if command -v gdb > /dev/null && [ -s "$CK_LAB/vmlinux" ]; then
+		r=$(timeout 120 gdb -nx -batch -ex "symbol-file -o 0x${KASLR_OFFSET:-0} $CK_LAB/vmlinux" \
+			-ex "core-file $elf" -ex 'p init_uts_ns.name.release' 2>&1 | tail -1)
+		if echo "$r" | grep -qF "\"$KERNEL_RELEASE\""; then
+			pass "capture -E: gdb with the vmlinux reads init_uts_ns.name.release ($(echo "$r" | cut -c1-40))"
+		else
+			fail "capture -E: gdb reads init_uts_ns" "$r"
+		fi
+	else
+		skip "capture -E: gdb" "no gdb or vmlinux"
+	fi
+	if "$CK" capture -F -E -d 31 "$vmcore" > "$elf.flat" 2>/dev/null &&
+	   "$CK" capture -R "$elf.r" < "$elf.flat" 2>/dev/null && cmp -s "$elf.r" "$elf"; then
+		pass "capture -F -E: the flattened ELF reassembles to the same file"
+	else
+		fail "capture -F -E: the flattened ELF reassembles to the same file"
+	fi
+	rm -f "$elf.flat" "$elf.r"
+else
+	fail "capture -E" "$(head -c 300 "$elf.err")"
+fi
+
+# Re-filtering a saved dump: makedumpfile's kdump-zlib in, zstd out.
+re="$CK_TMP/cap.refilter"
+if "$CK" capture -z -d 31 "$mdf_zlib" "$re" 2> "$re.err" && r=$("$cmp_pages" "$re" "$vmcore" 2>&1) &&
+   s=$("$cmp_pages" --set "$re" "$mdf_zlib" | tail -1) && [ "${s##*only-second }" = 0 ] &&
+   ! grep -q 'could not be read' "$re.err"; then
+	pass "capture -z of makedumpfile's kdump-zlib: pages equal ($r; $s)"
+else
+	fail "capture -z of makedumpfile's kdump-zlib" "$(head -c 300 "$re.err") $r $s"
+fi
+rm -f "$re"
+
+# crash on every output: the same answers as on makedumpfile's -c -d 31 of
+# the same vmcore (the DUMPFILE line aside).
+if [ -s "$CK_LAB/vmlinux" ] && command -v crash > /dev/null; then
+	printf 'sys\nlog\nmod\nkmem -i\nbt\nquit\n' > "$CK_TMP/crash.cmds"
+	crash_of() { timeout 120 crash -s "$CK_LAB/vmlinux" "$1" < "$CK_TMP/crash.cmds" 2>&1 | grep -v DUMPFILE; }
+	crash_of "$mdf_zlib" > "$CK_TMP/crash.mdf"
+	for f in cap.zlib cap.lzo cap.zstd cap.snappy cap.elf cap.flat; do
+		[ -s "$CK_TMP/$f" ] || { fail "crash on $f: no output to read"; continue; }
+		crash_of "$CK_TMP/$f" > "$CK_TMP/crash.ck"
+		if [ "$(wc -l < "$CK_TMP/crash.ck")" -gt 50 ] && cmp -s "$CK_TMP/crash.ck" "$CK_TMP/crash.mdf"; then
+			pass "crash: sys, log, mod, kmem -i, bt on $f identical to makedumpfile -c -d 31's ($(wc -l < "$CK_TMP/crash.ck") lines)"
+		else
+			fail "crash: same answers on $f as on makedumpfile's" "$(diff "$CK_TMP/crash.mdf" "$CK_TMP/crash.ck" | head -5 | tr '\n' '|')"
+		fi
+	done
+else
+	skip "crash on capture output" "no vmlinux or crash"
 fi
 
 # Threads change nothing but speed: same bytes after the header block.
@@ -184,7 +262,7 @@ if "$CK" makedumpfile --dump-dmesg "$vmcore" "$CK_TMP/cap.dmesg" 2>/dev/null && 
 else
 	fail "crashkit makedumpfile --dump-dmesg equals makedumpfile's"
 fi
-"$CK_TMP/mdf/makedumpfile" --mem-usage /proc/kcore > /dev/null 2> "$CK_TMP/cap.mu"; rc=$?
+"$CK_TMP/mdf/makedumpfile" --split "$vmcore" a b > /dev/null 2> "$CK_TMP/cap.mu"; rc=$?
 [ "$rc" = 1 ] && grep -q 'not supported' "$CK_TMP/cap.mu" && pass "makedumpfile symlink: unsupported option fails clearly, exit 1" ||
 	fail "makedumpfile symlink: unsupported option fails clearly" "rc $rc"
 rm -rf "$CK_TMP"/cap.* "$CK_TMP"/crash.* "$CK_TMP/mdf"

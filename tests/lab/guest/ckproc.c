@@ -9,7 +9,7 @@
  *   ckproc busy  COMM CPU           spin on CPU (state R at crash time)
  *   ckproc sleep COMM               sleep (state S)
  *   ckproc files COMM PATH...       open PATHs as fds 10,11,... and sleep
- *   ckproc fill  COMM MIB           fill MIB of memory with zero/random/text,
+ *   ckproc fill  COMM MIB [PATH]    fill MIB of memory (or of PATH) with zero/random/text,
  *                                   then create /tmp/COMM.ready
  *   ckproc crash COMM CPU           panic the kernel from CPU via sysrq 'c'
  *
@@ -72,25 +72,75 @@ static void hold_files(int n, char **paths)
 }
 
 /* Thirds of the area: untouched zeros (calloc-like), xorshift noise, and
- * a repeated text line.  Dump filters treat each kind differently. */
-static void fill(const char *comm, long mib)
+ * a repeated text line.  Dump filters treat each kind differently.  With
+ * PATH (a brd ramdisk), the same bytes go there with O_DIRECT instead of
+ * into this process: brd's pages are neither page cache nor user memory,
+ * so they survive dump level 31 (and O_DIRECT keeps a second copy out of
+ * the block device's page cache). */
+/* Bytes [off, off + len) of the pattern into p; words where possible,
+ * as TCG makes a per-byte loop over hundreds of MiB slow. */
+static void fill_range(unsigned char *p, size_t off, size_t len, size_t third,
+		       unsigned long *x)
+{
+	static const char text[] = "crashkit-lab fill text: the quick brown fox\n";
+	const size_t tlen = sizeof(text) - 1;
+
+	for (size_t i = 0; i < len;) {
+		size_t at = off + i;
+
+		if (at < third) {
+			size_t n = third - at < len - i ? third - at : len - i;
+
+			memset(p + i, 0, n);
+			i += n;
+		} else if (at < 2 * third) {
+			if (at + 8 <= 2 * third && i + 8 <= len) {
+				*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+				memcpy(p + i, x, 8);
+				i += 8;
+			} else {
+				*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+				p[i++] = (unsigned char)*x;
+			}
+		} else {
+			size_t t = (at - 2 * third) % tlen, n = tlen - t;
+
+			if (n > len - i)
+				n = len - i;
+			memcpy(p + i, text + t, n);
+			i += n;
+		}
+	}
+}
+
+static void fill(const char *comm, long mib, const char *path)
 {
 	char ready[64];
-
 	size_t size = (size_t)mib << 20, third = size / 3;
-	unsigned char *p = malloc(size);
 	unsigned long x = 88172645463325252UL;
-	static const char text[] = "crashkit-lab fill text: the quick brown fox\n";
 
-	if (!p)
-		die("malloc");
-	memset(p, 0, third);
-	for (size_t i = third; i < 2 * third; i++) {
-		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		p[i] = (unsigned char)x;
+	if (path) {
+		size_t blk = 1 << 20;
+		unsigned char *buf;
+		int fd = open(path, O_WRONLY | O_DIRECT);
+
+		if (fd < 0)
+			die(path);
+		if (posix_memalign((void **)&buf, 4096, blk))
+			die("posix_memalign");
+		for (size_t off = 0; off < size; off += blk) {
+			fill_range(buf, off, blk, third, &x);
+			if (pwrite(fd, buf, blk, off) != (ssize_t)blk)
+				die("pwrite");
+		}
+		close(fd);
+	} else {
+		unsigned char *p = malloc(size);
+
+		if (!p)
+			die("malloc");
+		fill_range(p, 0, size, third, &x);
 	}
-	for (size_t i = 2 * third; i < size; i++)
-		p[i] = text[(i - 2 * third) % (sizeof(text) - 1)];
 	/* Tell init the memory is in place (filling takes a while on TCG). */
 	snprintf(ready, sizeof(ready), "/tmp/%s.ready", comm);
 	close(open(ready, O_WRONLY | O_CREAT, 0644));
@@ -112,8 +162,8 @@ int main(int argc, char **argv)
 		sleep_forever();
 	} else if (!strcmp(mode, "files") && argc > 3) {
 		hold_files(argc - 3, argv + 3);
-	} else if (!strcmp(mode, "fill") && argc == 4) {
-		fill(argv[2], atol(argv[3]));
+	} else if (!strcmp(mode, "fill") && (argc == 4 || argc == 5)) {
+		fill(argv[2], atol(argv[3]), argc == 5 ? argv[4] : NULL);
 	} else if (!strcmp(mode, "crash") && argc == 4) {
 		int fd;
 
@@ -129,6 +179,6 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr,
 		"usage: ckproc busy COMM CPU | sleep COMM | files COMM PATH... |\n"
-		"              fill COMM MIB | crash COMM CPU\n");
+		"              fill COMM MIB [PATH] | crash COMM CPU\n");
 	return 2;
 }

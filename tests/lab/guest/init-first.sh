@@ -30,6 +30,12 @@ if [ "${FILL_MIB:-0}" -gt 0 ]; then
 	/bin/ckproc fill ck_fill "$FILL_MIB" &
 	fill_pid=$!
 fi
+# Data that dump level 31 keeps: a brd RAM disk written with O_DIRECT.
+if [ "${FILL_BRD_MIB:-0}" -gt 0 ]; then
+	insmod /lib/modules/lab/brd.ko rd_nr=1 rd_size=$((FILL_BRD_MIB * 1024)) ||
+		say "WARN insmod brd failed"
+	/bin/ckproc fill ck_fillbrd "$FILL_BRD_MIB" /dev/ram0 &
+fi
 # Report and freeze the state only once every helper has named itself,
 # opened its files and filled its memory.
 wait_until() {
@@ -52,6 +58,7 @@ set -- $FILES_PATHS
 # ckproc puts the files at fds 10, 11, ...; wait for the last one.
 wait_until [ -e "/proc/$files_pid/fd/$((9 + $#))" ]
 [ -z "$fill_pid" ] || wait_until [ -e /tmp/ck_fill.ready ]
+[ "${FILL_BRD_MIB:-0}" = 0 ] || wait_until [ -e /tmp/ck_fillbrd.ready ]
 
 # A line that exists only in this boot's kernel log.
 marker="crashkit-lab marker $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unit tests of the capture path on generated dumps (tests/mkdump.h): every
+ * writer (kdump-compressed with each codec, ELF, flattened, reassembled)
+ * must give back exactly the pages of its input, with bitmaps written in
+ * small cycles, under a size limit, and from a kdump-compressed input.
+ * Prints "ok N - name" lines and "N passed, N failed".
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "../mkdump.h"
+
+#define PS 4096u
+
+static char tmpdir[256];
+static int nr_passed, nr_failed, nr_tests, cur_failures;
+
+#define EXPECT(cond, ...)                                                     \
+	do {                                                                  \
+		if (!(cond) && cur_failures++ < 8) {                          \
+			printf("# %s:%d: expected %s: ", __FILE__, __LINE__,   \
+			       #cond);                                        \
+			printf(__VA_ARGS__);                                  \
+			printf("\n");                                         \
+		}                                                             \
+	} while (0)
+
+static void run(const char *name, void (*fn)(void))
+{
+	cur_failures = 0;
+	fn();
+	nr_tests++;
+	if (cur_failures) {
+		nr_failed++;
+		printf("not ok %d - %s\n", nr_tests, name);
+	} else {
+		nr_passed++;
+		printf("ok %d - %s\n", nr_tests, name);
+	}
+	fflush(stdout);
+}
+
+static char *tpath(const char *name)
+{
+	static char buf[8][512];
+	static int next;
+	char *p = buf[next++ % 8];
+	snprintf(p, sizeof(buf[0]), "%s/%s", tmpdir, name);
+	return p;
+}
+
+static const char vmcoreinfo_text[] =
+	"OSRELEASE=6.1.0-test\n"
+	"PAGESIZE=4096\n";
+
+/* Overlap (a "kernel text" mapping of RAM), a partial last page, a hole,
+ * memory above 4 GiB; pages with pfn % 8 == 3 are zeros (mk_byte). */
+static const struct mk_seg segs[] = {
+	{ 0x4000, 4 * PS, 4 * PS, 0xffffffff81000000ull },
+	{ 0x0, 300 * PS, 300 * PS, 0xffff888000000000ull },
+	{ 0x200000, 0x1c00, 0x1c00, 0xffff888000200000ull },
+	{ 0x100000000ull, 70 * PS, 70 * PS, 0xffff888100000000ull },
+};
+
+static const char *make_input(void)
+{
+	static char path[600];
+	snprintf(path, sizeof(path), "%s", tpath("input.elf"));
+	struct mk_elf_spec s = {
+		.segs = segs,
+		.nr_segs = CK_ARRAY_SIZE(segs),
+		.vmcoreinfo = vmcoreinfo_text,
+		.nr_prstatus = 2,
+	};
+	if (access(path, F_OK))
+		mk_elf(path, &s);
+	return path;
+}
+
+/* Every page out has must equal in's; pages of in that out lacks are
+ * counted in *missing.  Returns the pages compared. */
+static uint64_t compare(const char *out_path, const char *in_path, uint64_t *missing)
+{
+	struct ck_dump *in = NULL, *out = NULL;
+	struct ck_error *err = ck_dump_open(in_path, &in);
+	if (!err)
+		err = ck_dump_open(out_path, &out);
+	EXPECT(!err, "open %s: %s", out_path, err ? ck_error_message(err) : "");
+	if (err) {
+		ck_error_destroy(err);
+		ck_dump_destroy(in);
+		return 0;
+	}
+	uint8_t a[PS], b[PS];
+	uint64_t n = 0;
+	*missing = 0;
+	for (uint64_t pfn = 0; pfn < ck_dump_info(in)->max_pfn; pfn++) {
+		if (!ck_dump_has_page(in, pfn))
+			continue;
+		if (pfn >= ck_dump_info(out)->max_pfn || !ck_dump_has_page(out, pfn)) {
+			(*missing)++;
+			continue;
+		}
+		err = ck_dump_read_phys(in, pfn * PS, a, PS);
+		if (!err)
+			err = ck_dump_read_phys(out, pfn * PS, b, PS);
+		EXPECT(!err, "%s pfn 0x%" PRIx64 ": %s", out_path, pfn, err ? ck_error_message(err) : "");
+		if (err) {
+			ck_error_destroy(err);
+			continue;
+		}
+		EXPECT(!memcmp(a, b, PS), "%s pfn 0x%" PRIx64 " differs", out_path, pfn);
+		n++;
+	}
+	ck_dump_destroy(in);
+	ck_dump_destroy(out);
+	return n;
+}
+
+static struct ck_error *capture(const char *in, const char *out, struct ck_capture_opts o,
+				struct ck_capture_stats *st)
+{
+	o.force = true;
+	if (!o.out_fd)
+		o.out_fd = -1;
+	return ck_capture(in, out, &o, st);
+}
+
+static void test_codecs_roundtrip(void)
+{
+	const char *in = make_input();
+	static const enum ck_codec codecs[] = { CK_CODEC_NONE, CK_CODEC_ZLIB, CK_CODEC_LZO,
+						CK_CODEC_SNAPPY, CK_CODEC_ZSTD };
+	uint64_t expect_pages = 0;
+	for (size_t i = 0; i < CK_ARRAY_SIZE(codecs); i++) {
+		for (unsigned threads = 1; threads <= 3; threads += 2) {
+			struct ck_capture_stats st;
+			char name[64], out[600];
+			snprintf(name, sizeof(name), "out.%s.%u", ck_codec_name(codecs[i]), threads);
+			snprintf(out, sizeof(out), "%s", tpath(name));
+			struct ck_error *err = capture(in, out, (struct ck_capture_opts){
+				.codec = codecs[i], .dump_level = 31, .nr_threads = threads }, &st);
+			EXPECT(!err, "%s: %s", name, err ? ck_error_message(err) : "");
+			ck_error_destroy(err);
+			uint64_t missing, n = compare(out, in, &missing);
+			EXPECT(missing == 0, "%s: %" PRIu64 " pages missing", name, missing);
+			EXPECT(n > 300, "%s: %" PRIu64 " pages", name, n);
+			if (!expect_pages)
+				expect_pages = n;
+			EXPECT(n == expect_pages, "%s: %" PRIu64 " pages, not %" PRIu64, name, n,
+			       expect_pages);
+			EXPECT(st.kept == n, "%s: kept %" PRIu64, name, st.kept);
+			unlink(out);
+		}
+	}
+}
+
+/* Bitmaps in cycles of 1024 pfns (the input spans 1M pfns): the same dump
+ * as in one cycle, and bitmap memory bounded by the cycle. */
+static void test_cycles(void)
+{
+	const char *in = make_input();
+	struct ck_capture_stats a, b;
+	struct ck_error *err = capture(in, tpath("one"), (struct ck_capture_opts){
+		.codec = CK_CODEC_ZSTD, .dump_level = 1, .nr_threads = 2 }, &a);
+	EXPECT(!err, "one cycle: %s", err ? ck_error_message(err) : "");
+	ck_error_destroy(err);
+	err = capture(in, tpath("many"), (struct ck_capture_opts){
+		.codec = CK_CODEC_ZSTD, .dump_level = 1, .nr_threads = 2, .cycle_pfns = 1024 }, &b);
+	EXPECT(!err, "many cycles: %s", err ? ck_error_message(err) : "");
+	ck_error_destroy(err);
+	EXPECT(b.bitmap_bytes == 2 * 1024 / 8, "bitmap bytes %" PRIu64, b.bitmap_bytes);
+	EXPECT(a.kept == b.kept && a.pages_ram == b.pages_ram &&
+	       a.excluded[CK_PAGE_ZERO] == b.excluded[CK_PAGE_ZERO] && a.bytes_out == b.bytes_out,
+	       "kept %" PRIu64 "/%" PRIu64 " ram %" PRIu64 "/%" PRIu64, a.kept, b.kept,
+	       a.pages_ram, b.pages_ram);
+	EXPECT(a.excluded[CK_PAGE_ZERO] > 30, "zero pages %" PRIu64, a.excluded[CK_PAGE_ZERO]);
+	uint64_t missing;
+	compare(tpath("many"), in, &missing);
+	EXPECT(missing == 0, "%" PRIu64 " missing", missing);
+	/* the files differ only in the header's time stamp */
+	FILE *fa = fopen(tpath("one"), "rb"), *fb = fopen(tpath("many"), "rb");
+	EXPECT(fa && fb, "reopen");
+	if (fa && fb) {
+		uint64_t diff = 0, off = 0;
+		int ca, cb;
+		while ((ca = fgetc(fa)) != EOF && (cb = fgetc(fb)) != EOF) {
+			if (ca != cb && (off < 0x1a0 || off >= 0x1b0))
+				diff++;
+			off++;
+		}
+		EXPECT(diff == 0, "%" PRIu64 " bytes differ outside the time stamp", diff);
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+}
+
+static void test_elf(void)
+{
+	const char *in = make_input();
+	for (int level = 0; level <= 1; level++) {
+		struct ck_capture_stats st;
+		char out[600];
+		snprintf(out, sizeof(out), "%s", tpath(level ? "elf1" : "elf0"));
+		struct ck_error *err = capture(in, out, (struct ck_capture_opts){
+			.elf = true, .dump_level = level, .nr_threads = 2, .cycle_pfns = 2048 }, &st);
+		EXPECT(!err, "-E -d %d: %s", level, err ? ck_error_message(err) : "");
+		ck_error_destroy(err);
+		uint64_t missing, n = compare(out, in, &missing);
+		/* level 1 cuts the zero pages out (runs of 256+ only; this
+		 * dump's zero pages are single, so all are written) */
+		EXPECT(missing <= (level ? st.excluded[CK_PAGE_ZERO] : 0),
+		       "-d %d: %" PRIu64 " missing, %" PRIu64 " zero", level, missing,
+		       st.excluded[CK_PAGE_ZERO]);
+		EXPECT(n + missing > 300, "-d %d: %" PRIu64 " pages", level, n);
+		/* The memory map survives: the 1st-bitmap view is the same. */
+		struct ck_dump *d = NULL;
+		err = ck_dump_open(out, &d);
+		if (!err) {
+			const struct ck_mem_range *r;
+			size_t nr;
+			ck_dump_mem_ranges(d, &r, &nr);
+			EXPECT(nr == 3 && r[0].start == 0 && r[0].size == 300 * PS &&
+			       r[1].start == 0x200000 && r[1].size == 0x1c00 &&
+			       r[2].start == 0x100000000ull,
+			       "-d %d: %zu ranges", level, nr);
+			/* both virtual mappings of the "kernel text" */
+			const struct ck_elf_load *loads;
+			size_t nl = ck_dump_elf_loads(d, &loads, NULL);
+			bool text = false, direct = false;
+			for (size_t i = 0; i < nl; i++) {
+				const struct ck_elf_load *l = &loads[i];
+				if (l->paddr <= 0x5000 && l->paddr + l->memsz > 0x5000 &&
+				    l->vaddr == 0xffffffff81000000ull + (l->paddr - 0x4000))
+					text = true;
+				if (loads[i].paddr <= 0x5000 && loads[i].paddr + loads[i].memsz > 0x5000 &&
+				    loads[i].vaddr == 0xffff888000000000ull + loads[i].paddr)
+					direct = true;
+			}
+			EXPECT(text && direct, "-d %d: text %d direct %d (%zu loads)", level, text,
+			       direct, nl);
+			ck_dump_destroy(d);
+		} else {
+			EXPECT(0, "%s", ck_error_message(err));
+			ck_error_destroy(err);
+		}
+	}
+}
+
+/* -F to a file, then -R from it: the same pages; and -L: a valid dump
+ * flagged incomplete whose pages are right. */
+static void test_flat_and_limit(void)
+{
+	const char *in = make_input();
+	for (int elf = 0; elf <= 1; elf++) {
+		char flat[600], re[600], lim[600];
+		snprintf(flat, sizeof(flat), "%s", tpath(elf ? "e.flat" : "k.flat"));
+		snprintf(re, sizeof(re), "%s", tpath(elf ? "e.re" : "k.re"));
+		snprintf(lim, sizeof(lim), "%s", tpath(elf ? "e.lim" : "k.lim"));
+		int fd = open(flat, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		struct ck_capture_stats st;
+		struct ck_error *err = capture(in, NULL, (struct ck_capture_opts){
+			.elf = elf, .codec = CK_CODEC_LZO, .dump_level = 31, .flattened = true,
+			.out_fd = fd, .nr_threads = 2 }, &st);
+		close(fd);
+		EXPECT(!err, "-F: %s", err ? ck_error_message(err) : "");
+		ck_error_destroy(err);
+		uint64_t missing;
+		compare(flat, in, &missing);
+		EXPECT(missing <= (elf ? st.excluded[CK_PAGE_ZERO] : 0), "-F: %" PRIu64 " missing",
+		       missing);
+		fd = open(flat, O_RDONLY);
+		uint64_t bytes = 0;
+		unlink(re);
+		err = ck_capture_reassemble(fd, re, false, &bytes);
+		close(fd);
+		EXPECT(!err && bytes > 0, "-R: %s", err ? ck_error_message(err) : "");
+		ck_error_destroy(err);
+		compare(re, in, &missing);
+		EXPECT(missing <= (elf ? st.excluded[CK_PAGE_ZERO] : 0), "-R: %" PRIu64 " missing",
+		       missing);
+
+		char inc[700];
+		snprintf(inc, sizeof(inc), "%s.incomplete", lim);
+		err = capture(in, lim, (struct ck_capture_opts){
+			.elf = elf, .codec = CK_CODEC_NONE, .dump_level = 1, .size_limit = 400 * 1024,
+			.nr_threads = 2 }, &st);
+		EXPECT(err && st.incomplete, "-L: %s", err ? ck_error_message(err) : "no error");
+		ck_error_destroy(err);
+		struct stat sb;
+		EXPECT(stat(inc, &sb) == 0 && sb.st_size <= 400 * 1024 && access(lim, F_OK),
+		       "-L: %s size %lld", inc, (long long)sb.st_size);
+		struct ck_dump *d = NULL;
+		err = ck_dump_open(inc, &d);
+		EXPECT(!err && ck_dump_info(d)->incomplete, "-L: flagged incomplete");
+		ck_error_destroy(err);
+		ck_dump_destroy(d);
+		uint64_t n = compare(inc, in, &missing);
+		EXPECT(n > 10 && missing > 50, "-L: %" PRIu64 " pages, %" PRIu64 " missing", n,
+		       missing);
+		unlink(inc);
+	}
+}
+
+/* A kdump-compressed input, re-encoded: the pages it has, nothing it lacks. */
+static void test_refilter(void)
+{
+	const char *in = make_input();
+	char k[600], o[600];
+	snprintf(k, sizeof(k), "%s", tpath("re.in"));
+	snprintf(o, sizeof(o), "%s", tpath("re.out"));
+	struct ck_capture_stats st;
+	struct ck_error *err = capture(in, k, (struct ck_capture_opts){
+		.codec = CK_CODEC_ZLIB, .dump_level = 1, .nr_threads = 1 }, &st);
+	EXPECT(!err, "%s", err ? ck_error_message(err) : "");
+	ck_error_destroy(err);
+	struct ck_capture_stats st2;
+	err = capture(k, o, (struct ck_capture_opts){ .codec = CK_CODEC_ZSTD, .dump_level = 31,
+						      .nr_threads = 2, .cycle_pfns = 4096 }, &st2);
+	EXPECT(!err, "%s", err ? ck_error_message(err) : "");
+	ck_error_destroy(err);
+	uint64_t missing, n = compare(o, k, &missing);
+	EXPECT(missing == 0 && n == st.kept && st2.kept == st.kept && st2.unreadable == 0,
+	       "%" PRIu64 " pages, %" PRIu64 " missing, kept %" PRIu64 "/%" PRIu64, n, missing,
+	       st2.kept, st.kept);
+	compare(o, in, &missing);
+	EXPECT(missing == 0, "against the ELF: %" PRIu64 " missing", missing);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+int main(void)
+{
+	const char *base = getenv("TMPDIR");
+	if (!base)
+		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	snprintf(tmpdir, sizeof(tmpdir), "%s/ck-test-capture.XXXXXX", base);
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	run("kdump writer round trip: every codec, 1 and 3 threads", test_codecs_roundtrip);
+	run("bitmaps in cycles: same dump, bounded bitmap memory", test_cycles);
+	run("ELF writer: pages, memory map, both virtual mappings, zero pages cut", test_elf);
+	run("flattened -F and -R, size limit -L (kdump and ELF)", test_flat_and_limit);
+	run("re-encoding a kdump-compressed input", test_refilter);
+	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	printf("%d passed, %d failed\n", nr_passed, nr_failed);
+	return nr_failed ? 1 : 0;
+}
