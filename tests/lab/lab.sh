@@ -10,7 +10,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cache=${CRASHKIT_CACHE:-$HOME/.cache/crashkit}
+# HOME may be unset under CI or a service manager: fall back to root's.
+cache=${CRASHKIT_CACHE:-${HOME:-/root}/.cache/crashkit}
 out=
 mem=1G
 extra=
