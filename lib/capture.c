@@ -3,15 +3,16 @@
  * The capture walk (docs/capture.md):
  *
  *   dump reader -> 2nd bitmap from struct pages (lib/filter.c)
- *     -> workers: read kept pages of one chunk, drop zero pages, compress
- *        into the chunk's slot
- *     -> this thread: append slots in chunk order (lib/kdump_write.c)
+ *     -> workers: pread kept pages of one chunk, drop zero pages, compress
+ *        into their own buffer, take the chunk's place in the output in
+ *        chunk order (the one ordering point), pwrite it themselves
+ *     -> this thread: filter, hand out cycles, write each cycle's bitmaps
  *     -> OUTPUT.incomplete -> rename
  *
- * Chunks are CHUNK_PFNS pfns; a ring of 2 slots per worker bounds memory
- * (slot data is at most CHUNK_PFNS pages) whatever the dump size.  Workers
- * never wait for each other, only for a free slot, and the writer does no
- * compression, so N workers scale until the disk or the input saturates.
+ * Chunks are CHUNK_PFNS pfns; one input and one output buffer per worker
+ * bound memory whatever the dump size.  Workers wait for each other only
+ * to take their place (a few additions), so N workers scale until the
+ * disk or the input saturates.
  * Each worker opens the input on its own: dump readers keep per-open
  * scratch state and are not shared between threads.
  */
@@ -29,21 +30,13 @@
 #include "kdump_format.h"
 
 #define CHUNK_PFNS 512u	/* multiple of 64: a chunk owns its bitmap words */
-#define DROP_PAGES 512u	/* 2 MiB of mapped input per worker at most */
 /* pfns per bitmap cycle: 16 GiB of 4 KiB pages, 512 KiB per bitmap. */
 #define CYCLE_PFNS (1ull << 22)
 
-enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_READY };
-
-struct slot {
-	enum slot_state state;
-	uint64_t chunk;
-	struct ck_out_page *pages;
-	size_t nr_pages;
-	uint8_t *data;
-	size_t data_len;
-	uint64_t zero, unreadable, bytes_in;
-	struct ck_error *err;
+/* Running totals of what the writer placed, in chunk order. */
+struct totals {
+	uint64_t kept;			/* pages with a descriptor / in a segment */
+	uint64_t nonzero;		/* of which not zero pages */
 };
 
 struct capture {
@@ -54,17 +47,42 @@ struct capture {
 	uint64_t nr_chunks;
 	uint64_t *bitmap2;		/* the current cycle's 2nd bitmap */
 	uint64_t cycle_start;		/* its first pfn */
-	uint64_t ready_chunks;		/* chunks below this have their bitmap */
 	uint32_t flag;			/* CK_KDUMP_COMPRESSED_* of the codec */
 	enum ck_codec codec;
+	struct ck_kdump_writer *kw;	/* one of these two */
+	struct ck_elf_writer *ew;
+	/* Workers write their own chunks (kdump file).  Otherwise, -F and
+	 * -E, a worker writes its chunk whole while it holds the turn. */
+	bool parallel_write;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	uint64_t next_chunk;		/* next chunk a worker takes */
-	uint64_t consumed;		/* chunks the writer has appended */
-	bool stop;
-	struct slot *slots;
-	size_t nr_slots;
+	uint64_t ready_chunks;		/* chunks below this have their bitmap */
+	uint64_t turn;			/* next chunk to be placed in the output */
+	uint64_t done;			/* chunks finished (written or dropped) */
+	struct totals tot;		/* placed so far */
+	uint64_t zero, unreadable;	/* pages seen by finished chunks */
+	/* The output stops short (size limit, full disk): at the earliest
+	 * chunk that did not make it whole, cut_pfn its first page missing,
+	 * cut_tot what lies before. */
+	bool cut;
+	uint64_t cut_chunk, cut_pfn;
+	struct totals cut_tot;
+	int full_errno;
+	bool stop;			/* a fatal error: everyone leaves */
+	struct ck_error *err;
+};
+
+/* A worker's chunk: at most CHUNK_PFNS pages of output. */
+struct chunk_buf {
+	uint8_t *in;			/* the chunk's input, read in runs */
+	struct ck_out_page *pages;
+	size_t nr_pages;
+	uint8_t *data;
+	size_t data_len;
+	struct ck_kdump_page_desc *descs;
+	uint64_t zero, unreadable;
 };
 
 static bool page_is_zero(const uint8_t *p, size_t len)
@@ -92,33 +110,82 @@ static uint32_t codec_flag(enum ck_codec c)
 }
 
 /* Fills slot s with chunk c: the worker's whole job. */
+/* Reads the run of n pages of pfn first, stored back to back at file
+ * offset off, into in (the chunk's input buffer) and marks them had. */
+static void run_read(struct ck_dump *dump, uint32_t ps, uint64_t start, uint8_t *in,
+		     uint64_t *had, uint64_t first, uint64_t off, uint64_t n)
+{
+	if (!n)
+		return;
+	uint64_t k = first - start;
+	struct ck_error *err = ck_file_read(dump->file, off, in + k * ps, n * ps);
+	if (err) {
+		/* read_page tries again page by page and says which */
+		ck_error_destroy(err);
+		return;
+	}
+	for (uint64_t i = k; i < k + n; i++)
+		had[i / 64] |= 1ull << (i % 64);
+}
+
+/* Fills s with chunk c: the worker's whole job but placing it. */
 static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_encoder *enc,
-			  uint8_t *page, struct slot *s, uint64_t c)
+			  uint8_t *page, struct chunk_buf *s, uint64_t c)
 {
 	uint32_t ps = cap->page_size;
 	int level = cap->opts->dump_level;
 	uint64_t start = c * CHUNK_PFNS, end = CK_MIN(start + CHUNK_PFNS, cap->max_pfn);
 	s->nr_pages = 0;
 	s->data_len = 0;
-	s->zero = s->unreadable = s->bytes_in = 0;
+	s->zero = s->unreadable = 0;
 	uint64_t *bm = cap->bitmap2, w0 = cap->cycle_start / 64;
+	/* Kept pages that lie back to back in the input file are read with
+	 * one pread per run (an ELF vmcore stores a PT_LOAD's pages in pfn
+	 * order): a syscall per page costs as much as lzo compressing it. */
+	uint64_t had[CHUNK_PFNS / 64] = {0};
+	if (dump->ops->page_offset) {
+		uint64_t first = 0, off0 = 0, n = 0;
+		for (uint64_t w = start / 64; w * 64 < end; w++) {
+			for (uint64_t word = bm[w - w0]; word; word &= word - 1) {
+				uint64_t pfn = w * 64 + __builtin_ctzll(word), off;
+				if (!dump->ops->page_offset(dump, pfn, &off)) {
+					run_read(dump, ps, start, s->in, had, first, off0, n);
+					n = 0;
+					continue;
+				}
+				if (n && pfn == first + n && off == off0 + n * ps) {
+					n++;
+					continue;
+				}
+				run_read(dump, ps, start, s->in, had, first, off0, n);
+				first = pfn;
+				off0 = off;
+				n = 1;
+			}
+		}
+		run_read(dump, ps, start, s->in, had, first, off0, n);
+	}
 	for (uint64_t w = start / 64; w * 64 < end; w++) {
 		uint64_t word = bm[w - w0];
 		while (word) {
 			unsigned b = __builtin_ctzll(word);
 			word &= word - 1;
-			uint64_t pfn = w * 64 + b;
-			struct ck_error *err = dump->ops->read_page(dump, pfn, page);
-			if (err) {
-				/* Recorded, not fatal: the page is left out. */
-				ck_error_destroy(err);
-				bm[w - w0] &= ~(1ull << b);
-				s->unreadable++;
-				continue;
+			uint64_t pfn = w * 64 + b, k = pfn - start;
+			const uint8_t *src = s->in + k * ps;
+			if (!(had[k / 64] & (1ull << (k % 64)))) {
+				struct ck_error *err = dump->ops->read_page(dump, pfn, page);
+				if (err) {
+					/* Recorded, not fatal: the page is left out. */
+					ck_error_destroy(err);
+					bm[w - w0] &= ~(1ull << b);
+					s->unreadable++;
+					continue;
+				}
+				src = page;
 			}
 			struct ck_out_page *op = &s->pages[s->nr_pages];
 			op->pfn = pfn;
-			if (page_is_zero(page, ps)) {
+			if (page_is_zero(src, ps)) {
 				/* Like makedumpfile, a zero page stays in the 2nd
 				 * bitmap with a descriptor of the one shared zero
 				 * page: readers see zeros, not a hole, and the page
@@ -130,14 +197,13 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 				s->nr_pages++;
 				continue;
 			}
-			s->bytes_in += ps;
 			uint8_t *dst = s->data + s->data_len;
-			size_t n = ck_encoder_compress(enc, page, dst);
+			size_t n = ck_encoder_compress(enc, src, dst);
 			if (n) {
 				op->size = n;
 				op->flags = cap->flag;
 			} else {
-				memcpy(dst, page, ps);
+				memcpy(dst, src, ps);
 				op->size = ps;
 				op->flags = 0;
 			}
@@ -150,8 +216,108 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 struct worker {
 	struct capture *cap;
 	pthread_t thread;
-	struct ck_error *err;
 };
+
+/* Records that the output stops short at chunk c (the earliest such chunk
+ * wins): pages from cut_pfn on are not in the dump.  Called locked. */
+static void cut_at(struct capture *cap, uint64_t c, uint64_t pfn, struct totals before)
+{
+	if (cap->cut && cap->cut_chunk <= c)
+		return;
+	cap->cut = true;
+	cap->cut_chunk = c;
+	cap->cut_pfn = pfn;
+	cap->cut_tot = before;
+}
+
+static uint64_t count_nonzero(const struct ck_out_page *pages, size_t n)
+{
+	uint64_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += pages[i].size != 0;
+	return k;
+}
+
+/*
+ * Places chunk c, whose turn it is, in the output and writes it.  Called
+ * locked; unlocks while writing.  The turn passes on as soon as the chunk
+ * has its place: for a kdump file that is right after the reserve, and the
+ * data and descriptors are written in parallel with the next chunks'; for
+ * a stream (-F) or ELF (-E) after the whole write.
+ */
+static void chunk_write(struct capture *cap, struct chunk_buf *s, uint64_t c)
+{
+	struct totals before = cap->tot;
+	uint64_t end_pfn = CK_MIN((c + 1) * CHUNK_PFNS, cap->max_pfn);
+	struct ck_error *err = NULL;
+	bool full = false;
+	size_t n = 0;
+
+	if (cap->cut || cap->stop) {
+		/* An earlier chunk did not fit: nothing after it counts. */
+		cap->turn = c + 1;
+		return;
+	}
+	if (cap->parallel_write) {
+		struct ck_kdump_batch batch;
+		err = ck_kdump_writer_reserve(cap->kw, s->pages, s->nr_pages, s->descs, &batch,
+					      &full);
+		n = batch.nr;
+		if (!err) {
+			cap->tot.kept += n;
+			cap->tot.nonzero += count_nonzero(s->pages, n);
+			if (full)
+				cut_at(cap, c, n < s->nr_pages ? s->pages[n].pfn : end_pfn,
+				       cap->tot);
+		}
+		cap->turn = c + 1;
+		pthread_cond_broadcast(&cap->cond);
+		if (!err && n) {
+			pthread_mutex_unlock(&cap->lock);
+			bool put_full = false;
+			err = ck_kdump_writer_put(cap->kw, &batch, s->descs, s->data, &put_full);
+			pthread_mutex_lock(&cap->lock);
+			if (put_full) {
+				/* Disk full: this chunk is lost whole, and so is
+				 * everything placed after it; chunks before it
+				 * are still being written and keep their pages. */
+				cap->full_errno = ck_error_errno(err);
+				ck_error_destroy(err);
+				err = NULL;
+				cut_at(cap, c, s->nr_pages ? s->pages[0].pfn : c * CHUNK_PFNS,
+				       before);
+			}
+		}
+	} else {
+		pthread_mutex_unlock(&cap->lock);
+		if (cap->ew)
+			err = ck_elf_writer_add(cap->ew, s->pages, s->nr_pages, s->data, &n, &full);
+		else
+			err = ck_kdump_writer_add(cap->kw, s->pages, s->nr_pages, s->data, &n, &full);
+		pthread_mutex_lock(&cap->lock);
+		if (full) {
+			if (err) {
+				cap->full_errno = ck_error_errno(err);
+				ck_error_destroy(err);
+				err = NULL;
+			}
+		}
+		if (!err) {
+			cap->tot.kept += n;
+			cap->tot.nonzero += count_nonzero(s->pages, n);
+			if (full)
+				cut_at(cap, c, n < s->nr_pages ? s->pages[n].pfn : end_pfn,
+				       cap->tot);
+		}
+		cap->turn = c + 1;
+	}
+	if (err && !cap->err) {
+		cap->err = err;
+		cap->stop = true;
+	} else if (err) {
+		ck_error_destroy(err);
+	}
+}
 
 static void *worker_main(void *arg)
 {
@@ -160,52 +326,73 @@ static void *worker_main(void *arg)
 	struct ck_dump *dump = NULL;
 	struct ck_encoder *enc = NULL;
 	uint8_t *page = NULL;
-	uint64_t mapped = 0;	/* pages read since the last drop */
+	struct chunk_buf buf = {0};
 	struct ck_error *err = ck_dump_open(cap->input, &dump);
 	if (!err)
 		err = ck_encoder_create(cap->codec, cap->page_size, &enc);
-	if (!err && !(page = aligned_alloc(64, cap->page_size)))
-		err = &ck_error_nomem;
+	if (!err) {
+		page = aligned_alloc(64, cap->page_size);
+		buf.pages = ck_calloc_array(CHUNK_PFNS, sizeof(*buf.pages));
+		buf.descs = ck_calloc_array(CHUNK_PFNS, sizeof(*buf.descs));
+		buf.data = malloc((size_t)CHUNK_PFNS * cap->page_size);
+		buf.in = aligned_alloc(64, (size_t)CHUNK_PFNS * cap->page_size);
+		if (!page || !buf.pages || !buf.descs || !buf.data || !buf.in)
+			err = &ck_error_nomem;
+	}
+	if (!err && dump->file->map) {
+		/* Read the input with pread, not through the reader's map of
+		 * the whole file: a mapping costs a page fault per few pages,
+		 * keeps RSS growing until it is dropped, and dropping it
+		 * (munmap, MADV_DONTNEED) flushes the TLB of every CPU running
+		 * a worker.  pread copies from the page cache, nothing stays
+		 * mapped, and it is what /proc/vmcore serves best. */
+		munmap((void *)dump->file->map, dump->file->real_size);
+		dump->file->map = NULL;
+	}
 
 	pthread_mutex_lock(&cap->lock);
+	if (err) {
+		if (!cap->err)
+			cap->err = err;
+		else
+			ck_error_destroy(err);
+		cap->stop = true;
+		pthread_cond_broadcast(&cap->cond);
+	}
 	for (;;) {
-		if (err) {
-			cap->stop = true;
-			pthread_cond_broadcast(&cap->cond);
-			break;
-		}
+		while (!cap->stop && cap->next_chunk < cap->nr_chunks &&
+		       cap->next_chunk >= cap->ready_chunks)
+			pthread_cond_wait(&cap->cond, &cap->lock);
 		if (cap->stop || cap->next_chunk >= cap->nr_chunks)
 			break;
 		uint64_t c = cap->next_chunk++;
-		struct slot *s = &cap->slots[c % cap->nr_slots];
-		/* The slot must be free of chunk c - nr_slots, not merely free:
-		 * a later chunk of another worker may be waiting for it too. */
-		while (!cap->stop && (s->state != SLOT_FREE || c >= cap->consumed + cap->nr_slots ||
-				       c >= cap->ready_chunks))
+		bool skip = cap->cut;
+		pthread_mutex_unlock(&cap->lock);
+		if (skip)
+			buf.nr_pages = buf.zero = buf.unreadable = 0;
+		else
+			chunk_process(cap, dump, enc, page, &buf, c);
+		pthread_mutex_lock(&cap->lock);
+		/* The one ordering point: chunks take their place in the
+		 * output in chunk order. */
+		while (!cap->stop && cap->turn != c)
 			pthread_cond_wait(&cap->cond, &cap->lock);
 		if (cap->stop)
 			break;
-		s->state = SLOT_BUSY;
-		s->chunk = c;
-		pthread_mutex_unlock(&cap->lock);
-		chunk_process(cap, dump, enc, page, s, c);
-		/* The reader maps regular files whole: drop this worker's
-		 * mappings of what it read every DROP_PAGES pages, so that RSS
-		 * stays bounded (the page cache keeps the data, this only
-		 * unmaps it; not every chunk, as each drop costs a TLB flush
-		 * on every CPU running a worker). */
-		mapped += s->nr_pages;
-		if (dump->file->map && mapped >= DROP_PAGES) {
-			madvise((void *)dump->file->map, dump->file->real_size, MADV_DONTNEED);
-			mapped = 0;
+		chunk_write(cap, &buf, c);
+		if (!cap->cut || c <= cap->cut_chunk) {
+			cap->zero += buf.zero;
+			cap->unreadable += buf.unreadable;
 		}
-		pthread_mutex_lock(&cap->lock);
-		s->state = SLOT_READY;
+		cap->done++;
 		pthread_cond_broadcast(&cap->cond);
 	}
 	pthread_mutex_unlock(&cap->lock);
-	wk->err = err;
 	free(page);
+	free(buf.pages);
+	free(buf.descs);
+	free(buf.data);
+	free(buf.in);
 	ck_encoder_destroy(enc);
 	ck_dump_destroy(dump);
 	return NULL;
@@ -506,21 +693,14 @@ struct ck_error *ck_capture(const char *input, const char *output,
 	}
 	nr_workers = CK_MIN(nr_workers, 64u);
 	stats->threads = nr_workers;
-	cap.nr_slots = 2 * nr_workers;
-	cap.slots = ck_calloc_array(cap.nr_slots, sizeof(*cap.slots));
 	workers = ck_calloc_array(nr_workers, sizeof(*workers));
-	if (!cap.slots || !workers) {
+	if (!workers) {
 		err = &ck_error_nomem;
 		goto out;
 	}
-	for (size_t i = 0; i < cap.nr_slots; i++) {
-		cap.slots[i].pages = ck_calloc_array(CHUNK_PFNS, sizeof(struct ck_out_page));
-		cap.slots[i].data = malloc((size_t)CHUNK_PFNS * cap.page_size);
-		if (!cap.slots[i].pages || !cap.slots[i].data) {
-			err = &ck_error_nomem;
-			goto out;
-		}
-	}
+	cap.kw = kw;
+	cap.ew = ew;
+	cap.parallel_write = kw && !opts->flattened;
 	{
 		struct ck_encoder *probe;
 		err = ck_encoder_create(cap.codec, cap.page_size, &probe);
@@ -542,10 +722,10 @@ struct ck_error *ck_capture(const char *input, const char *output,
 		}
 	}
 
-	/* Pass 2: cycle by cycle, the same bitmaps again, then the pages of
-	 * the cycle in chunk order, then its bitmaps to the file. */
+	/* Pass 2: cycle by cycle, the same bitmaps again, then the workers
+	 * over the cycle's chunks, then its bitmaps to the file once every
+	 * chunk of it is written (workers clear unreadable pages in bm2). */
 	uint64_t dummy[CK_PAGE_NR_CLASSES], dummy_unreadable = 0;
-	uint64_t stop_pfn = cap.max_pfn;
 	bool stopped = false;
 	uint64_t cs = 0;
 	if (filter)
@@ -556,68 +736,30 @@ struct ck_error *ck_capture(const char *input, const char *output,
 				  dummy, &dummy_unreadable);
 		if (err)
 			break;
-		uint64_t c0 = cs / CHUNK_PFNS, c1 = (ce + CHUNK_PFNS - 1) / CHUNK_PFNS;
+		uint64_t c1 = (ce + CHUNK_PFNS - 1) / CHUNK_PFNS;
 		pthread_mutex_lock(&cap.lock);
 		cap.bitmap2 = bm2;
 		cap.cycle_start = cs;
 		cap.ready_chunks = c1;
 		pthread_cond_broadcast(&cap.cond);
-		pthread_mutex_unlock(&cap.lock);
-		for (uint64_t c = c0; c < c1; c++) {
-			struct slot *s = &cap.slots[c % cap.nr_slots];
-			pthread_mutex_lock(&cap.lock);
-			while (!(s->state == SLOT_READY && s->chunk == c) && !cap.stop)
-				pthread_cond_wait(&cap.cond, &cap.lock);
-			bool ready = s->state == SLOT_READY && s->chunk == c;
-			pthread_mutex_unlock(&cap.lock);
-			if (!ready) {
-				stop_pfn = c * CHUNK_PFNS;
-				stopped = true;
-				break;
-			}
-			size_t written = 0;
-			bool full = false;
-			if (ew)
-				err = ck_elf_writer_add(ew, s->pages, s->nr_pages, s->data, &written, &full);
-			else
-				err = ck_kdump_writer_add(kw, s->pages, s->nr_pages, s->data, &written,
-							  &full);
-			if (full) {
-				/* Size limit or full disk: keep what is written,
-				 * flag the dump incomplete, clear the pages that
-				 * did not make it. */
-				if (err) {
-					full_errno = ck_error_errno(err);
-					ck_error_destroy(err);
-					err = NULL;
-				}
-				incomplete = true;
-				stop_pfn = written < s->nr_pages ? s->pages[written].pfn
-								 : (c + 1) * CHUNK_PFNS;
-			}
-			stats->excluded[CK_PAGE_ZERO] += s->zero;
-			stats->unreadable += s->unreadable;
-			for (size_t i = 0; i < written; i++)
-				if (s->pages[i].size)
-					stats->bytes_in += cap.page_size;
-			stats->kept += written;
-			stats->pages_done = CK_MIN((c + 1) * CHUNK_PFNS, cap.max_pfn);
-			stats->bytes_out = ew ? ck_elf_writer_size(ew) : ck_kdump_writer_size(kw);
-			pthread_mutex_lock(&cap.lock);
-			s->state = SLOT_FREE;
-			cap.consumed = c + 1;
-			if (full || err)
-				cap.stop = true;
-			pthread_cond_broadcast(&cap.cond);
-			pthread_mutex_unlock(&cap.lock);
-			if (opts->progress)
+		uint64_t seen = cap.done;
+		while (cap.done < c1 && !cap.stop) {
+			pthread_cond_wait(&cap.cond, &cap.lock);
+			if (opts->progress && cap.done != seen) {
+				seen = cap.done;
+				const struct totals *t = cap.cut ? &cap.cut_tot : &cap.tot;
+				stats->kept = t->kept;
+				stats->bytes_in = t->nonzero * cap.page_size;
+				stats->pages_done = CK_MIN(cap.done * CHUNK_PFNS, cap.max_pfn);
+				stats->bytes_out = kw ? ck_kdump_writer_size(kw) : ck_elf_writer_size(ew);
+				pthread_mutex_unlock(&cap.lock);
 				opts->progress(stats, opts->progress_arg);
-			if (full || err) {
-				stopped = true;
-				break;
+				pthread_mutex_lock(&cap.lock);
 			}
 		}
-		if (stopped || err)
+		stopped = cap.stop || cap.cut;
+		pthread_mutex_unlock(&cap.lock);
+		if (stopped)
 			break;
 		if (kw)
 			err = ck_kdump_writer_bitmaps(kw, cs, ce - cs, bm1, bm2);
@@ -626,16 +768,30 @@ struct ck_error *ck_capture(const char *input, const char *output,
 	cap.stop = true;
 	pthread_cond_broadcast(&cap.cond);
 	pthread_mutex_unlock(&cap.lock);
-	for (unsigned int i = 0; i < started; i++) {
+	for (unsigned int i = 0; i < started; i++)
 		pthread_join(workers[i].thread, NULL);
-		if (workers[i].err && !err)
-			err = workers[i].err;
-		else if (workers[i].err)
-			ck_error_destroy(workers[i].err);
-	}
 	started = 0;
+	if (cap.err) {
+		if (!err)
+			err = cap.err;
+		else
+			ck_error_destroy(cap.err);
+		cap.err = NULL;
+	}
 	if (err)
 		goto out;
+	/* Every worker is done: the totals are final. */
+	{
+		const struct totals *t = cap.cut ? &cap.cut_tot : &cap.tot;
+		stats->kept = t->kept;
+		stats->bytes_in = t->nonzero * cap.page_size;
+		stats->excluded[CK_PAGE_ZERO] += cap.zero;
+		stats->unreadable += cap.unreadable;
+		stats->pages_done = cap.cut ? cap.cut_pfn : cap.max_pfn;
+		incomplete = cap.cut;
+		full_errno = cap.full_errno;
+	}
+	uint64_t stop_pfn = cap.cut_pfn;
 	if (stopped && kw) {
 		/* The cycle where it stopped keeps the pages written; later
 		 * cycles keep their 1st bitmap (the memory existed) and an
@@ -688,21 +844,13 @@ out:
 		cap.stop = true;
 		pthread_cond_broadcast(&cap.cond);
 		pthread_mutex_unlock(&cap.lock);
-		for (unsigned int i = 0; i < started; i++) {
+		for (unsigned int i = 0; i < started; i++)
 			pthread_join(workers[i].thread, NULL);
-			ck_error_destroy(workers[i].err);
-		}
 	}
+	ck_error_destroy(cap.err);
 	if (sync_made) {
 		pthread_mutex_destroy(&cap.lock);
 		pthread_cond_destroy(&cap.cond);
-	}
-	if (cap.slots) {
-		for (size_t i = 0; i < cap.nr_slots; i++) {
-			free(cap.slots[i].pages);
-			free(cap.slots[i].data);
-		}
-		free(cap.slots);
 	}
 	free(workers);
 	ck_kdump_writer_destroy(kw);

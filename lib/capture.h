@@ -122,6 +122,30 @@ struct ck_error *ck_kdump_writer_create(const struct ck_kdump_writer_params *par
 struct ck_error *ck_kdump_writer_add(struct ck_kdump_writer *w, const struct ck_out_page *pages,
 				     size_t nr, const uint8_t *data, size_t *nr_written,
 				     bool *full_ret);
+
+/* The same in two steps, for writers in parallel threads (docs/capture.md). */
+struct ck_kdump_page_desc;
+struct ck_kdump_batch {
+	uint64_t data_off, data_len;	/* where the batch's data goes */
+	uint64_t desc_off;		/* where its descriptors go */
+	size_t nr;			/* pages that fit (the first nr) */
+};
+/* Writeback is started on a put of at least this much data. */
+#define CK_KDUMP_WRITEBACK_MIN (256u * 1024)
+/* Places the first pages that fit (batch->nr of nr) after those of the
+ * previous call and fills their descriptors (descs: room for nr).  Calls
+ * must come in pfn order, one at a time; *full_ret when the size limit cut
+ * the batch or an earlier put found the disk full. */
+struct ck_error *ck_kdump_writer_reserve(struct ck_kdump_writer *w, const struct ck_out_page *pages,
+					 size_t nr, struct ck_kdump_page_desc *descs,
+					 struct ck_kdump_batch *batch, bool *full_ret);
+/* Writes a reserved batch: data (back to back, batch->data_len bytes) and
+ * descriptors.  Thread-safe for a file; a flattened stream needs the puts in
+ * reserve order.  On ENOSPC/EFBIG/EDQUOT nothing of the batch counts,
+ * *full_ret is set and later reserves come back full. */
+struct ck_error *ck_kdump_writer_put(struct ck_kdump_writer *w, const struct ck_kdump_batch *batch,
+				     const struct ck_kdump_page_desc *descs, const uint8_t *data,
+				     bool *full_ret);
 /* Writes both bitmaps of the pfns [start, start + nr) (start a multiple of
  * 8): bit i of each stands for pfn start + i. */
 struct ck_error *ck_kdump_writer_bitmaps(struct ck_kdump_writer *w, uint64_t start, uint64_t nr,

@@ -683,10 +683,29 @@ static bool elf_has_page(struct ck_dump *dump, uint64_t pfn)
 	return any;
 }
 
+static bool elf_page_offset(struct ck_dump *dump, uint64_t pfn, uint64_t *off)
+{
+	struct elf_priv *priv = dump->priv;
+	uint32_t ps = dump->info.page_size;
+	if (pfn >= dump->info.max_pfn)
+		return false;
+	uint64_t start = pfn * ps, end = start + ps;
+	size_t i = piece_first(priv, start);
+	if (i >= priv->nr_pieces)
+		return false;
+	/* The common case of elf_read_page only. */
+	const struct elf_piece *p = &priv->pieces[i];
+	if (!(p->paddr <= start && end - p->paddr <= p->filesz))
+		return false;
+	*off = p->offset + (start - p->paddr);
+	return ck_file_has(dump->file, *off, ps);
+}
+
 const struct ck_dump_ops ck_dump_elf_ops = {
 	.name = "elf",
 	.open = elf_open,
 	.read_page = elf_read_page,
 	.has_page = elf_has_page,
+	.page_offset = elf_page_offset,
 	.close = elf_close,
 };

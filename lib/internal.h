@@ -137,6 +137,10 @@ struct ck_dump_ops {
 	/* Reads one whole page (info.page_size bytes) of frame pfn. */
 	struct ck_error *(*read_page)(struct ck_dump *dump, uint64_t pfn, void *buf);
 	bool (*has_page)(struct ck_dump *dump, uint64_t pfn);
+	/* Optional: true when frame pfn is stored whole and raw at *off of
+	 * dump->file (read_page would copy it from there), so that runs of
+	 * pages can be read in one call (capture). */
+	bool (*page_offset)(struct ck_dump *dump, uint64_t pfn, uint64_t *off);
 	void (*close)(struct ck_dump *dump);
 };
 

@@ -8,7 +8,14 @@
  *   block 1 ..           kdump_sub_header, ELF notes, VMCOREINFO text
  *   bitmap blocks        1st bitmap (pages that exist), 2nd (pages saved)
  *   descriptors          nr_dumpable page_desc slots, filled in pfn order
- *   data                 [one shared zero page], then pages as they come
+ *   data                 [one shared zero page], then pages in pfn order
+ *
+ * Placement and writing are split so that capture workers write in
+ * parallel: ck_kdump_writer_reserve(), called in pfn order, gives a batch
+ * its data offset and descriptor slots (offset(i) = offset(i-1) + size(i-1),
+ * the size limit applied there); ck_kdump_writer_put() then writes it, from
+ * any thread for a file (disjoint ranges), in reserve order for a stream.
+ * The bytes are the same whatever order the puts land in.
  *
  * The descriptor area is sized before the page contents are seen, from the
  * 2nd bitmap after filtering by struct page; zero pages found later simply
@@ -17,6 +24,7 @@
  * needs no new disk space: a full disk still yields a valid dump.
  */
 #include <endian.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -85,8 +93,11 @@ static struct ck_error *out_write(struct ck_kdump_writer *w, uint64_t off, const
 			done += r;
 		}
 	}
-	if (off + len > w->size)
-		w->size = off + len;
+	/* puts run in parallel: the size is a maximum kept atomically */
+	uint64_t end = off + len, cur = __atomic_load_n(&w->size, __ATOMIC_RELAXED);
+	while (end > cur && !__atomic_compare_exchange_n(&w->size, &cur, end, true,
+							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 	return NULL;
 }
 
@@ -267,21 +278,21 @@ fail:
 	return err;
 }
 
-struct ck_error *ck_kdump_writer_add(struct ck_kdump_writer *w, const struct ck_out_page *pages,
-				     size_t nr, const uint8_t *data, size_t *nr_written,
-				     bool *full_ret)
+/* ENOSPC, EFBIG, EDQUOT: the disk or the file is full, the dump stays
+ * valid and incomplete. */
+static bool errno_full(int e)
 {
-	*nr_written = 0;
-	*full_ret = w->full;
-	if (w->full || !nr)
+	return e == ENOSPC || e == EFBIG || e == EDQUOT;
+}
+
+struct ck_error *ck_kdump_writer_reserve(struct ck_kdump_writer *w, const struct ck_out_page *pages,
+					 size_t nr, struct ck_kdump_page_desc *descs,
+					 struct ck_kdump_batch *batch, bool *full_ret)
+{
+	memset(batch, 0, sizeof(*batch));
+	*full_ret = __atomic_load_n(&w->full, __ATOMIC_ACQUIRE);
+	if (*full_ret || !nr)
 		return NULL;
-	if (nr > w->descs_cap) {
-		struct ck_kdump_page_desc *d = ck_realloc_array(w->descs, nr, sizeof(*d));
-		if (!d)
-			return &ck_error_nomem;
-		w->descs = d;
-		w->descs_cap = nr;
-	}
 	if (w->next_desc + nr > w->p.nr_dumpable)
 		return ck_error_create(CK_ERR_INVALID,
 			"kdump writer: more pages than the %" PRIu64 " planned",
@@ -293,7 +304,7 @@ struct ck_error *ck_kdump_writer_add(struct ck_kdump_writer *w, const struct ck_
 		uint64_t next = len + pages[n].size;
 		if (w->p.size_limit && w->cursor + next > w->p.size_limit)
 			break;
-		struct ck_kdump_page_desc *d = &w->descs[n];
+		struct ck_kdump_page_desc *d = &descs[n];
 		if (pages[n].size == 0) {
 			d->offset = (int64_t)htole64(w->zero_off);
 			d->size = htole32(w->p.page_size);
@@ -306,39 +317,70 @@ struct ck_error *ck_kdump_writer_add(struct ck_kdump_writer *w, const struct ck_
 		d->page_flags = 0;
 		len = next;
 	}
-	struct ck_error *err = NULL;
-	if (len) {
-		err = out_write(w, w->cursor, data, len);
-		if (err) {
-			/* ENOSPC, EFBIG, EDQUOT: nothing of this batch counts. */
-			int e = ck_error_errno(err);
-			if (e == ENOSPC || e == EFBIG || e == EDQUOT) {
-				w->full = true;
-				*full_ret = true;
-			}
-			return err;
-		}
-	}
-	if (n) {
-		err = out_write(w, w->desc_off + w->next_desc * sizeof(*w->descs), w->descs,
-				n * sizeof(*w->descs));
-		if (err) {
-			int e = ck_error_errno(err);
-			if (e == ENOSPC || e == EFBIG || e == EDQUOT) {
-				w->full = true;
-				*full_ret = true;
-			}
-			return err;
-		}
-	}
+	batch->data_off = w->cursor;
+	batch->data_len = len;
+	batch->desc_off = w->desc_off + w->next_desc * sizeof(*descs);
+	batch->nr = n;
 	w->cursor += len;
 	w->next_desc += n;
-	*nr_written = n;
 	if (n < nr) {
-		w->full = true;
+		__atomic_store_n(&w->full, true, __ATOMIC_RELEASE);
 		*full_ret = true;
 	}
 	return NULL;
+}
+
+struct ck_error *ck_kdump_writer_put(struct ck_kdump_writer *w, const struct ck_kdump_batch *batch,
+				     const struct ck_kdump_page_desc *descs, const uint8_t *data,
+				     bool *full_ret)
+{
+	*full_ret = false;
+	struct ck_error *err = NULL;
+	if (batch->data_len)
+		err = out_write(w, batch->data_off, data, batch->data_len);
+	if (!err && batch->nr)
+		err = out_write(w, batch->desc_off, descs, batch->nr * sizeof(*descs));
+	if (err) {
+		/* Nothing of this batch counts. */
+		if (errno_full(ck_error_errno(err))) {
+			__atomic_store_n(&w->full, true, __ATOMIC_RELEASE);
+			*full_ret = true;
+		}
+		return err;
+	}
+	/* Start the disk on this data now rather than in the final fsync:
+	 * writeback then runs beside compression, in the thread that wrote
+	 * (ext4 allocates the blocks here, in parallel), and the page cache
+	 * does not fill with dirty output in a small capture kernel.  Not a
+	 * wait: SYNC_FILE_RANGE_WRITE only queues the I/O.  Errors are left
+	 * to fsync, which reports them. */
+	if (!w->p.flattened && batch->data_len >= CK_KDUMP_WRITEBACK_MIN)
+		(void)sync_file_range(w->p.fd, batch->data_off, batch->data_len,
+				      SYNC_FILE_RANGE_WRITE);
+	return NULL;
+}
+
+struct ck_error *ck_kdump_writer_add(struct ck_kdump_writer *w, const struct ck_out_page *pages,
+				     size_t nr, const uint8_t *data, size_t *nr_written,
+				     bool *full_ret)
+{
+	*nr_written = 0;
+	if (nr > w->descs_cap) {
+		struct ck_kdump_page_desc *d = ck_realloc_array(w->descs, nr, sizeof(*d));
+		if (!d)
+			return &ck_error_nomem;
+		w->descs = d;
+		w->descs_cap = nr;
+	}
+	struct ck_kdump_batch batch;
+	bool cut = false, full = false;
+	struct ck_error *err = ck_kdump_writer_reserve(w, pages, nr, w->descs, &batch, &cut);
+	if (!err && batch.nr)
+		err = ck_kdump_writer_put(w, &batch, w->descs, data, &full);
+	*full_ret = cut || full;
+	if (!err)
+		*nr_written = batch.nr;
+	return err;
 }
 
 struct ck_error *ck_kdump_writer_bitmaps(struct ck_kdump_writer *w, uint64_t start, uint64_t nr,
@@ -375,7 +417,7 @@ struct ck_error *ck_kdump_writer_finish(struct ck_kdump_writer *w, bool incomple
 
 uint64_t ck_kdump_writer_size(const struct ck_kdump_writer *w)
 {
-	return w->size;
+	return __atomic_load_n(&w->size, __ATOMIC_RELAXED);
 }
 
 void ck_kdump_writer_destroy(struct ck_kdump_writer *w)
