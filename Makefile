@@ -11,9 +11,17 @@ VERSION := 0.1.0
 O := build/$(BUILD)
 
 CC ?= cc
-PKGS := zlib libzstd lzo2 liblz4 json-c sqlite3 libdw
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsnappy -ldeflate -lpthread
+# Two executables (docs/design.md, "Executables"): crashkit links only what
+# dumps and capture need; crashkit-cores adds sqlite3 and libdw.  libsnappy
+# is not linked at all: lib/codec.c loads it on the first snappy page (it
+# drags in libstdc++).  Its header still comes from libsnappy-dev.
+PKGS := zlib libzstd lzo2 liblz4 json-c
+CORES_PKGS := sqlite3 libdw
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(CORES_PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldeflate -lpthread
+CORES_LIBS := $(shell pkg-config --libs $(CORES_PKGS) 2>/dev/null)
+# Tests also build snappy pages themselves (tests/mkdump.h).
+TEST_LIBS := $(CORES_LIBS) $(PKG_LIBS) -lsnappy
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes -Wvla
@@ -29,23 +37,34 @@ LDOPT :=
 endif
 
 ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
-ALL_LDFLAGS := $(LDOPT) $(LDFLAGS)
+# --as-needed: an executable records only the libraries it calls into.
+ALL_LDFLAGS := $(LDOPT) -Wl,--as-needed $(LDFLAGS)
 
-LIB_SRCS := $(sort $(wildcard lib/*.c))
-TOOL_SRCS := $(sort $(wildcard tools/*.c))
+CORES_LIB_SRCS := $(sort $(wildcard lib/core_*.c))
+LIB_SRCS := $(filter-out $(CORES_LIB_SRCS),$(sort $(wildcard lib/*.c)))
+COMMON_TOOL_SRCS := tools/common.c
+CORES_TOOL_SRCS := tools/crashkit-cores.c tools/cmd_cores.c
+TOOL_SRCS := $(filter-out $(COMMON_TOOL_SRCS) $(CORES_TOOL_SRCS),$(sort $(wildcard tools/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 TESTTOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+CORES_LIB_OBJS := $(CORES_LIB_SRCS:%.c=$(O)/%.o)
+COMMON_TOOL_OBJS := $(COMMON_TOOL_SRCS:%.c=$(O)/%.o)
+CORES_TOOL_OBJS := $(CORES_TOOL_SRCS:%.c=$(O)/%.o)
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(O)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 TESTTOOL_BINS := $(TESTTOOL_SRCS:tests/tools/%.c=$(O)/tests/%)
 
+# libcrashkit.a: dumps, kernel, capture.  libcrashkit-cores.a: userspace
+# cores (lib/core_*.c), on top of libcrashkit.a.
 LIBA := $(O)/libcrashkit.a
+CORES_LIBA := $(O)/libcrashkit-cores.a
 CRASHKIT := $(O)/crashkit
+CRASHKIT_CORES := $(O)/crashkit-cores
 
 .PHONY: all deps check demo clean bench
-all: $(CRASHKIT) $(UNIT_BINS) $(TESTTOOL_BINS)
+all: $(CRASHKIT) $(CRASHKIT_CORES) $(UNIT_BINS) $(TESTTOOL_BINS)
 
 $(O)/%.o: %.c $(wildcard include/*.h lib/*.h tools/*.h tests/*.h)
 	@mkdir -p $(dir $@)
@@ -55,15 +74,23 @@ $(LIBA): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(CRASHKIT): $(TOOL_OBJS) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJS) $(LIBA) $(PKG_LIBS)
+$(CORES_LIBA): $(CORES_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
 
-$(O)/tests/%: $(O)/tests/unit/%.o $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS)
+$(CRASHKIT): $(TOOL_OBJS) $(COMMON_TOOL_OBJS) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJS) $(COMMON_TOOL_OBJS) $(LIBA) $(PKG_LIBS)
+
+$(CRASHKIT_CORES): $(CORES_TOOL_OBJS) $(COMMON_TOOL_OBJS) $(CORES_LIBA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CORES_TOOL_OBJS) $(COMMON_TOOL_OBJS) $(CORES_LIBA) $(LIBA) \
+		$(CORES_LIBS) $(PKG_LIBS)
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(CORES_LIBA) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CORES_LIBA) $(LIBA) $(TEST_LIBS)
 
 # Test tools may link peers' libraries (libkdumpfile) as oracles.
 $(O)/tests/%: $(O)/tests/tools/%.o $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS) \
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(TEST_LIBS) \
 		$(shell pkg-config --libs libkdumpfile 2>/dev/null)
 
 deps:

@@ -310,7 +310,9 @@ struct ck_error *ck_core_backtrace_file(const char *path, const char *exe, int s
 					unsigned int max_threads, unsigned int max_frames,
 					char **text_ret, char **signature_ret);
 
-/* core_pattern management.  install remembers what it replaces in the store. */
+/* core_pattern management.  install remembers what it replaces in the store.
+ * self is the absolute path of the crashkit-cores executable: core_pattern
+ * becomes "|SELF handle [--config=CONFIG] P=%P ...". */
 struct ck_error *ck_core_install(const struct ck_core_policy *policy, const char *self,
 				 const char *config, char **pattern_ret);
 /* Socket mode (Linux 6.16): core_pattern = "@" + policy->socket; a receiver

@@ -9,12 +9,14 @@
  * decodes to less or more is corrupt, and quietly zero-filling or truncating
  * it would hand wrong memory to the kernel layer.
  */
+#include <dlfcn.h>
 #include <libdeflate.h>
 #include <lzo/lzo1x.h>
-#include <snappy-c.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 #include <zlib.h>
 #include <zstd.h>
-#include <string.h>
 
 #include "internal.h"
 
@@ -33,6 +35,56 @@ const char *ck_codec_name(enum ck_codec codec)
 		return "zstd";
 	}
 	return "unknown";
+}
+
+/*
+ * libsnappy on first use (internal.h says why).  This is the one piece of
+ * process-wide mutable state in the library, and it is written exactly once:
+ * snappy_resolve() runs under pthread_once, and everything it sets is
+ * read-only afterwards, so readers and capture workers on any thread may
+ * call ck_snappy_get() at any time.  The handle is never closed.
+ */
+static pthread_once_t snappy_once = PTHREAD_ONCE_INIT;
+static struct ck_snappy snappy_api;
+static bool snappy_loaded;
+static char snappy_why[256];
+
+static void snappy_resolve(void)
+{
+	void *h = dlopen(CK_SNAPPY_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *why = dlerror();
+		snprintf(snappy_why, sizeof(snappy_why), "%s", why ? why : "dlopen failed");
+		return;
+	}
+	struct ck_snappy api;
+#define SNAPPY_SYM(field, name)                                                      \
+	do {                                                                         \
+		void *sym = dlsym(h, name);                                          \
+		if (!sym) {                                                          \
+			snprintf(snappy_why, sizeof(snappy_why), "no symbol %s", name); \
+			return;                                                      \
+		}                                                                    \
+		memcpy(&api.field, &sym, sizeof(sym));                               \
+	} while (0)
+	SNAPPY_SYM(compress, "snappy_compress");
+	SNAPPY_SYM(uncompress, "snappy_uncompress");
+	SNAPPY_SYM(max_compressed_length, "snappy_max_compressed_length");
+	SNAPPY_SYM(uncompressed_length, "snappy_uncompressed_length");
+#undef SNAPPY_SYM
+	snappy_api = api;
+	snappy_loaded = true;
+}
+
+struct ck_error *ck_snappy_get(const struct ck_snappy **ret)
+{
+	pthread_once(&snappy_once, snappy_resolve);
+	if (!snappy_loaded)
+		return ck_error_create(CK_ERR_UNSUPPORTED,
+				       "snappy needs %s, which cannot be loaded (%s; Debian: "
+				       "apt install libsnappy1v5)", CK_SNAPPY_SONAME, snappy_why);
+	*ret = &snappy_api;
+	return NULL;
 }
 
 static struct ck_error *codec_bad(enum ck_codec codec, size_t src_len, size_t got,
@@ -71,12 +123,16 @@ struct ck_error *ck_codec_decompress(enum ck_codec codec, const void *src, size_
 		return NULL;
 	}
 	case CK_CODEC_SNAPPY: {
+		const struct ck_snappy *sn;
+		struct ck_error *err = ck_snappy_get(&sn);
+		if (err)
+			return err;
 		size_t out;
-		if (snappy_uncompressed_length(src, src_len, &out) != SNAPPY_OK)
+		if (sn->uncompressed_length(src, src_len, &out) != SNAPPY_OK)
 			return codec_bad(codec, src_len, 0, dst_len, "bad length header");
 		if (out != dst_len)
 			return codec_bad(codec, src_len, out, dst_len, NULL);
-		if (snappy_uncompress(src, src_len, dst, &out) != SNAPPY_OK ||
+		if (sn->uncompress(src, src_len, dst, &out) != SNAPPY_OK ||
 		    out != dst_len)
 			return codec_bad(codec, src_len, out, dst_len, "snappy error");
 		return NULL;

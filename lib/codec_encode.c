@@ -12,7 +12,6 @@
  */
 #include <libdeflate.h>
 #include <lzo/lzo1x.h>
-#include <snappy-c.h>
 #include <string.h>
 #include <zstd.h>
 
@@ -24,6 +23,7 @@ struct ck_encoder {
 	struct libdeflate_compressor *deflate;
 	ZSTD_CCtx *zstd;
 	void *lzo_wrk;
+	const struct ck_snappy *snappy;	/* loaded on first use (internal.h) */
 	uint8_t *scratch;	/* worst-case output for lzo and snappy */
 	size_t scratch_len;
 };
@@ -60,12 +60,18 @@ struct ck_error *ck_encoder_create(enum ck_codec codec, uint32_t page_size,
 		if (!enc->lzo_wrk || !enc->scratch)
 			goto nomem;
 		break;
-	case CK_CODEC_SNAPPY:
-		enc->scratch_len = snappy_max_compressed_length(page_size);
+	case CK_CODEC_SNAPPY: {
+		struct ck_error *err = ck_snappy_get(&enc->snappy);
+		if (err) {
+			ck_encoder_destroy(enc);
+			return err;
+		}
+		enc->scratch_len = enc->snappy->max_compressed_length(page_size);
 		enc->scratch = malloc(enc->scratch_len);
 		if (!enc->scratch)
 			goto nomem;
 		break;
+	}
 	case CK_CODEC_ZSTD:
 		enc->zstd = ZSTD_createCCtx();
 		if (!enc->zstd)
@@ -132,7 +138,7 @@ size_t ck_encoder_compress(struct ck_encoder *enc, const void *src, void *dst)
 	}
 	case CK_CODEC_SNAPPY: {
 		size_t out = enc->scratch_len;
-		if (snappy_compress(src, ps, (char *)enc->scratch, &out) != SNAPPY_OK)
+		if (enc->snappy->compress(src, ps, (char *)enc->scratch, &out) != SNAPPY_OK)
 			return 0;
 		n = out;
 		break;

@@ -46,7 +46,10 @@ static struct ck_error *sysctl_read(const char *path, char **ret)
 static bool is_ours(const char *pattern, const struct ck_core_policy *policy)
 {
 	const char *sock = policy->socket ? policy->socket : CK_CORE_SOCKET_DEFAULT;
-	return (pattern[0] == '|' && strstr(pattern, " cores handle ")) ||
+	/* "|.../crashkit-cores handle ...", or "|.../crashkit cores handle ..."
+	 * as installed before crashkit-cores existed (it still works). */
+	return (pattern[0] == '|' && (strstr(pattern, "/crashkit-cores handle ") ||
+				      strstr(pattern, " cores handle "))) ||
 	       (pattern[0] == '@' && !strcmp(pattern + 1, sock));
 }
 
@@ -137,7 +140,7 @@ struct ck_error *ck_core_install(const struct ck_core_policy *policy, const char
 	char pattern[512];
 	size_t nopt = CK_ARRAY_SIZE(optional);
 	for (;;) {
-		int n = snprintf(pattern, sizeof(pattern), "|%s cores handle%s%s%s", self,
+		int n = snprintf(pattern, sizeof(pattern), "|%s handle%s%s%s", self,
 				 config ? " --config=" : "", config ? config : "", required);
 		for (size_t i = 0; i < nopt && n > 0 && (size_t)n < sizeof(pattern); i++)
 			n += snprintf(pattern + n, sizeof(pattern) - (size_t)n, "%s", optional[i]);

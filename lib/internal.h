@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <snappy-c.h>	/* types only: the library is loaded on use */
+
 #include "crashkit.h"
 #include "banned.h"
 
@@ -123,6 +125,23 @@ void ck_decoder_destroy(struct ck_decoder *dec);
 struct ck_error *ck_decoder_decompress(struct ck_decoder *dec, enum ck_codec codec,
 				       const void *src, size_t src_len, void *dst,
 				       size_t dst_len);
+
+/* libsnappy, loaded with dlopen() on the first snappy page, not linked: it
+ * drags in libstdc++, ~1 ms of start-up for every command, and only snappy
+ * dumps need it.  The functions of snappy-c.h, resolved once per process
+ * (pthread_once) and never unloaded.  Fails with CK_ERR_UNSUPPORTED naming
+ * the library when it cannot be loaded. */
+#define CK_SNAPPY_SONAME "libsnappy.so.1"
+struct ck_snappy {
+	snappy_status (*compress)(const char *input, size_t input_length, char *compressed,
+				  size_t *compressed_length);
+	snappy_status (*uncompress)(const char *compressed, size_t compressed_length,
+				    char *uncompressed, size_t *uncompressed_length);
+	size_t (*max_compressed_length)(size_t source_length);
+	snappy_status (*uncompressed_length)(const char *compressed, size_t compressed_length,
+					     size_t *result);
+};
+struct ck_error *ck_snappy_get(const struct ck_snappy **ret);
 
 /* ---- dump drivers ------------------------------------------------------ */
 

@@ -708,7 +708,7 @@ static int cmd_serve(struct ctx *c, int argc, char **argv)
 	return err ? ck_report(err) : CK_EXIT_OK;
 }
 
-/* Starts `crashkit cores serve` detached (setsid, stdio on /dev/null) and
+/* Starts `crashkit-cores serve` (self) detached (setsid, stdio on /dev/null) and
  * waits until it listens. */
 static struct ck_error *spawn_receiver(struct ctx *c, const char *self, bool config_given,
 				       pid_t *pid_ret)
@@ -737,8 +737,7 @@ static struct ck_error *spawn_receiver(struct ctx *c, const char *self, bool con
 			close(null);
 		const char *args[10];
 		int n = 0;
-		args[n++] = self;
-		args[n++] = "cores";
+		args[n++] = self;	/* crashkit-cores: no "cores" word */
 		if (config_given) {
 			args[n++] = "--config";
 			args[n++] = c->config;
@@ -855,7 +854,8 @@ static int cmd_check(struct ctx *c, int argc, char **argv)
 	const char *owner = "a file pattern: the kernel writes cores itself";
 	if (!pattern)
 		owner = "unknown (core_pattern unreadable)";
-	else if (pattern[0] == '|' && strstr(pattern, " cores handle "))
+	else if (pattern[0] == '|' && (strstr(pattern, "/crashkit-cores handle ") ||
+					strstr(pattern, " cores handle ")))
 		owner = "crashkit";
 	else if (strstr(pattern, "systemd-coredump"))
 		owner = "systemd-coredump";

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* crashkit: one command, subcommands for each stage of a crash's life. */
 #include <errno.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tools.h"
 
-const char *ck_progname = "crashkit";
+/* The name of the executable that `crashkit cores` runs: cores link sqlite3
+ * and libdw, which no other command needs (docs/design.md, "Executables"). */
+#define CK_CORES_EXE "crashkit-cores"
+
+static int cmd_cores(int argc, char **argv);
 
 static const struct ck_command commands[] = {
 	{ "info", "what a dump is: format, kernel, crash time, CPUs, memory", ck_cmd_info },
@@ -16,48 +21,35 @@ static const struct ck_command commands[] = {
 	{ "sym", "kernel symbols by name or address", ck_cmd_sym },
 	{ "capture", "save a vmcore filtered and compressed (makedumpfile -c/-l/-z -d N)", ck_cmd_capture },
 	{ "makedumpfile", "makedumpfile's command line, for kdump.conf and kdump-tools", ck_cmd_makedumpfile },
-	{ "cores", "userspace cores: core_pattern handler, catalog, backtraces", ck_cmd_cores },
+	{ "cores", "userspace cores: core_pattern handler, catalog, backtraces", cmd_cores },
 };
 
-int ck_report(struct ck_error *err)
+/* `crashkit cores ARGS...` is `crashkit-cores ARGS...` from the directory of
+ * this very binary: never a PATH search (a core_pattern handler runs with no
+ * environment, and the pair must match). */
+static int cmd_cores(int argc, char **argv)
 {
-	fprintf(stderr, "%s: error: %s\n", ck_progname, ck_error_message(err));
-	ck_error_destroy(err);
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n < 0) {
+		fprintf(stderr, "%s: error: cores: /proc/self/exe: %s\n", ck_progname,
+			strerror(errno));
+		return CK_EXIT_ERROR;
+	}
+	path[n] = '\0';
+	char *slash = strrchr(path, '/');
+	size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+	if (dir_len + sizeof(CK_CORES_EXE) > sizeof(path)) {
+		fprintf(stderr, "%s: error: cores: path of this binary is too long\n",
+			ck_progname);
+		return CK_EXIT_ERROR;
+	}
+	memcpy(path + dir_len, CK_CORES_EXE, sizeof(CK_CORES_EXE));
+	argv[0] = path;
+	execv(path, argv);
+	fprintf(stderr, "%s: error: cores: cannot run '%s': %s (crashkit cores is a separate "
+		"executable, installed next to crashkit)\n", ck_progname, path, strerror(errno));
 	return CK_EXIT_ERROR;
-}
-
-int ck_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s %s: ", ck_progname, cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see '%s %s --help')\n", ck_progname, cmd);
-	return CK_EXIT_USAGE;
-}
-
-void ck_warn(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s: warning: ", ck_progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-bool ck_parse_u64(const char *s, int base, unsigned long long *ret)
-{
-	if (!s || !*s || *s == '-' || *s == '+')
-		return false;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, base);
-	if (errno || *end)
-		return false;
-	*ret = v;
-	return true;
 }
 
 struct ck_error *ck_tool_open(const char *path, bool want_kernel, struct ck_dump **dump_ret,

@@ -35,5 +35,5 @@ cores_restore() {
 # The crash itself, without the shell's "Segmentation fault (core dumped)" line.
 # The handler lets the crashed process go once the core is read, then
 # finishes the backtrace and the record: wait for it (at most 60 s).
-settle() { local k; for k in $(seq 1200); do pgrep -f " cores handle " >/dev/null || return 0; sleep 0.05; done; }
+settle() { local k; for k in $(seq 1200); do pgrep -f "cores handle " >/dev/null || return 0; sleep 0.05; done; }
 crash() { { (cd "$d" && exec ./crasher "$@"); } 2>/dev/null; settle; }
