@@ -18,45 +18,10 @@
 
 #include "capture.h"
 #include "../mkdump.h"
+#include "../harness.h"
 
 #define PS 4096u
 
-static char tmpdir[256];
-static int nr_passed, nr_failed, nr_tests, cur_failures;
-
-#define EXPECT(cond, ...)                                                     \
-	do {                                                                  \
-		if (!(cond) && cur_failures++ < 8) {                          \
-			printf("# %s:%d: expected %s: ", __FILE__, __LINE__,   \
-			       #cond);                                        \
-			printf(__VA_ARGS__);                                  \
-			printf("\n");                                         \
-		}                                                             \
-	} while (0)
-
-static void run(const char *name, void (*fn)(void))
-{
-	cur_failures = 0;
-	fn();
-	nr_tests++;
-	if (cur_failures) {
-		nr_failed++;
-		printf("not ok %d - %s\n", nr_tests, name);
-	} else {
-		nr_passed++;
-		printf("ok %d - %s\n", nr_tests, name);
-	}
-	fflush(stdout);
-}
-
-static char *tpath(const char *name)
-{
-	static char buf[8][512];
-	static int next;
-	char *p = buf[next++ % 8];
-	snprintf(p, sizeof(buf[0]), "%s/%s", tmpdir, name);
-	return p;
-}
 
 static const char vmcoreinfo_text[] =
 	"OSRELEASE=6.1.0-test\n"
@@ -338,27 +303,15 @@ static void test_refilter(void)
 	EXPECT(missing == 0, "against the ELF: %" PRIu64 " missing", missing);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 int main(void)
 {
-	const char *base = getenv("TMPDIR");
-	if (!base)
-		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(tmpdir, sizeof(tmpdir), "%s/ck-test-capture.XXXXXX", base);
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 2;
-	}
+	int r = harness_begin("capture");
+	if (r)
+		return r;
 	run("kdump writer round trip: every codec, 1 and 3 threads", test_codecs_roundtrip);
 	run("bitmaps in cycles: same dump, bounded bitmap memory", test_cycles);
 	run("ELF writer: pages, memory map, both virtual mappings, zero pages cut", test_elf);
 	run("flattened -F and -R, size limit -L (kdump and ELF)", test_flat_and_limit);
 	run("re-encoding a kdump-compressed input", test_refilter);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	printf("%d passed, %d failed\n", nr_passed, nr_failed);
-	return nr_failed ? 1 : 0;
+	return harness_end();
 }

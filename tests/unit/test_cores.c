@@ -14,28 +14,8 @@
 #include <unistd.h>
 
 #include "core_internal.h"
+#include "../harness.h"
 
-static int nr_passed, nr_failed, nr_tests, cur_failures;
-
-#define EXPECT(cond)                                                                  \
-	do {                                                                          \
-		if (!(cond) && cur_failures++ < 8)                                    \
-			printf("# %s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-	} while (0)
-
-static void run(const char *name, void (*fn)(void))
-{
-	cur_failures = 0;
-	fn();
-	nr_tests++;
-	if (cur_failures) {
-		nr_failed++;
-		printf("not ok %d - %s\n", nr_tests, name);
-	} else {
-		nr_passed++;
-		printf("ok %d - %s\n", nr_tests, name);
-	}
-}
 
 static char *write_tmp(const char *text)
 {
@@ -288,6 +268,5 @@ int main(void)
 	run("list filters", test_filter);
 	run("signature", test_signature);
 	run("metadata JSON round trip", test_json_roundtrip);
-	printf("%d passed, %d failed\n", nr_passed, nr_failed);
-	return nr_failed != 0;
+	return harness_end();
 }

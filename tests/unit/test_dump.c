@@ -20,59 +20,9 @@
 
 #include "internal.h"
 #include "../mkdump.h"
-
-static char tmpdir[256];
-static int nr_passed, nr_failed, nr_tests;
-static int cur_failures;	/* failures within the running test */
+#include "../harness.h"
 
 #define PS 4096u
-
-static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("# ", stdout);
-	vprintf(fmt, ap);
-	fputc('\n', stdout);
-	va_end(ap);
-}
-
-/* Records a failed expectation of the running test (at most a few printed). */
-#define EXPECT(cond, ...)                                                      \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			if (cur_failures++ < 8) {                              \
-				diag("%s:%d: expected %s", __FILE__, __LINE__, \
-				     #cond);                                   \
-				diag(__VA_ARGS__);                             \
-			}                                                      \
-		}                                                              \
-	} while (0)
-
-static void run(const char *name, void (*fn)(void))
-{
-	cur_failures = 0;
-	fn();
-	nr_tests++;
-	if (cur_failures) {
-		nr_failed++;
-		printf("not ok %d - %s\n", nr_tests, name);
-	} else {
-		nr_passed++;
-		printf("ok %d - %s\n", nr_tests, name);
-	}
-	fflush(stdout);
-}
-
-static char *tpath(const char *name)
-{
-	static char buf[8][512];
-	static int i;
-	char *p = buf[i++ % 8];
-	snprintf(p, 512, "%s/%s", tmpdir, name);
-	return p;
-}
 
 static const char *msg(struct ck_error *err)
 {
@@ -1253,23 +1203,11 @@ static void test_truncation(void)
 	free(elf.data);
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
 int main(void)
 {
-	/* tmpfs when there is one: the corruption and truncation tests write
-	 * thousands of small files. */
-	const char *base = getenv("TMPDIR");
-	if (!base)
-		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(tmpdir, sizeof(tmpdir), "%s/ck-test-dump.XXXXXX", base);
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 2;
-	}
+	int r = harness_begin("dump");
+	if (r)
+		return r;
 	run("ck_file bounds and messages", test_file);
 	run("codecs: round trip, strict size, garbage", test_codecs);
 	run("ELF: ranges, notes, overlap, partial pages, excluded tails", test_elf_basic);
@@ -1282,7 +1220,5 @@ int main(void)
 	run("bad inputs: empty, zeros, directory, random", test_bad_inputs);
 	run("corrupt header fields, bitmaps, descriptors, records", test_corrupt_fields);
 	run("truncation at every 1% and around each boundary", test_truncation);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	printf("%d passed, %d failed\n", nr_passed, nr_failed);
-	return nr_failed ? 1 : 0;
+	return harness_end();
 }
