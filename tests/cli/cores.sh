@@ -4,37 +4,10 @@
 # back on every exit path (trap), whatever it was before.
 set -uo pipefail
 . "$(dirname "$0")/../lib.sh"
-top=$(cd "$(dirname "$0")/../.." && pwd)
-
-CP=/proc/sys/kernel/core_pattern
-CPL=/proc/sys/kernel/core_pipe_limit
-if [ "$(id -u)" -ne 0 ]; then
-	skip "cores" "needs root to change core_pattern"
-	exit 0
-fi
-orig_pattern=$(cat "$CP") orig_limit=$(cat "$CPL")
-if ! printf '%s' "$orig_pattern" > "$CP" 2>/dev/null; then
-	skip "cores" "core_pattern is not writable here (read-only /proc/sys?)"
-	exit 0
-fi
-# A short directory: core_pattern holds at most 127 bytes.
-d=$(mktemp -d /tmp/ck.XXXXXX)
-restore() {
-	printf '%s' "$orig_pattern" > "$CP"
-	printf '%s' "$orig_limit" > "$CPL"
-	rm -rf "$d"
-}
-trap restore EXIT
-trap 'restore; exit 130' INT TERM
-
-gcc -g -O1 -pthread -o "$d/crasher" "$top/tests/cores/crasher.c" || { fail "cores: build crasher"; exit 0; }
+. "$(dirname "$0")/../cores/setup.sh"
+cores_setup cores
 printf 'store=%s/s\nkeep_per_exe=100\nrate_limit_burst=100\n' "$d" > "$d/c.conf"
 C=(--config "$d/c.conf")
-# The crash itself, without the shell's "Segmentation fault (core dumped)" line.
-# The handler lets the crashed process go once the core is read, then
-# finishes the backtrace and the record: wait for it (at most 60 s).
-settle() { local k; for k in $(seq 1200); do pgrep -f "cores handle " >/dev/null || return 0; sleep 0.05; done; }
-crash() { { (cd "$d" && exec ./crasher "$@"); } 2>/dev/null; settle; }
 ncores() { "$CK" cores "${C[@]}" list --json 2>/dev/null | jq length 2>/dev/null || echo 0; }
 
 # Start from a pattern that is neither the default nor ours: uninstall must
