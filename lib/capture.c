@@ -3,15 +3,18 @@
  * The capture walk (docs/capture.md):
  *
  *   dump reader -> 2nd bitmap from struct pages (lib/filter.c)
- *     -> workers: pread kept pages of one chunk, drop zero pages, compress
- *        into their own buffer, take the chunk's place in the output in
- *        chunk order (the one ordering point), pwrite it themselves
+ *     -> workers: pread kept pages of one chunk into their own input
+ *        buffer, drop zero pages, compress into an output slot from a
+ *        small pool; in chunk order (the one ordering point) a chunk takes
+ *        its place in the output, and the thread that placed it pwrites it
  *     -> this thread: filter, hand out cycles, write each cycle's bitmaps
  *     -> OUTPUT.incomplete -> rename
  *
- * Chunks are CHUNK_PFNS pfns; one input and one output buffer per worker
- * bound memory whatever the dump size.  Workers wait for each other only
- * to take their place (a few additions), so N workers scale until the
+ * Chunks are CHUNK_PFNS pfns; one input buffer per worker and nr_workers+2
+ * output slots bound memory whatever the dump size.  A worker that
+ * finishes a chunk out of turn parks its slot and takes the next chunk;
+ * whoever places the chunk whose turn it is also places the parked chunks
+ * that follow it.  Nobody waits for the turn, so N workers scale until the
  * disk or the input saturates.
  * Each worker opens the input on its own: dump readers keep per-open
  * scratch state and are not shared between threads.
@@ -72,17 +75,28 @@ struct capture {
 	int full_errno;
 	bool stop;			/* a fatal error: everyone leaves */
 	struct ck_error *err;
+	/* The output slots: nr_slots of them, more than workers, so that a
+	 * worker that finished a chunk out of turn parks it and goes on
+	 * with the next chunk instead of waiting. */
+	struct chunk_buf *slots;
+	unsigned int nr_slots;
+	struct chunk_buf *free_slots;	/* list through next */
+	struct chunk_buf **parked;	/* [chunk % nr_slots]: done, not placed */
 };
 
-/* A worker's chunk: at most CHUNK_PFNS pages of output. */
+/* An output slot: one chunk's output, at most CHUNK_PFNS pages.  Taken
+ * with the chunk, back to the pool once the chunk is written. */
 struct chunk_buf {
-	uint8_t *in;			/* the chunk's input, read in runs */
+	uint64_t chunk;
 	struct ck_out_page *pages;
 	size_t nr_pages;
 	uint8_t *data;
 	size_t data_len;
 	struct ck_kdump_page_desc *descs;
 	uint64_t zero, unreadable;
+	struct ck_kdump_batch batch;	/* its place, when reserved */
+	struct totals before;		/* what was placed before it */
+	struct chunk_buf *next;
 };
 
 static bool page_is_zero(const uint8_t *p, size_t len)
@@ -128,9 +142,10 @@ static void run_read(struct ck_dump *dump, uint32_t ps, uint64_t start, uint8_t 
 		had[i / 64] |= 1ull << (i % 64);
 }
 
-/* Fills s with chunk c: the worker's whole job but placing it. */
+/* Fills slot s with chunk c: the worker's whole job but placing it.  in
+ * is the worker's input buffer, page its scratch page. */
 static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_encoder *enc,
-			  uint8_t *page, struct chunk_buf *s, uint64_t c)
+			  uint8_t *in, uint8_t *page, struct chunk_buf *s, uint64_t c)
 {
 	uint32_t ps = cap->page_size;
 	int level = cap->opts->dump_level;
@@ -149,7 +164,7 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 			for (uint64_t word = bm[w - w0]; word; word &= word - 1) {
 				uint64_t pfn = w * 64 + __builtin_ctzll(word), off;
 				if (!dump->ops->page_offset(dump, pfn, &off)) {
-					run_read(dump, ps, start, s->in, had, first, off0, n);
+					run_read(dump, ps, start, in, had, first, off0, n);
 					n = 0;
 					continue;
 				}
@@ -157,13 +172,13 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 					n++;
 					continue;
 				}
-				run_read(dump, ps, start, s->in, had, first, off0, n);
+				run_read(dump, ps, start, in, had, first, off0, n);
 				first = pfn;
 				off0 = off;
 				n = 1;
 			}
 		}
-		run_read(dump, ps, start, s->in, had, first, off0, n);
+		run_read(dump, ps, start, in, had, first, off0, n);
 	}
 	for (uint64_t w = start / 64; w * 64 < end; w++) {
 		uint64_t word = bm[w - w0];
@@ -171,7 +186,7 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 			unsigned b = __builtin_ctzll(word);
 			word &= word - 1;
 			uint64_t pfn = w * 64 + b, k = pfn - start;
-			const uint8_t *src = s->in + k * ps;
+			const uint8_t *src = in + k * ps;
 			if (!(had[k / 64] & (1ull << (k % 64)))) {
 				struct ck_error *err = dump->ops->read_page(dump, pfn, page);
 				if (err) {
@@ -239,55 +254,41 @@ static uint64_t count_nonzero(const struct ck_out_page *pages, size_t n)
 }
 
 /*
- * Places chunk c, whose turn it is, in the output and writes it.  Called
- * locked; unlocks while writing.  The turn passes on as soon as the chunk
- * has its place: for a kdump file that is right after the reserve, and the
- * data and descriptors are written in parallel with the next chunks'; for
- * a stream (-F) or ELF (-E) after the whole write.
+ * Places slot s, whose chunk's turn it is, in the output.  Called locked.
+ * A kdump file: reserves its place (data offset, descriptor slots, -L) and
+ * passes the turn on; returns true when s has a batch to put, which the
+ * caller writes unlocked (chunk_put), in parallel with other chunks' puts.
+ * A stream (-F) or ELF (-E): writes the whole chunk, unlocked but still
+ * holding the turn, then passes it on; returns false.
  */
-static void chunk_write(struct capture *cap, struct chunk_buf *s, uint64_t c)
+static bool chunk_place(struct capture *cap, struct chunk_buf *s)
 {
-	struct totals before = cap->tot;
+	uint64_t c = s->chunk;
 	uint64_t end_pfn = CK_MIN((c + 1) * CHUNK_PFNS, cap->max_pfn);
 	struct ck_error *err = NULL;
-	bool full = false;
+	bool full = false, put = false;
 	size_t n = 0;
 
+	s->before = cap->tot;
+	s->batch.nr = 0;
 	if (cap->cut || cap->stop) {
 		/* An earlier chunk did not fit: nothing after it counts. */
 		cap->turn = c + 1;
-		return;
+		return false;
 	}
 	if (cap->parallel_write) {
-		struct ck_kdump_batch batch;
-		err = ck_kdump_writer_reserve(cap->kw, s->pages, s->nr_pages, s->descs, &batch,
+		err = ck_kdump_writer_reserve(cap->kw, s->pages, s->nr_pages, s->descs, &s->batch,
 					      &full);
-		n = batch.nr;
+		n = s->batch.nr;
 		if (!err) {
 			cap->tot.kept += n;
 			cap->tot.nonzero += count_nonzero(s->pages, n);
 			if (full)
 				cut_at(cap, c, n < s->nr_pages ? s->pages[n].pfn : end_pfn,
 				       cap->tot);
+			put = n > 0;
 		}
 		cap->turn = c + 1;
-		pthread_cond_broadcast(&cap->cond);
-		if (!err && n) {
-			pthread_mutex_unlock(&cap->lock);
-			bool put_full = false;
-			err = ck_kdump_writer_put(cap->kw, &batch, s->descs, s->data, &put_full);
-			pthread_mutex_lock(&cap->lock);
-			if (put_full) {
-				/* Disk full: this chunk is lost whole, and so is
-				 * everything placed after it; chunks before it
-				 * are still being written and keep their pages. */
-				cap->full_errno = ck_error_errno(err);
-				ck_error_destroy(err);
-				err = NULL;
-				cut_at(cap, c, s->nr_pages ? s->pages[0].pfn : c * CHUNK_PFNS,
-				       before);
-			}
-		}
 	} else {
 		pthread_mutex_unlock(&cap->lock);
 		if (cap->ew)
@@ -317,6 +318,84 @@ static void chunk_write(struct capture *cap, struct chunk_buf *s, uint64_t c)
 	} else if (err) {
 		ck_error_destroy(err);
 	}
+	return put;
+}
+
+/* Writes the data and descriptors of a reserved slot.  Called locked;
+ * unlocks while writing. */
+static void chunk_put(struct capture *cap, struct chunk_buf *s)
+{
+	pthread_mutex_unlock(&cap->lock);
+	bool put_full = false;
+	struct ck_error *err = ck_kdump_writer_put(cap->kw, &s->batch, s->descs, s->data,
+						   &put_full);
+	pthread_mutex_lock(&cap->lock);
+	if (put_full) {
+		/* Disk full: this chunk is lost whole, and so is everything
+		 * placed after it; chunks before it are still being written
+		 * and keep their pages. */
+		cap->full_errno = ck_error_errno(err);
+		ck_error_destroy(err);
+		err = NULL;
+		cut_at(cap, s->chunk, s->nr_pages ? s->pages[0].pfn : s->chunk * CHUNK_PFNS,
+		       s->before);
+	}
+	if (err && !cap->err) {
+		cap->err = err;
+		cap->stop = true;
+	} else if (err) {
+		ck_error_destroy(err);
+	}
+}
+
+/* Slot s's chunk is in the output (or dropped): count it and give the slot
+ * back.  Called locked. */
+static void chunk_done(struct capture *cap, struct chunk_buf *s)
+{
+	if (!cap->cut || s->chunk <= cap->cut_chunk) {
+		cap->zero += s->zero;
+		cap->unreadable += s->unreadable;
+	}
+	cap->done++;
+	s->next = cap->free_slots;
+	cap->free_slots = s;
+}
+
+/*
+ * The one ordering point.  Called locked with slot s's chunk processed.
+ * Out of turn, s is parked and the worker goes on with another chunk.  In
+ * turn, the worker places s and then every parked chunk that follows it,
+ * in chunk order, and writes (puts) what it placed, outside the lock.
+ */
+static void chunk_finish(struct capture *cap, struct chunk_buf *s)
+{
+	if (cap->turn != s->chunk) {
+		cap->parked[s->chunk % cap->nr_slots] = s;
+		return;
+	}
+	struct chunk_buf *puts = NULL, **tail = &puts;
+	for (;;) {
+		if (chunk_place(cap, s)) {
+			s->next = NULL;
+			*tail = s;
+			tail = &s->next;
+		} else {
+			chunk_done(cap, s);
+		}
+		struct chunk_buf **p = &cap->parked[cap->turn % cap->nr_slots];
+		if (cap->stop || !*p || (*p)->chunk != cap->turn)
+			break;
+		s = *p;
+		*p = NULL;
+	}
+	pthread_cond_broadcast(&cap->cond);
+	while (puts) {
+		s = puts;
+		puts = s->next;
+		chunk_put(cap, s);
+		chunk_done(cap, s);
+		pthread_cond_broadcast(&cap->cond);
+	}
 }
 
 static void *worker_main(void *arg)
@@ -325,18 +404,16 @@ static void *worker_main(void *arg)
 	struct capture *cap = wk->cap;
 	struct ck_dump *dump = NULL;
 	struct ck_encoder *enc = NULL;
-	uint8_t *page = NULL;
-	struct chunk_buf buf = {0};
+	uint8_t *page = NULL, *in = NULL;
 	struct ck_error *err = ck_dump_open(cap->input, &dump);
 	if (!err)
 		err = ck_encoder_create(cap->codec, cap->page_size, &enc);
 	if (!err) {
 		page = aligned_alloc(64, cap->page_size);
-		buf.pages = ck_calloc_array(CHUNK_PFNS, sizeof(*buf.pages));
-		buf.descs = ck_calloc_array(CHUNK_PFNS, sizeof(*buf.descs));
-		buf.data = malloc((size_t)CHUNK_PFNS * cap->page_size);
-		buf.in = aligned_alloc(64, (size_t)CHUNK_PFNS * cap->page_size);
-		if (!page || !buf.pages || !buf.descs || !buf.data || !buf.in)
+		/* The chunk's input, read in runs: needed only while the chunk
+		 * is compressed, so it stays with the worker. */
+		in = aligned_alloc(64, (size_t)CHUNK_PFNS * cap->page_size);
+		if (!page || !in)
 			err = &ck_error_nomem;
 	}
 	if (!err && dump->file->map) {
@@ -360,39 +437,32 @@ static void *worker_main(void *arg)
 		pthread_cond_broadcast(&cap->cond);
 	}
 	for (;;) {
+		/* A chunk whose bitmap is ready, and a free slot for it.
+		 * Chunks are taken in order, each with its slot, so the chunk
+		 * whose turn it is always has one and is being processed. */
 		while (!cap->stop && cap->next_chunk < cap->nr_chunks &&
-		       cap->next_chunk >= cap->ready_chunks)
+		       (cap->next_chunk >= cap->ready_chunks || !cap->free_slots))
 			pthread_cond_wait(&cap->cond, &cap->lock);
 		if (cap->stop || cap->next_chunk >= cap->nr_chunks)
 			break;
 		uint64_t c = cap->next_chunk++;
+		struct chunk_buf *s = cap->free_slots;
+		cap->free_slots = s->next;
+		s->chunk = c;
 		bool skip = cap->cut;
 		pthread_mutex_unlock(&cap->lock);
 		if (skip)
-			buf.nr_pages = buf.zero = buf.unreadable = 0;
+			s->nr_pages = s->data_len = s->zero = s->unreadable = 0;
 		else
-			chunk_process(cap, dump, enc, page, &buf, c);
+			chunk_process(cap, dump, enc, in, page, s, c);
 		pthread_mutex_lock(&cap->lock);
-		/* The one ordering point: chunks take their place in the
-		 * output in chunk order. */
-		while (!cap->stop && cap->turn != c)
-			pthread_cond_wait(&cap->cond, &cap->lock);
 		if (cap->stop)
 			break;
-		chunk_write(cap, &buf, c);
-		if (!cap->cut || c <= cap->cut_chunk) {
-			cap->zero += buf.zero;
-			cap->unreadable += buf.unreadable;
-		}
-		cap->done++;
-		pthread_cond_broadcast(&cap->cond);
+		chunk_finish(cap, s);
 	}
 	pthread_mutex_unlock(&cap->lock);
 	free(page);
-	free(buf.pages);
-	free(buf.descs);
-	free(buf.data);
-	free(buf.in);
+	free(in);
 	ck_encoder_destroy(enc);
 	ck_dump_destroy(dump);
 	return NULL;
@@ -698,6 +768,29 @@ struct ck_error *ck_capture(const char *input, const char *output,
 		err = &ck_error_nomem;
 		goto out;
 	}
+	/* The output slots: a chunk's pages, descriptors and compressed data
+	 * each (data bounded by CHUNK_PFNS raw pages; only what a chunk uses
+	 * is touched).  Two more than workers: a worker that finished out of
+	 * turn parks its slot and takes the next chunk with a free one. */
+	cap.nr_slots = nr_workers + 2;
+	cap.slots = ck_calloc_array(cap.nr_slots, sizeof(*cap.slots));
+	cap.parked = ck_calloc_array(cap.nr_slots, sizeof(*cap.parked));
+	if (!cap.slots || !cap.parked) {
+		err = &ck_error_nomem;
+		goto out;
+	}
+	for (unsigned int i = 0; i < cap.nr_slots; i++) {
+		struct chunk_buf *s = &cap.slots[i];
+		s->pages = ck_calloc_array(CHUNK_PFNS, sizeof(*s->pages));
+		s->descs = ck_calloc_array(CHUNK_PFNS, sizeof(*s->descs));
+		s->data = malloc((size_t)CHUNK_PFNS * cap.page_size);
+		if (!s->pages || !s->descs || !s->data) {
+			err = &ck_error_nomem;
+			goto out;
+		}
+		s->next = cap.free_slots;
+		cap.free_slots = s;
+	}
 	cap.kw = kw;
 	cap.ew = ew;
 	cap.parallel_write = kw && !opts->flattened;
@@ -853,6 +946,13 @@ out:
 		pthread_cond_destroy(&cap.cond);
 	}
 	free(workers);
+	for (unsigned int i = 0; cap.slots && i < cap.nr_slots; i++) {
+		free(cap.slots[i].pages);
+		free(cap.slots[i].descs);
+		free(cap.slots[i].data);
+	}
+	free(cap.slots);
+	free(cap.parked);
 	ck_kdump_writer_destroy(kw);
 	ck_elf_writer_destroy(ew);
 	if (fd >= 0 && fd != opts->out_fd)
