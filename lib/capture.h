@@ -234,6 +234,12 @@ struct ck_capture_opts {
 struct ck_error *ck_capture(const char *input, const char *output,
 			    const struct ck_capture_opts *opts, struct ck_capture_stats *stats);
 
+/* Writes len bytes at logical offset off of an output: pwrite for a file,
+ * a record for makedumpfile's flattened stream (lib/output.c).  ENOSPC and
+ * EFBIG come back as CK_ERR_OS with the errno. */
+struct ck_error *ck_output_write(int fd, bool flattened, const char *path, uint64_t off,
+				 const void *buf, size_t len);
+
 /* makedumpfile -R: reassembles the flattened stream read from in_fd into
  * OUTPUT (via OUTPUT.incomplete), copying through a fixed buffer. */
 struct ck_error *ck_capture_reassemble(int in_fd, const char *output, bool force,

@@ -60,39 +60,10 @@ static uint64_t div_up(uint64_t a, uint64_t b)
 static struct ck_error *out_write(struct ck_kdump_writer *w, uint64_t off, const void *buf,
 				  size_t len)
 {
-	const uint8_t *p = buf;
-	if (w->p.flattened) {
-		struct ck_flat_record rec = {
-			.offset = (int64_t)htobe64(off),
-			.size = (int64_t)htobe64(len),
-		};
-		const uint8_t *parts[2] = { (const uint8_t *)&rec, p };
-		size_t lens[2] = { sizeof(rec), len };
-		for (int i = 0; i < 2; i++) {
-			size_t done = 0;
-			while (done < lens[i]) {
-				ssize_t r = write(w->p.fd, parts[i] + done, lens[i] - done);
-				if (r < 0 && errno == EINTR)
-					continue;
-				if (r <= 0)
-					return ck_error_create_errno(r < 0 ? errno : ENOSPC,
-						"writing flattened stream '%s'", w->p.path);
-				done += r;
-			}
-		}
-	} else {
-		size_t done = 0;
-		while (done < len) {
-			ssize_t r = pwrite(w->p.fd, p + done, len - done, off + done);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				return ck_error_create_errno(r < 0 ? errno : ENOSPC,
-					"writing '%s' at offset 0x%" PRIx64, w->p.path,
-					off + done);
-			done += r;
-		}
-	}
+	struct ck_error *err = ck_output_write(w->p.fd, w->p.flattened, w->p.path, off, buf,
+					       len);
+	if (err)
+		return err;
 	/* puts run in parallel: the size is a maximum kept atomically */
 	uint64_t end = off + len, cur = __atomic_load_n(&w->size, __ATOMIC_RELAXED);
 	while (end > cur && !__atomic_compare_exchange_n(&w->size, &cur, end, true,
