@@ -239,6 +239,9 @@ struct ck_error *ck_capture(const char *input, const char *output,
  * EFBIG come back as CK_ERR_OS with the errno. */
 struct ck_error *ck_output_write(int fd, bool flattened, const char *path, uint64_t off,
 				 const void *buf, size_t len);
+/* The flattened stream's header block, and its end record. */
+struct ck_error *ck_output_begin_stream(int fd, const char *path);
+struct ck_error *ck_output_end_stream(int fd, const char *path);
 
 /* makedumpfile -R: reassembles the flattened stream read from in_fd into
  * OUTPUT (via OUTPUT.incomplete), copying through a fixed buffer. */

@@ -196,16 +196,6 @@ nomem:
 	return &ck_error_nomem;
 }
 
-static bool all_of(const char *s, int (*pred)(int))
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!pred((unsigned char)*s))
-			return false;
-	return true;
-}
-
 struct ck_error *ck_catalog_find(struct ck_catalog *cat, const char *match,
 				 struct ck_core_record **ret, size_t *nr_ret)
 {
@@ -220,10 +210,10 @@ struct ck_error *ck_catalog_find(struct ck_catalog *cat, const char *match,
 		if (errno || *end || end == match + 1)
 			return ck_error_create(CK_ERR_INVALID, "bad catalog id '%s'", match);
 		where = " WHERE id = ?1";
-	} else if (all_of(match, isdigit) && strlen(match) <= 10) {
+	} else if (ck_core_all_of(match, isdigit) && strlen(match) <= 10) {
 		num = strtoll(match, NULL, 10);
 		where = " WHERE pid = ?1 OR signature = ?2";
-	} else if (strlen(match) == 16 && all_of(match, isxdigit)) {
+	} else if (strlen(match) == 16 && ck_core_all_of(match, isxdigit)) {
 		where = " WHERE signature = ?2 OR comm = ?2";
 	} else if (strchr(match, '/')) {
 		where = " WHERE exe = ?2";

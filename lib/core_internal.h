@@ -137,4 +137,6 @@ struct ck_error *ck_core_record_from_json(const char *text, struct ck_core_recor
  * core (PIDFD_COREDUMPED). */
 struct ck_error *ck_core_peer_args(int conn, struct ck_core_args *ret);
 
+bool ck_core_all_of(const char *s, int (*pred)(int));
+
 #endif /* CRASHKIT_CORE_INTERNAL_H */

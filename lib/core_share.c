@@ -234,16 +234,6 @@ struct ck_error *ck_core_record_from_json(const char *text, struct ck_core_recor
 	return NULL;
 }
 
-static bool all_of(const char *s, int (*pred)(int))
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!pred((unsigned char)*s))
-			return false;
-	return true;
-}
-
 bool ck_core_record_matches(const struct ck_core_record *rec, const char *match)
 {
 	if (!match)
@@ -254,9 +244,9 @@ bool ck_core_record_matches(const struct ck_core_record *rec, const char *match)
 		long long id = strtoll(match + 1, &end, 10);
 		return !errno && !*end && end != match + 1 && id == rec->id;
 	}
-	if (all_of(match, isdigit) && strlen(match) <= 10)
+	if (ck_core_all_of(match, isdigit) && strlen(match) <= 10)
 		return strtoll(match, NULL, 10) == rec->pid || !strcmp(match, rec->signature);
-	if (strlen(match) == 16 && all_of(match, isxdigit))
+	if (strlen(match) == 16 && ck_core_all_of(match, isxdigit))
 		return !strcmp(match, rec->signature) || !strcmp(match, rec->comm);
 	if (strchr(match, '/'))
 		return !strcmp(match, rec->exe);

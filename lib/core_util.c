@@ -130,3 +130,15 @@ void ck_core_records_destroy(struct ck_core_record *recs, size_t nr)
 		ck_core_record_deinit(&recs[i]);
 	free(recs);
 }
+
+/* Whether s is non-empty and every character satisfies pred (isdigit,
+ * isxdigit): how a bare argument is told to be a PID or a signature. */
+bool ck_core_all_of(const char *s, int (*pred)(int))
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!pred((unsigned char)*s))
+			return false;
+	return true;
+}

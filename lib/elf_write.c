@@ -298,25 +298,7 @@ struct ck_error *ck_elf_writer_create(const struct ck_elf_writer_params *params,
 	w->cursor = w->data_off;
 
 	if (w->p.flattened) {
-		uint8_t *fh = calloc(1, CK_FLAT_HEADER_SIZE);
-		if (!fh)
-			goto nomem;
-		struct ck_flat_header h = { .type = (int64_t)htobe64(CK_FLAT_TYPE),
-					    .version = (int64_t)htobe64(CK_FLAT_VERSION) };
-		memcpy(h.signature, CK_FLAT_SIGNATURE, strlen(CK_FLAT_SIGNATURE));
-		memcpy(fh, &h, sizeof(h));
-		size_t done = 0;
-		while (done < CK_FLAT_HEADER_SIZE && !err) {
-			ssize_t r = write(w->p.fd, fh + done, CK_FLAT_HEADER_SIZE - done);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				err = ck_error_create_errno(r < 0 ? errno : ENOSPC,
-					"writing flattened header to '%s'", w->p.path);
-			else
-				done += r;
-		}
-		free(fh);
+		err = ck_output_begin_stream(w->p.fd, w->p.path);
 		if (err)
 			goto fail;
 	}
@@ -496,13 +478,7 @@ struct ck_error *ck_elf_writer_finish(struct ck_elf_writer *w, bool incomplete)
 		err = ck_elf_writer_finish_header(w, incomplete);
 	if (err)
 		return err;
-	if (w->p.flattened) {
-		struct ck_flat_record end = { .offset = (int64_t)htobe64((uint64_t)CK_FLAT_END_MARK),
-					      .size = (int64_t)htobe64((uint64_t)CK_FLAT_END_MARK) };
-		if (write(w->p.fd, &end, sizeof(end)) != (ssize_t)sizeof(end))
-			return ck_error_create_errno(errno, "writing the end of '%s'", w->p.path);
-	}
-	return NULL;
+	return w->p.flattened ? ck_output_end_stream(w->p.fd, w->p.path) : NULL;
 }
 
 uint64_t ck_elf_writer_size(const struct ck_elf_writer *w)

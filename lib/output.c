@@ -8,6 +8,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -51,4 +52,26 @@ struct ck_error *ck_output_write(int fd, bool flattened, const char *path, uint6
 	struct ck_error *err = write_all(fd, false, 0, (const uint8_t *)&rec, sizeof(rec), path,
 					 true);
 	return err ? err : write_all(fd, false, 0, buf, len, path, true);
+}
+
+struct ck_error *ck_output_begin_stream(int fd, const char *path)
+{
+	/* The header is a whole block: signature, type, version, then zeros. */
+	uint8_t block[CK_FLAT_HEADER_SIZE] = { 0 };
+	struct ck_flat_header h = {
+		.type = (int64_t)htobe64(CK_FLAT_TYPE),
+		.version = (int64_t)htobe64(CK_FLAT_VERSION),
+	};
+	memcpy(h.signature, CK_FLAT_SIGNATURE, strlen(CK_FLAT_SIGNATURE));
+	memcpy(block, &h, sizeof(h));
+	return write_all(fd, false, 0, block, sizeof(block), path, true);
+}
+
+struct ck_error *ck_output_end_stream(int fd, const char *path)
+{
+	struct ck_flat_record end = {
+		.offset = (int64_t)htobe64((uint64_t)CK_FLAT_END_MARK),
+		.size = (int64_t)htobe64((uint64_t)CK_FLAT_END_MARK),
+	};
+	return write_all(fd, false, 0, (const uint8_t *)&end, sizeof(end), path, true);
 }
