@@ -6,7 +6,8 @@
  *     -> workers: pread kept pages of one chunk into their own input
  *        buffer, drop zero pages, compress into an output slot from a
  *        small pool; in chunk order (the one ordering point) a chunk takes
- *        its place in the output, and the thread that placed it pwrites it
+ *        its place in the output (kdump or ELF), and the thread that
+ *        placed it pwrites it; to a stream (-F) it is written in turn
  *     -> this thread: filter, hand out cycles, write each cycle's bitmaps
  *     -> OUTPUT.incomplete -> rename
  *
@@ -54,8 +55,9 @@ struct capture {
 	enum ck_codec codec;
 	struct ck_kdump_writer *kw;	/* one of these two */
 	struct ck_elf_writer *ew;
-	/* Workers write their own chunks (kdump file).  Otherwise, -F and
-	 * -E, a worker writes its chunk whole while it holds the turn. */
+	/* Workers write their own chunks (a file, kdump or ELF).  To a
+	 * stream (-F), a worker writes its chunk whole while it holds the
+	 * turn. */
 	bool parallel_write;
 
 	pthread_mutex_t lock;
@@ -94,7 +96,8 @@ struct chunk_buf {
 	size_t data_len;
 	struct ck_kdump_page_desc *descs;
 	uint64_t zero, unreadable;
-	struct ck_kdump_batch batch;	/* its place, when reserved */
+	struct ck_kdump_batch batch;	/* its place, when reserved (kdump) */
+	struct ck_elf_batch ebatch;	/* the same for ELF */
 	struct totals before;		/* what was placed before it */
 	struct chunk_buf *next;
 };
@@ -255,11 +258,12 @@ static uint64_t count_nonzero(const struct ck_out_page *pages, size_t n)
 
 /*
  * Places slot s, whose chunk's turn it is, in the output.  Called locked.
- * A kdump file: reserves its place (data offset, descriptor slots, -L) and
- * passes the turn on; returns true when s has a batch to put, which the
- * caller writes unlocked (chunk_put), in parallel with other chunks' puts.
- * A stream (-F) or ELF (-E): writes the whole chunk, unlocked but still
- * holding the turn, then passes it on; returns false.
+ * A file: reserves its place (kdump: data offset, descriptor slots; ELF:
+ * segments, program headers, file offset; -L applied) and passes the turn
+ * on; returns true when s has a batch to put, which the caller writes
+ * unlocked (chunk_put), in parallel with other chunks' puts.
+ * A stream (-F): writes the whole chunk, unlocked but still holding the
+ * turn, then passes it on; returns false.
  */
 static bool chunk_place(struct capture *cap, struct chunk_buf *s)
 {
@@ -271,22 +275,30 @@ static bool chunk_place(struct capture *cap, struct chunk_buf *s)
 
 	s->before = cap->tot;
 	s->batch.nr = 0;
+	s->ebatch.nr = s->ebatch.nr_ext = 0;
 	if (cap->cut || cap->stop) {
 		/* An earlier chunk did not fit: nothing after it counts. */
 		cap->turn = c + 1;
 		return false;
 	}
 	if (cap->parallel_write) {
-		err = ck_kdump_writer_reserve(cap->kw, s->pages, s->nr_pages, s->descs, &s->batch,
-					      &full);
-		n = s->batch.nr;
+		if (cap->ew) {
+			err = ck_elf_writer_reserve(cap->ew, s->pages, s->nr_pages, s->data,
+						    &s->ebatch, &full);
+			n = s->ebatch.nr;
+		} else {
+			err = ck_kdump_writer_reserve(cap->kw, s->pages, s->nr_pages, s->descs,
+						      &s->batch, &full);
+			n = s->batch.nr;
+		}
 		if (!err) {
 			cap->tot.kept += n;
 			cap->tot.nonzero += count_nonzero(s->pages, n);
 			if (full)
 				cut_at(cap, c, n < s->nr_pages ? s->pages[n].pfn : end_pfn,
 				       cap->tot);
-			put = n > 0;
+			/* ELF: pages may all be zero pages held back */
+			put = cap->ew ? s->ebatch.nr_ext > 0 : n > 0;
 		}
 		cap->turn = c + 1;
 	} else {
@@ -327,18 +339,26 @@ static void chunk_put(struct capture *cap, struct chunk_buf *s)
 {
 	pthread_mutex_unlock(&cap->lock);
 	bool put_full = false;
-	struct ck_error *err = ck_kdump_writer_put(cap->kw, &s->batch, s->descs, s->data,
-						   &put_full);
+	struct ck_error *err = cap->ew ? ck_elf_writer_put(cap->ew, &s->ebatch, &put_full)
+				       : ck_kdump_writer_put(cap->kw, &s->batch, s->descs, s->data,
+							     &put_full);
 	pthread_mutex_lock(&cap->lock);
 	if (put_full) {
 		/* Disk full: this chunk is lost whole, and so is everything
 		 * placed after it; chunks before it are still being written
-		 * and keep their pages. */
+		 * and keep their pages.  The cut moves here even when the
+		 * size limit cut this same chunk: none of its pages made it. */
 		cap->full_errno = ck_error_errno(err);
 		ck_error_destroy(err);
 		err = NULL;
-		cut_at(cap, s->chunk, s->nr_pages ? s->pages[0].pfn : s->chunk * CHUNK_PFNS,
-		       s->before);
+		if (!cap->cut || s->chunk <= cap->cut_chunk) {
+			cap->cut = false;
+			cut_at(cap, s->chunk,
+			       s->nr_pages ? s->pages[0].pfn : s->chunk * CHUNK_PFNS, s->before);
+			/* ELF: the segments laid out from this chunk on go. */
+			if (cap->ew)
+				ck_elf_writer_rewind(cap->ew, &s->ebatch);
+		}
 	}
 	if (err && !cap->err) {
 		cap->err = err;
@@ -793,7 +813,7 @@ struct ck_error *ck_capture(const char *input, const char *output,
 	}
 	cap.kw = kw;
 	cap.ew = ew;
-	cap.parallel_write = kw && !opts->flattened;
+	cap.parallel_write = !opts->flattened;
 	{
 		struct ck_encoder *probe;
 		err = ck_encoder_create(cap.codec, cap.page_size, &probe);
@@ -949,6 +969,7 @@ out:
 	for (unsigned int i = 0; cap.slots && i < cap.nr_slots; i++) {
 		free(cap.slots[i].pages);
 		free(cap.slots[i].descs);
+		free(cap.slots[i].ebatch.ext);
 		free(cap.slots[i].data);
 	}
 	free(cap.slots);

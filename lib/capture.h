@@ -186,6 +186,44 @@ struct ck_error *ck_elf_writer_create(const struct ck_elf_writer_params *params,
 struct ck_error *ck_elf_writer_add(struct ck_elf_writer *w, const struct ck_out_page *pages,
 				   size_t nr, const uint8_t *data, size_t *nr_written,
 				   bool *full_ret);
+
+/* The same in two steps, for writers in parallel threads, as for kdump
+ * (docs/capture.md).  A batch is a contiguous range of the file, made of
+ * extents of the chunk's data and of zeros (short zero runs kept). */
+struct ck_elf_extent {
+	uint64_t off, len;
+	const uint8_t *src;		/* into the chunk's data; NULL: zeros */
+};
+/* The writer's state before a batch, to go back to if its put fails. */
+struct ck_elf_mark {
+	size_t cur;
+	bool cur_started, open;
+	uint64_t seg_paddr, seg_offset, seg_filesz;
+	uint64_t nr_phdrs;
+	size_t nr_alias_segs;
+	uint64_t cursor, pend_paddr, pend_len;
+};
+struct ck_elf_batch {
+	uint64_t data_off, data_len;	/* where the batch goes in the file */
+	size_t nr;			/* pages that fit (the first nr) */
+	struct ck_elf_extent *ext;	/* owned by the caller: free() it */
+	size_t nr_ext, ext_cap;
+	struct ck_elf_mark mark;
+};
+/* Lays out the first pages that fit after those of the previous call
+ * (segments, program headers, the size limit): calls in pfn order, one at
+ * a time, with data kept until the put.  To a file only. */
+struct ck_error *ck_elf_writer_reserve(struct ck_elf_writer *w, const struct ck_out_page *pages,
+				       size_t nr, const uint8_t *data, struct ck_elf_batch *batch,
+				       bool *full_ret);
+/* pwrites a reserved batch; thread-safe.  On ENOSPC/EFBIG/EDQUOT *full_ret
+ * is set and later reserves come back full. */
+struct ck_error *ck_elf_writer_put(struct ck_elf_writer *w, const struct ck_elf_batch *batch,
+				   bool *full_ret);
+/* A batch's put failed: the dump ends before it (its segments and every
+ * later one are forgotten).  Called like reserve, with no reserve running;
+ * later reserves come back full. */
+void ck_elf_writer_rewind(struct ck_elf_writer *w, const struct ck_elf_batch *batch);
 struct ck_error *ck_elf_writer_finish_header(struct ck_elf_writer *w, bool incomplete);
 /* Closes the segments, writes the program headers and the header. */
 struct ck_error *ck_elf_writer_finish(struct ck_elf_writer *w, bool incomplete);
