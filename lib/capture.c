@@ -256,6 +256,17 @@ static uint64_t count_nonzero(const struct ck_out_page *pages, size_t n)
 	return k;
 }
 
+/* Counts the n pages of chunk c that got a place in the output; if the
+ * output is full, the dump is cut right after them. */
+static void account_placed(struct capture *cap, const struct chunk_buf *s, uint64_t c,
+			   size_t n, bool full, uint64_t end_pfn)
+{
+	cap->tot.kept += n;
+	cap->tot.nonzero += count_nonzero(s->pages, n);
+	if (full)
+		cut_at(cap, c, n < s->nr_pages ? s->pages[n].pfn : end_pfn, cap->tot);
+}
+
 /*
  * Places slot s, whose chunk's turn it is, in the output.  Called locked.
  * A file: reserves its place (kdump: data offset, descriptor slots; ELF:
@@ -292,11 +303,7 @@ static bool chunk_place(struct capture *cap, struct chunk_buf *s)
 			n = s->batch.nr;
 		}
 		if (!err) {
-			cap->tot.kept += n;
-			cap->tot.nonzero += count_nonzero(s->pages, n);
-			if (full)
-				cut_at(cap, c, n < s->nr_pages ? s->pages[n].pfn : end_pfn,
-				       cap->tot);
+			account_placed(cap, s, c, n, full, end_pfn);
 			/* ELF: pages may all be zero pages held back */
 			put = cap->ew ? s->ebatch.nr_ext > 0 : n > 0;
 		}
@@ -315,13 +322,8 @@ static bool chunk_place(struct capture *cap, struct chunk_buf *s)
 				err = NULL;
 			}
 		}
-		if (!err) {
-			cap->tot.kept += n;
-			cap->tot.nonzero += count_nonzero(s->pages, n);
-			if (full)
-				cut_at(cap, c, n < s->nr_pages ? s->pages[n].pfn : end_pfn,
-				       cap->tot);
-		}
+		if (!err)
+			account_placed(cap, s, c, n, full, end_pfn);
 		cap->turn = c + 1;
 	}
 	if (err && !cap->err) {
