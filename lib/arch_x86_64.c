@@ -174,7 +174,71 @@ static struct ck_error *x86_64_virt_to_phys(struct ck_kernel *kernel, uint64_t v
 	return ck_error_create(CK_ERR_FAULT, "0x%" PRIx64 ": page table walk failed", vaddr);
 }
 
+/*
+ * What /proc/vmcore's program headers say on x86_64 (the capture kernel's
+ * elfcorehdr, built by kexec-tools or the kernel's kexec_file_load): one
+ * PT_LOAD for the kernel image at its text address, [_text, _end) at
+ * physical _text - __START_KERNEL_map + phys_base, then one per RAM range at
+ * the direct map, page_offset_base + paddr (the variable exists with
+ * CONFIG_RANDOMIZE_MEMORY; without it the direct map starts at the fixed
+ * base of 4- or 5-level paging).  The direct-map base is checked against
+ * the page tables: a base they do not confirm gives 0 (unknown) rather than
+ * a wrong address.
+ */
+static struct ck_error *x86_64_elf_loads(struct ck_kernel *kernel,
+					 const struct ck_mem_range *ranges, size_t nr_ranges,
+					 struct ck_elf_load **ret, size_t *nr_ret)
+{
+	struct x86_64_priv *priv = kernel->arch_priv;
+	struct ck_elf_load *loads = ck_calloc_array(nr_ranges + 1, sizeof(*loads));
+	if (!loads)
+		return &ck_error_nomem;
+	size_t n = 0;
+	int64_t phys_base = 0;
+	struct ck_symbol text, end;
+	struct ck_error *err = ck_kernel_vmcoreinfo_s64(kernel, "NUMBER(phys_base)", &phys_base);
+	if (!err)
+		err = ck_kernel_symbol_by_name(kernel, "_text", &text);
+	if (!err)
+		err = ck_kernel_symbol_by_name(kernel, "_end", &end);
+	if (!err && text.address >= START_KERNEL_MAP && end.address > text.address)
+		loads[n++] = (struct ck_elf_load){
+			.paddr = text.address - START_KERNEL_MAP + (uint64_t)phys_base,
+			.vaddr = text.address,
+			.memsz = end.address - text.address,
+		};
+	ck_error_destroy(err);
+
+	uint64_t base = priv->levels == 5 ? 0xff11000000000000ull : 0xffff888000000000ull;
+	struct ck_symbol sym;
+	err = ck_kernel_symbol_by_name(kernel, "page_offset_base", &sym);
+	if (!err)
+		err = ck_kernel_read_u64(kernel, sym.address, &base);
+	ck_error_destroy(err);
+	/* Confirm: the direct-map address of a RAM page translates back. */
+	size_t first = 0;
+	while (first < nr_ranges && !ranges[first].size)
+		first++;
+	bool confirmed = false;
+	if (first < nr_ranges) {
+		uint64_t pa;
+		err = x86_64_virt_to_phys(kernel, base + ranges[first].start, &pa);
+		confirmed = !err && pa == ranges[first].start;
+		ck_error_destroy(err);
+	}
+	for (size_t i = 0; i < nr_ranges; i++)
+		loads[n++] = (struct ck_elf_load){
+			.paddr = ranges[i].start,
+			.vaddr = confirmed ? base + ranges[i].start : 0,
+			.memsz = ranges[i].size,
+		};
+	*ret = loads;
+	*nr_ret = n;
+	return NULL;
+}
+
 const struct ck_arch_ops ck_arch_x86_64_ops = {
+	.elf_loads = x86_64_elf_loads,
 	.name = "x86_64",
 	.init = x86_64_init,
 	.virt_to_phys = x86_64_virt_to_phys,

@@ -732,13 +732,26 @@ struct ck_error *ck_capture(const char *input, const char *output,
 		const struct ck_mem_range *ranges;
 		size_t nr_ranges;
 		ck_dump_mem_ranges(dump, &ranges, &nr_ranges);
+		struct ck_elf_load *made_loads = NULL;
+		if (!nr_loads && kernel) {
+			/* A kdump or flattened input has no program headers:
+			 * the kernel says where its image and the direct map
+			 * are, so that gdb can read the output by symbol.  An
+			 * arch that cannot say keeps virtual addresses 0. */
+			struct ck_error *e = ck_kernel_elf_loads(kernel, ranges, nr_ranges,
+								 &made_loads, &nr_loads);
+			if (e)
+				nr_loads = 0;
+			ck_error_destroy(e);
+			loads = made_loads;
+		}
 		struct ck_elf_writer_params ep = {
 			.fd = fd,
 			.path = out_name,
 			.flattened = opts->flattened,
 			.size_limit = opts->size_limit,
 			.page_size = cap.page_size,
-			.machine = nr_loads ? machine : arch_machine(info->arch),
+			.machine = machine ? machine : arch_machine(info->arch),
 			.loads = loads,
 			.nr_loads = nr_loads,
 			.ranges = ranges,
@@ -749,6 +762,7 @@ struct ck_error *ck_capture(const char *input, const char *output,
 			.notes_len = dump->notes_len,
 		};
 		err = ck_elf_writer_create(&ep, &ew);
+		free(made_loads);
 	} else {
 		struct ck_kdump_writer_params wp = {
 			.fd = fd,

@@ -238,9 +238,20 @@ struct ck_arch_ops {
 	struct ck_error *(*virt_to_phys)(struct ck_kernel *kernel, uint64_t vaddr,
 					 uint64_t *ret);
 	void (*deinit)(struct ck_kernel *kernel);
+	/* The virtual mappings an ELF vmcore of this machine would carry for
+	 * the physical ranges given (what /proc/vmcore's PT_LOADs say), in
+	 * file order: the kernel image first, then each range.  For writing
+	 * an ELF dump from a dump that has no program headers.  NULL: not
+	 * known for this architecture. */
+	struct ck_error *(*elf_loads)(struct ck_kernel *kernel, const struct ck_mem_range *ranges,
+				      size_t nr_ranges, struct ck_elf_load **ret, size_t *nr_ret);
 };
 
 extern const struct ck_arch_ops ck_arch_x86_64_ops;
+
+/* The arch's elf_loads, or CK_ERR_UNSUPPORTED. */
+struct ck_error *ck_kernel_elf_loads(struct ck_kernel *kernel, const struct ck_mem_range *ranges,
+				     size_t nr_ranges, struct ck_elf_load **ret, size_t *nr_ret);
 
 struct ck_error *ck_kallsyms_create(struct ck_kernel *kernel, struct ck_kallsyms **ret);
 void ck_kallsyms_destroy(struct ck_kallsyms *ks);

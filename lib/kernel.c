@@ -123,6 +123,15 @@ struct ck_error *ck_kernel_virt_to_phys(struct ck_kernel *kernel, uint64_t vaddr
 	return kernel->arch->virt_to_phys(kernel, vaddr, ret);
 }
 
+struct ck_error *ck_kernel_elf_loads(struct ck_kernel *kernel, const struct ck_mem_range *ranges,
+				     size_t nr_ranges, struct ck_elf_load **ret, size_t *nr_ret)
+{
+	if (!kernel->arch->elf_loads)
+		return ck_error_create(CK_ERR_UNSUPPORTED, "no ELF mappings known for %s",
+				       kernel->arch->name);
+	return kernel->arch->elf_loads(kernel, ranges, nr_ranges, ret, nr_ret);
+}
+
 struct ck_error *ck_kernel_read(struct ck_kernel *kernel, uint64_t vaddr, void *buf,
 				size_t len)
 {

@@ -155,6 +155,31 @@ if "$CK" capture -E -d 31 "$vmcore" "$elf" 2> "$elf.err"; then
 		fail "capture -F -E: the flattened ELF reassembles to the same file"
 	fi
 	rm -f "$elf.flat" "$elf.r"
+	# -E from a kdump input (no program headers): the kernel image and the
+	# direct map get the virtual addresses /proc/vmcore gives them: the
+	# segments' addresses and data sizes are those -E writes from the ELF
+	# vmcore (p_memsz may end sooner: a kdump file keeps whole pages), and
+	# gdb reads symbols from it.
+	if "$CK" capture -E -d 31 "$mdf_zlib" "$elf.k" 2> "$elf.k.err"; then
+		segs() { readelf -lW "$1" | awk '$1 == "LOAD" { print $3, $4, $5 }'; }
+		if d=$(diff <(segs "$elf.k") <(segs "$elf")) && [ -n "$(segs "$elf")" ]; then
+			pass "capture -E from kdump input: $(segs "$elf.k" | wc -l) PT_LOADs, virtual and physical addresses as from the ELF vmcore"
+		else
+			fail "capture -E from kdump input: PT_LOAD addresses" "$(echo "$d" | head -6 | tr '\n' '|')"
+		fi
+		if command -v gdb > /dev/null && [ -s "$CK_LAB/vmlinux" ]; then
+			r=$(timeout 120 gdb -nx -batch -ex "symbol-file -o 0x${KASLR_OFFSET:-0} $CK_LAB/vmlinux" \
+				-ex "core-file $elf.k" -ex 'p init_uts_ns.name.release' -ex 'p jiffies_64 > 0' 2>&1 | tail -2 | tr '\n' ' ')
+			if echo "$r" | grep -qF "\"$KERNEL_RELEASE\"" && echo "$r" | grep -q '= 1 *$'; then
+				pass "capture -E from kdump input: gdb reads init_uts_ns.name.release and jiffies_64"
+			else
+				fail "capture -E from kdump input: gdb reads symbols" "$r"
+			fi
+		fi
+	else
+		fail "capture -E from kdump input" "$(head -c 300 "$elf.k.err")"
+	fi
+	rm -f "$elf.k" "$elf.k.err"
 else
 	fail "capture -E" "$(head -c 300 "$elf.err")"
 fi
