@@ -857,12 +857,15 @@ struct ck_error *ck_capture(const char *input, const char *output,
 	uint64_t dummy[CK_PAGE_NR_CLASSES], dummy_unreadable = 0;
 	bool stopped = false;
 	uint64_t cs = 0;
-	if (filter)
+	if (filter && cycle < cap.max_pfn)
 		ck_filter_rewind(filter);
 	for (; cs < cap.max_pfn && !err && started; cs += cycle) {
 		uint64_t ce = CK_MIN(cs + cycle, cap.max_pfn);
-		err = build_cycle(dump, filter, opts->dump_level, cap.page_size, cs, ce, bm1, bm2,
-				  dummy, &dummy_unreadable);
+		/* A machine of one cycle (16 GiB) still has pass 1's bitmaps:
+		 * the workers start without a second filter run. */
+		if (cycle < cap.max_pfn)
+			err = build_cycle(dump, filter, opts->dump_level, cap.page_size, cs, ce,
+					  bm1, bm2, dummy, &dummy_unreadable);
 		if (err)
 			break;
 		uint64_t c1 = (ce + CHUNK_PFNS - 1) / CHUNK_PFNS;
