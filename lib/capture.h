@@ -83,6 +83,40 @@ struct ck_error *ck_filter_exclude_range(struct ck_filter *filter, int dump_leve
 					 uint64_t counts[CK_PAGE_NR_CLASSES]);
 void ck_filter_rewind(struct ck_filter *filter);
 
+/* ---- memory usage by page class (lib/mem_usage.c) ------------------------ */
+
+struct ck_mem_usage_opts {
+	/* For a live system's /proc/kcore: the iomem file ("/proc/iomem")
+	 * whose "Crash kernel" ranges are left out, as a dump would leave
+	 * them out; NULL: none.  Not read for other inputs. */
+	const char *iomem;
+	uint64_t cycle_pfns;		/* pfns per bitmap cycle; 0: default */
+};
+
+struct ck_mem_usage {
+	uint32_t page_size;
+	uint64_t max_pfn;
+	uint64_t total;			/* pages of memory in the input */
+	/* Pages of each class at dump level 31: zero pages are those the
+	 * other classes leave, as makedumpfile --mem-usage counts them. */
+	uint64_t pages[CK_PAGE_NR_CLASSES];
+	uint64_t kernel;		/* the rest: what -d 31 keeps, zero pages aside */
+	uint64_t absent;		/* in the memory map, not in the input */
+	uint64_t unreadable;		/* read errors (kept out of every class) */
+	uint64_t crashkernel;		/* live: pages of the crash kernel's reservation */
+	int supported;			/* CK_DL_* classes decided */
+	bool live;			/* the input is /proc/kcore */
+	uint64_t bitmap_bytes;		/* memory of the bitmap */
+	char note[320];			/* why some classes are not decided, or "" */
+};
+
+/* Counts the pages of each dump-level class in input (a vmcore, a dump
+ * or /proc/kcore) with the capture's filter, cycle by cycle, and reads
+ * the pages it keeps to find zero pages: memory bounded whatever the
+ * machine's size. */
+struct ck_error *ck_mem_usage(const char *input, const struct ck_mem_usage_opts *opts,
+			      struct ck_mem_usage *ret);
+
 /* ---- kdump-compressed writer (lib/kdump_write.c) ------------------------- */
 
 struct ck_kdump_writer;

@@ -448,7 +448,7 @@ static struct ck_error *elf_open(struct ck_dump *dump)
 			if (ph[i].p_type == PT_NOTE)
 				expected = CK_MAX(expected, ph[i].p_offset + ph[i].p_filesz);
 	}
-	size_t nr_loads = 0;
+	size_t nr_loads = 0, nr_virtual = 0;
 	for (uint64_t i = 0; i < phnum; i++)
 		nr_loads += ph[i].p_type == PT_LOAD;
 	priv->pieces = ck_calloc_array(nr_loads, sizeof(*priv->pieces));
@@ -464,6 +464,15 @@ static struct ck_error *elf_open(struct ck_dump *dump)
 			continue;
 		uint64_t phdr_off = eh.e_phoff + i * sizeof(*p);
 		uint64_t mem_end, file_end;
+		/* /proc/kcore maps vmalloc, modules and vmemmap by virtual
+		 * address only, with p_paddr (elf_addr_t)-1; its RAM and kernel
+		 * text segments carry their physical address (fs/proc/kcore.c,
+		 * since Linux 4.11; earlier kernels wrote 0 everywhere).  Those
+		 * mappings are no memory of their own: what they map is in RAM. */
+		if (p->p_paddr == UINT64_MAX) {
+			nr_virtual++;
+			continue;
+		}
 		if (ck_add_overflow(p->p_paddr, p->p_memsz, &mem_end) ||
 		    ck_add_overflow(p->p_offset, p->p_filesz, &file_end)) {
 			err = ck_error_create(CK_ERR_FORMAT,
@@ -524,7 +533,9 @@ static struct ck_error *elf_open(struct ck_dump *dump)
 	 * makedumpfile adds an "ERASEINFO" note when it erased data and is the
 	 * only writer that sets the incomplete flag.  An ELF dump copied by
 	 * makedumpfile -E is otherwise identical to /proc/vmcore. */
-	if (has_note(dump, "QEMU"))
+	if (nr_virtual)
+		info->origin = "proc-kcore";	/* the live system's memory */
+	else if (has_note(dump, "QEMU"))
 		info->origin = "qemu";
 	else if (info->incomplete || has_note(dump, "ERASEINFO"))
 		info->origin = "makedumpfile";

@@ -20,6 +20,7 @@ static void usage(FILE *f)
 		"usage: crashkit capture [options] VMCORE OUTPUT\n"
 		"       crashkit capture -F [options] VMCORE > STREAM\n"
 		"       crashkit capture -R OUTPUT < STREAM\n"
+		"       crashkit capture --mem-usage [--json] VMCORE\n"
 		"\n"
 		"Saves VMCORE (/proc/vmcore, an ELF vmcore, or a kdump-compressed or\n"
 		"flattened dump) as a kdump-compressed or ELF dump, leaving out the pages the\n"
@@ -40,6 +41,8 @@ static void usage(FILE *f)
 		"  --num-threads N    compression threads (default: online CPUs)\n"
 		"  --message-level N  0: quiet; other values print the stats line\n"
 		"  -f                 overwrite OUTPUT\n"
+		"  --mem-usage        pages per class in VMCORE (/proc/kcore: this system),\n"
+		"                     what -d 31 would keep; --json for a JSON object\n"
 		"\n"
 		"Exit status: 0 complete, 1 error or incomplete dump, 2 bad arguments.\n");
 }
@@ -143,13 +146,15 @@ static int dump_dmesg(const char *input, const char *path)
 static int capture_main(int argc, char **argv, bool compat)
 {
 	const char *cmd = compat ? "makedumpfile" : "capture";
-	enum { OPT_THREADS = 256, OPT_MSG, OPT_DMESG, OPT_UNSUPPORTED, OPT_IGNORED };
+	enum { OPT_THREADS = 256, OPT_MSG, OPT_DMESG, OPT_UNSUPPORTED, OPT_IGNORED, OPT_MEM_USAGE,
+	       OPT_JSON };
 	static const struct option lopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "num-threads", required_argument, NULL, OPT_THREADS },
 		{ "message-level", required_argument, NULL, OPT_MSG },
 		{ "dump-dmesg", no_argument, NULL, OPT_DMESG },
-		{ "mem-usage", no_argument, NULL, OPT_UNSUPPORTED },
+		{ "mem-usage", no_argument, NULL, OPT_MEM_USAGE },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "split", no_argument, NULL, OPT_UNSUPPORTED },
 		{ "reassemble", no_argument, NULL, OPT_UNSUPPORTED },
 		{ "cyclic-buffer", required_argument, NULL, OPT_IGNORED },
@@ -162,7 +167,7 @@ static int capture_main(int argc, char **argv, bool compat)
 		.dump_level = compat ? 0 : 31,
 		.out_fd = -1,
 	};
-	bool dmesg = false, reassemble = false, codec_given = false;
+	bool dmesg = false, reassemble = false, codec_given = false, mem_usage = false, json = false;
 	int usage_rc = compat ? MDF_FAILED : CK_EXIT_USAGE;
 	int msg_level = 7;
 	unsigned long long v;
@@ -193,6 +198,12 @@ static int capture_main(int argc, char **argv, bool compat)
 		case 'D': break;	/* makedumpfile's debug messages */
 		case OPT_IGNORED: break;	/* tuning that our design does not need */
 		case OPT_DMESG: dmesg = true; break;
+		case OPT_MEM_USAGE: mem_usage = true; break;
+		case OPT_JSON:
+			if (compat)
+				return usage_fail(usage_rc, cmd, "unknown option '--json'");
+			json = true;
+			break;
 		case 'x': case 'i': case 'g': case 'X': case 'b': case OPT_UNSUPPORTED:
 			ck_usage_error(cmd, "option '%s' is not supported (docs/capture.md)",
 				       argv[optind - 1]);
@@ -218,6 +229,14 @@ static int capture_main(int argc, char **argv, bool compat)
 		}
 	}
 	int nargs = argc - optind;
+	if (mem_usage) {
+		if (nargs != 1)
+			return usage_fail(usage_rc, cmd, "--mem-usage wants one VMCORE (/proc/kcore)");
+		int rc = ck_mem_usage_main(argv[optind], compat, json, msg_level);
+		return rc && compat ? MDF_FAILED : rc;
+	}
+	if (json)
+		return usage_fail(usage_rc, cmd, "--json goes with --mem-usage");
 	if (dmesg) {
 		if (nargs != 2)
 			return usage_fail(usage_rc, cmd, "--dump-dmesg wants VMCORE LOGFILE");

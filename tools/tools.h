@@ -45,5 +45,8 @@ int ck_cmd_sym(int argc, char **argv);
 int ck_cmd_cores(int argc, char **argv);
 int ck_cmd_capture(int argc, char **argv);
 int ck_cmd_makedumpfile(int argc, char **argv);
+/* --mem-usage of both (tools/cmd_mem_usage.c): compat prints makedumpfile's
+ * layout; msg_level 0 keeps warnings quiet. */
+int ck_mem_usage_main(const char *input, bool compat, bool json, int msg_level);
 
 #endif /* CRASHKIT_TOOLS_H */
