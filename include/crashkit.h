@@ -117,6 +117,11 @@ struct ck_error *ck_dump_read_phys(struct ck_dump *dump, uint64_t paddr, void *b
 				   size_t len);
 /* Whether page frame pfn can be read. */
 bool ck_dump_has_page(struct ck_dump *dump, uint64_t pfn);
+/* ck_dump_has_page for the frames [start, end) whose bit is set in mask:
+ * bit i of bm (and mask) stands for frame start + i, start a multiple of 64.
+ * Other bits of bm come out clear. */
+void ck_dump_has_pages(struct ck_dump *dump, uint64_t start, uint64_t end, const uint64_t *mask,
+		       uint64_t *bm);
 
 /* What truncation cost: pages the headers say were saved whose bytes lie
  * past the end of the file (filtered-out pages are not counted). */

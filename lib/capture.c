@@ -580,15 +580,12 @@ static struct ck_error *build_cycle(struct ck_dump *dump, struct ck_filter *filt
 	for (size_t i = 0; i < nr_ranges; i++) {
 		uint64_t a = CK_MAX(ranges[i].start / ps, start);
 		uint64_t b = CK_MIN((ranges[i].start + ranges[i].size + ps - 1) / ps, end);
-		for (uint64_t pfn = a; pfn < b; pfn++) {
-			uint64_t k = pfn - start;
-			bm1[k / 64] |= 1ull << (k % 64);
-			if (ck_dump_has_page(dump, pfn))
-				bm2[k / 64] |= 1ull << (k % 64);
-			else
-				(*unreadable)++;	/* or excluded in the input */
-		}
+		if (a < b)
+			ck_bitmap_set_range(bm1, a - start, b - start);
 	}
+	ck_dump_has_pages(dump, start, end, bm1, bm2);
+	/* absent: unreadable, or excluded in the input */
+	*unreadable += popcount_words(bm1, end - start) - popcount_words(bm2, end - start);
 	struct ck_error *err = NULL;
 	if (filter)
 		err = ck_filter_exclude_range(filter, level, bm2, start, end, counts);

@@ -279,6 +279,29 @@ bool ck_dump_has_page(struct ck_dump *dump, uint64_t pfn)
 	return dump->ops->has_page(dump, pfn);
 }
 
+void ck_dump_has_pages(struct ck_dump *dump, uint64_t start, uint64_t end, const uint64_t *mask,
+		       uint64_t *bm)
+{
+	size_t words = (end - start + 63) / 64;
+	if (dump->ops->has_pages) {
+		memset(bm, 0, words * 8);
+		dump->ops->has_pages(dump, start, end, bm);
+		for (size_t w = 0; w < words; w++)
+			bm[w] &= mask[w];
+		return;
+	}
+	for (size_t w = 0; w < words; w++) {
+		uint64_t m = mask[w], have = 0;
+		while (m) {
+			unsigned int b = (unsigned int)__builtin_ctzll(m);
+			m &= m - 1;
+			if (dump->ops->has_page(dump, start + w * 64 + b))
+				have |= 1ull << b;
+		}
+		bm[w] = have;
+	}
+}
+
 /*
  * A page is lost when the headers say it was saved but its bytes (or its
  * descriptor) lie past the end of the file.  Drivers report that as

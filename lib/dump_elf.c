@@ -712,7 +712,56 @@ static bool elf_page_offset(struct ck_dump *dump, uint64_t pfn, uint64_t *off)
 	return ck_file_has(dump->file, *off, ps);
 }
 
+/*
+ * elf_has_page over a range, piece by piece: the frames wholly inside a
+ * piece's file data are there when the file holds that data (one check for
+ * the whole run); the frames at a piece's edges, partly covered or shared
+ * with a neighbour, are asked one by one.  Pieces are sorted and disjoint.
+ */
+static void elf_has_pages(struct ck_dump *dump, uint64_t start, uint64_t end, uint64_t *bm)
+{
+	struct elf_priv *priv = dump->priv;
+	uint32_t ps = dump->info.page_size;
+	end = CK_MIN(end, dump->info.max_pfn);
+	if (start >= end)
+		return;
+	uint64_t edge_done = start;	/* frames below this are decided */
+	for (size_t i = piece_first(priv, start * ps);
+	     i < priv->nr_pieces && priv->pieces[i].paddr < end * ps; i++) {
+		const struct elf_piece *p = &priv->pieces[i];
+		/* whole frames of the file data, within [start, end) */
+		uint64_t a = CK_MAX((p->paddr + ps - 1) / ps, start);
+		uint64_t b = CK_MIN((p->paddr + p->filesz) / ps, end);
+		/* the frame holding the piece's start, if partial */
+		uint64_t head = p->paddr / ps;
+		if (head >= CK_MAX(start, edge_done) && head < end && head * ps != p->paddr) {
+			if (elf_has_page(dump, head))
+				bm[(head - start) / 64] |= 1ull << ((head - start) % 64);
+			edge_done = head + 1;
+		}
+		a = CK_MAX(a, edge_done);
+		if (a < b) {
+			if (ck_file_has(dump->file, p->offset + (a * ps - p->paddr), (b - a) * ps)) {
+				ck_bitmap_set_range(bm, a - start, b - start);
+			} else {
+				for (uint64_t f = a; f < b; f++)	/* truncated file */
+					if (elf_has_page(dump, f))
+						bm[(f - start) / 64] |= 1ull << ((f - start) % 64);
+			}
+			edge_done = b;
+		}
+		/* the frame holding the file data's end, if partial */
+		uint64_t tail = (p->paddr + p->filesz) / ps;
+		if ((p->paddr + p->filesz) % ps && tail >= CK_MAX(start, edge_done) && tail < end) {
+			if (elf_has_page(dump, tail))
+				bm[(tail - start) / 64] |= 1ull << ((tail - start) % 64);
+			edge_done = tail + 1;
+		}
+	}
+}
+
 const struct ck_dump_ops ck_dump_elf_ops = {
+	.has_pages = elf_has_pages,
 	.name = "elf",
 	.open = elf_open,
 	.read_page = elf_read_page,

@@ -38,6 +38,17 @@ static inline bool ck_mul_overflow(uint64_t a, uint64_t b, uint64_t *ret)
 	return __builtin_mul_overflow(a, b, ret);
 }
 
+/* Sets bits [a, b) of a bitmap of 64-bit words. */
+static inline void ck_bitmap_set_range(uint64_t *bm, uint64_t a, uint64_t b)
+{
+	for (; a < b && a % 64; a++)
+		bm[a / 64] |= 1ull << (a % 64);
+	for (; a + 64 <= b; a += 64)
+		bm[a / 64] = ~0ull;
+	for (; a < b; a++)
+		bm[a / 64] |= 1ull << (a % 64);
+}
+
 /* calloc/realloc with overflow-checked nmemb * size.  NULL on failure. */
 void *ck_calloc_array(size_t nmemb, size_t size);
 void *ck_realloc_array(void *ptr, size_t nmemb, size_t size);
@@ -156,6 +167,11 @@ struct ck_dump_ops {
 	/* Reads one whole page (info.page_size bytes) of frame pfn. */
 	struct ck_error *(*read_page)(struct ck_dump *dump, uint64_t pfn, void *buf);
 	bool (*has_page)(struct ck_dump *dump, uint64_t pfn);
+	/* Optional: has_page for the frames [start, end) at once, setting
+	 * bit i of bm for frame start + i (start a multiple of 64; bm
+	 * zeroed by the caller).  Without it ck_dump_has_pages asks
+	 * has_page frame by frame. */
+	void (*has_pages)(struct ck_dump *dump, uint64_t start, uint64_t end, uint64_t *bm);
 	/* Optional: true when frame pfn is stored whole and raw at *off of
 	 * dump->file (read_page would copy it from there), so that runs of
 	 * pages can be read in one call (capture). */
