@@ -28,6 +28,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <elf.h>
 
 #include "capture.h"
@@ -53,6 +55,7 @@ struct capture {
 	uint64_t cycle_start;		/* its first pfn */
 	uint32_t flag;			/* CK_KDUMP_COMPRESSED_* of the codec */
 	enum ck_codec codec;
+	bool map_input;			/* workers map the input in windows */
 	struct ck_kdump_writer *kw;	/* one of these two */
 	struct ck_elf_writer *ew;
 	/* Workers write their own chunks (a file, kdump or ELF).  To a
@@ -126,29 +129,91 @@ static uint32_t codec_flag(enum ck_codec c)
 	}
 }
 
-/* Fills slot s with chunk c: the worker's whole job. */
-/* Reads the run of n pages of pfn first, stored back to back at file
- * offset off, into in (the chunk's input buffer) and marks them had. */
-static void run_read(struct ck_dump *dump, uint32_t ps, uint64_t start, uint8_t *in,
-		     uint64_t *had, uint64_t first, uint64_t off, uint64_t n)
+/* A worker's view of the input through mmap: one window at a time. */
+struct input_window {
+	bool on;			/* mapping works (else pread) */
+	const uint8_t *base;		/* mapped file [off, off + len) */
+	uint64_t off, len;
+};
+
+/* Input windows: 64 MiB of the file, so that a worker maps once per 32
+ * chunks of 2 MiB; for /proc/vmcore a mapping costs page table entries
+ * only (the kernel maps the old memory at mmap time), 128 KiB of them. */
+#define WINDOW_BYTES (64ull << 20)
+
+/* Points *ret at len bytes of the input at file offset off through the
+ * worker's window, remapping it if needed.  False: read it instead. */
+static bool window_get(struct ck_dump *dump, struct input_window *win, uint32_t ps,
+		       uint64_t off, uint64_t len, const uint8_t **ret)
+{
+	if (!win->on || off % ps)
+		return false;
+	if (!win->base || off < win->off || off + len > win->off + win->len) {
+		if (win->base)
+			munmap((void *)win->base, win->len);
+		win->base = NULL;
+		uint64_t size = dump->file->real_size;
+		uint64_t a = off / WINDOW_BYTES * WINDOW_BYTES;
+		uint64_t b = CK_MIN(a + WINDOW_BYTES, (size + ps - 1) / ps * ps);
+		if (off + len > b) {	/* a run across the window's end */
+			a = off;
+			b = off + len;
+		}
+		void *m = mmap(NULL, b - a, PROT_READ, MAP_SHARED | MAP_POPULATE, dump->file->fd,
+			       (off_t)a);
+		if (m == MAP_FAILED) {
+			win->on = false;	/* pread from now on */
+			return false;
+		}
+		win->base = m;
+		win->off = a;
+		win->len = b - a;
+	}
+	*ret = win->base + (off - win->off);
+	return true;
+}
+
+/* The run of n pages of pfn first, stored back to back at file offset off:
+ * mapped through the worker's window, or read into in (the chunk's input
+ * buffer); their addresses go to src, and they are marked had. */
+static void run_read(struct ck_dump *dump, struct input_window *win, uint32_t ps,
+		     uint64_t start, uint8_t *in, const uint8_t **src, uint64_t *had,
+		     uint64_t first, uint64_t off, uint64_t n)
 {
 	if (!n)
 		return;
 	uint64_t k = first - start;
-	struct ck_error *err = ck_file_read(dump->file, off, in + k * ps, n * ps);
-	if (err) {
-		/* read_page tries again page by page and says which */
-		ck_error_destroy(err);
-		return;
+	const uint8_t *p;
+	if (win->base && (off < win->off || off + n * ps > win->off + win->len)) {
+		/* The window moves on: pages of this chunk seen through it
+		 * are copied to the input buffer first. */
+		for (uint64_t i = 0; i < k; i++)
+			if ((had[i / 64] & (1ull << (i % 64))) && src[i] >= win->base &&
+			    src[i] < win->base + win->len) {
+				memcpy(in + i * ps, src[i], ps);
+				src[i] = in + i * ps;
+			}
 	}
-	for (uint64_t i = k; i < k + n; i++)
+	if (!window_get(dump, win, ps, off, n * ps, &p)) {
+		struct ck_error *err = ck_file_read(dump->file, off, in + k * ps, n * ps);
+		if (err) {
+			/* read_page tries again page by page and says which */
+			ck_error_destroy(err);
+			return;
+		}
+		p = in + k * ps;
+	}
+	for (uint64_t i = k; i < k + n; i++, p += ps) {
+		src[i] = p;
 		had[i / 64] |= 1ull << (i % 64);
+	}
 }
 
 /* Fills slot s with chunk c: the worker's whole job but placing it.  in
  * is the worker's input buffer, page its scratch page. */
 static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_encoder *enc,
-			  uint8_t *in, uint8_t *page, struct chunk_buf *s, uint64_t c)
+			  struct input_window *win, uint8_t *in, uint8_t *page,
+			  struct chunk_buf *s, uint64_t c)
 {
 	uint32_t ps = cap->page_size;
 	int level = cap->opts->dump_level;
@@ -161,13 +226,14 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 	 * one pread per run (an ELF vmcore stores a PT_LOAD's pages in pfn
 	 * order): a syscall per page costs as much as lzo compressing it. */
 	uint64_t had[CHUNK_PFNS / 64] = {0};
+	const uint8_t *srcs[CHUNK_PFNS];
 	if (dump->ops->page_offset) {
 		uint64_t first = 0, off0 = 0, n = 0;
 		for (uint64_t w = start / 64; w * 64 < end; w++) {
 			for (uint64_t word = bm[w - w0]; word; word &= word - 1) {
 				uint64_t pfn = w * 64 + __builtin_ctzll(word), off;
 				if (!dump->ops->page_offset(dump, pfn, &off)) {
-					run_read(dump, ps, start, in, had, first, off0, n);
+					run_read(dump, win, ps, start, in, srcs, had, first, off0, n);
 					n = 0;
 					continue;
 				}
@@ -175,13 +241,13 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 					n++;
 					continue;
 				}
-				run_read(dump, ps, start, in, had, first, off0, n);
+				run_read(dump, win, ps, start, in, srcs, had, first, off0, n);
 				first = pfn;
 				off0 = off;
 				n = 1;
 			}
 		}
-		run_read(dump, ps, start, in, had, first, off0, n);
+		run_read(dump, win, ps, start, in, srcs, had, first, off0, n);
 	}
 	for (uint64_t w = start / 64; w * 64 < end; w++) {
 		uint64_t word = bm[w - w0];
@@ -189,7 +255,7 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 			unsigned b = __builtin_ctzll(word);
 			word &= word - 1;
 			uint64_t pfn = w * 64 + b, k = pfn - start;
-			const uint8_t *src = in + k * ps;
+			const uint8_t *src = srcs[k];
 			if (!(had[k / 64] & (1ull << (k % 64)))) {
 				struct ck_error *err = dump->ops->read_page(dump, pfn, page);
 				if (err) {
@@ -438,6 +504,7 @@ static void *worker_main(void *arg)
 		if (!page || !in)
 			err = &ck_error_nomem;
 	}
+	struct input_window win = { .on = cap->map_input };
 	if (!err && dump->file->map) {
 		/* Read the input with pread, not through the reader's map of
 		 * the whole file: a mapping costs a page fault per few pages,
@@ -476,13 +543,15 @@ static void *worker_main(void *arg)
 		if (skip)
 			s->nr_pages = s->data_len = s->zero = s->unreadable = 0;
 		else
-			chunk_process(cap, dump, enc, in, page, s, c);
+			chunk_process(cap, dump, enc, &win, in, page, s, c);
 		pthread_mutex_lock(&cap->lock);
 		if (cap->stop)
 			break;
 		chunk_finish(cap, s);
 	}
 	pthread_mutex_unlock(&cap->lock);
+	if (win.base)
+		munmap((void *)win.base, win.len);
 	free(page);
 	free(in);
 	ck_encoder_destroy(enc);
@@ -624,6 +693,14 @@ struct ck_error *ck_capture(const char *input, const char *output,
 		return err;
 	const struct ck_dump_info *info = ck_dump_info(dump);
 	cap.page_size = info->page_size;
+	/* /proc/vmcore reads a page at a time through a temporary kernel
+	 * mapping; its mmap maps the old memory directly. */
+	if (opts->read == CK_CAPTURE_READ_MMAP) {
+		cap.map_input = true;
+	} else if (opts->read == CK_CAPTURE_READ_AUTO) {
+		struct statfs sfs;
+		cap.map_input = fstatfs(dump->file->fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+	}
 	cap.max_pfn = info->max_pfn;
 	cap.codec = opts->elf ? CK_CODEC_NONE : opts->codec;
 	cap.flag = codec_flag(cap.codec);

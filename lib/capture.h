@@ -285,6 +285,16 @@ struct ck_capture_stats {
 	unsigned int threads;
 };
 
+/* How workers read kept pages.  /proc/vmcore serves read() a page at a
+ * time through a temporary kernel mapping of each page, and mmap() by
+ * mapping the old memory once: AUTO maps /proc/vmcore in windows and reads
+ * other files with pread (docs/capture.md). */
+enum ck_capture_read {
+	CK_CAPTURE_READ_AUTO,
+	CK_CAPTURE_READ_PREAD,		/* makedumpfile --non-mmap */
+	CK_CAPTURE_READ_MMAP,
+};
+
 struct ck_capture_opts {
 	enum ck_codec codec;
 	int dump_level;
@@ -295,6 +305,7 @@ struct ck_capture_opts {
 	uint64_t size_limit;		/* 0: none */
 	bool force;			/* overwrite OUTPUT */
 	uint64_t cycle_pfns;		/* pfns per bitmap cycle; 0: default */
+	enum ck_capture_read read;	/* how workers read the input */
 	void (*progress)(const struct ck_capture_stats *stats, void *arg);
 	void *progress_arg;
 };

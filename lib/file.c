@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -64,9 +66,14 @@ struct ck_error *ck_file_open(const char *path, struct ck_file **ret)
 	 * mapping fails (no address space, a filesystem without mmap) pread()
 	 * does the same job.  The one hazard is another process truncating
 	 * the file while we read it (SIGBUS), which a dump being analysed
-	 * does not suffer.
+	 * does not suffer.  Not /proc/vmcore: its mmap maps all of the old
+	 * memory at once, page table entries included (2 GiB of them for a
+	 * 1 TiB machine, in a capture kernel of 256 MiB); capture maps it in
+	 * windows instead (lib/capture.c).  /proc/kcore refuses mmap anyway.
 	 */
-	if (S_ISREG(st.st_mode) && file->real_size && file->real_size <= SIZE_MAX) {
+	struct statfs sfs;
+	bool procfs = fstatfs(file->fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+	if (S_ISREG(st.st_mode) && !procfs && file->real_size && file->real_size <= SIZE_MAX) {
 		void *m = mmap(NULL, file->real_size, PROT_READ, MAP_SHARED, file->fd, 0);
 		if (m != MAP_FAILED)
 			file->map = m;

@@ -41,6 +41,8 @@ static void usage(FILE *f)
 		"  --num-threads N    compression threads (default: online CPUs)\n"
 		"  --message-level N  0: quiet; other values print the stats line\n"
 		"  -f                 overwrite OUTPUT\n"
+		"  --non-mmap         read /proc/vmcore with read(), not mmap() windows\n"
+		"  --mmap             map the input in windows even if it is a plain file\n"
 		"  --mem-usage        pages per class in VMCORE (/proc/kcore: this system),\n"
 		"                     what -d 31 would keep; --json for a JSON object\n"
 		"\n"
@@ -147,7 +149,7 @@ static int capture_main(int argc, char **argv, bool compat)
 {
 	const char *cmd = compat ? "makedumpfile" : "capture";
 	enum { OPT_THREADS = 256, OPT_MSG, OPT_DMESG, OPT_UNSUPPORTED, OPT_IGNORED, OPT_MEM_USAGE,
-	       OPT_JSON };
+	       OPT_JSON, OPT_NON_MMAP, OPT_MMAP };
 	static const struct option lopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "num-threads", required_argument, NULL, OPT_THREADS },
@@ -159,6 +161,8 @@ static int capture_main(int argc, char **argv, bool compat)
 		{ "reassemble", no_argument, NULL, OPT_UNSUPPORTED },
 		{ "cyclic-buffer", required_argument, NULL, OPT_IGNORED },
 		{ "non-cyclic", no_argument, NULL, OPT_IGNORED },
+		{ "non-mmap", no_argument, NULL, OPT_NON_MMAP },
+		{ "mmap", no_argument, NULL, OPT_MMAP },
 		{ 0 },
 	};
 	/* makedumpfile's defaults: uncompressed, dump level 0. */
@@ -198,6 +202,8 @@ static int capture_main(int argc, char **argv, bool compat)
 		case 'D': break;	/* makedumpfile's debug messages */
 		case OPT_IGNORED: break;	/* tuning that our design does not need */
 		case OPT_DMESG: dmesg = true; break;
+		case OPT_NON_MMAP: o.read = CK_CAPTURE_READ_PREAD; break;
+		case OPT_MMAP: o.read = CK_CAPTURE_READ_MMAP; break;
 		case OPT_MEM_USAGE: mem_usage = true; break;
 		case OPT_JSON:
 			if (compat)
