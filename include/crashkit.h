@@ -81,6 +81,10 @@ struct ck_dump_info {
 	uint32_t nr_cpus;	 /* from the header, or the number of NT_PRSTATUS notes */
 	uint64_t max_pfn;	 /* one past the highest pfn the dump can hold */
 	int64_t header_time;	 /* seconds since the epoch from the header, 0 if none */
+	/* One file of a split dump (makedumpfile --split): it holds the pages
+	 * of the pfns [split_start_pfn, split_end_pfn) only. */
+	bool split;
+	uint64_t split_start_pfn, split_end_pfn;
 	/* utsname from the dump header, "" when absent (ELF, QEMU) */
 	char uts_sysname[65], uts_nodename[65], uts_release[65];
 	char uts_version[65], uts_machine[65];

@@ -406,6 +406,9 @@ static struct ck_error *kdump_open(struct ck_dump *dump)
 	info->page_size = bs;
 	info->max_pfn = max_mapnr;
 	info->header_time = le64toh(h.tv_sec);
+	info->split = !diskdump && eff_version >= 2 && le32toh(sh.split);
+	info->split_start_pfn = priv->start_pfn;
+	info->split_end_pfn = priv->end_pfn;
 	int32_t nr_cpus = le32toh(h.nr_cpus);
 	info->nr_cpus = nr_cpus > 0 ? nr_cpus : 0;
 	copy_uts(info->uts_sysname, h.utsname.sysname);

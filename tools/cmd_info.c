@@ -131,6 +131,10 @@ static void print_text(struct ck_dump *dump, const struct kernel_facts *f, bool 
 	else
 		printf("%-16s unfiltered\n", "dump level:");
 	printf("%-16s %s\n", "incomplete:", in->incomplete ? "yes (flagged by its writer)" : "no");
+	if (in->split)
+		printf("%-16s pfn 0x%" PRIx64 "-0x%" PRIx64 " (one file of a split dump; pages "
+		       "outside it are in the others)\n", "split:", in->split_start_pfn,
+		       in->split_end_pfn);
 	if (in->truncated) {
 		printf("%-16s yes: %" PRIu64 " of %" PRIu64 " bytes (%" PRIu64 " missing)\n",
 		       "truncated:", in->file_size, in->expected_size,
@@ -205,6 +209,12 @@ static int print_json(struct ck_dump *dump, const struct kernel_facts *f)
 			       in->dump_level >= 0 ? json_object_new_int(in->dump_level) : NULL);
 	json_object_object_add(o, "incomplete", json_object_new_boolean(in->incomplete));
 	json_object_object_add(o, "truncated", json_object_new_boolean(in->truncated));
+	if (in->split) {
+		json_object *sp = json_object_new_object();
+		json_object_object_add(sp, "start_pfn", json_object_new_uint64(in->split_start_pfn));
+		json_object_object_add(sp, "end_pfn", json_object_new_uint64(in->split_end_pfn));
+		json_object_object_add(o, "split", sp);
+	}
 	json_object_object_add(o, "file_size", json_object_new_uint64(in->file_size));
 	json_object_object_add(o, "expected_size", json_object_new_uint64(in->expected_size));
 	json_object_object_add(o, "lost_pages", json_object_new_uint64(f->loss.pages));
