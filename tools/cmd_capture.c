@@ -20,6 +20,8 @@ static void usage(FILE *f)
 		"usage: crashkit capture [options] VMCORE OUTPUT\n"
 		"       crashkit capture -F [options] VMCORE > STREAM\n"
 		"       crashkit capture -R OUTPUT < STREAM\n"
+		"       crashkit capture [options] --split VMCORE OUTPUT1 OUTPUT2 [...]\n"
+		"       crashkit capture --reassemble OUTPUT1 OUTPUT2 [...] OUTPUT\n"
 		"\n"
 		"Saves VMCORE (/proc/vmcore, an ELF vmcore, or a kdump-compressed or\n"
 		"flattened dump) as a kdump-compressed or ELF dump, leaving out the pages the\n"
@@ -40,6 +42,10 @@ static void usage(FILE *f)
 		"  --num-threads N    compression threads (default: online CPUs)\n"
 		"  --message-level N  0: quiet; other values print the stats line\n"
 		"  -f                 overwrite OUTPUT\n"
+		"  --split            makedumpfile's split dump: one file per pfn range,\n"
+		"                     the ranges balancing the pages kept\n"
+		"  --splitblock-size KiB  the unit those ranges are made of (default 1 GiB)\n"
+		"  --reassemble       join the files of a split dump into OUTPUT\n"
 		"\n"
 		"Exit status: 0 complete, 1 error or incomplete dump, 2 bad arguments.\n");
 }

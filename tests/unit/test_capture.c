@@ -451,8 +451,9 @@ static void test_split(void)
 	ck_error_destroy(err);
 	int cut = 0;
 	for (int i = 0; i < 3; i++) {
-		char inc[640];
-		snprintf(inc, sizeof(inc), "%s.incomplete", outs[i]);
+		char inc[600], nm[32];
+		snprintf(nm, sizeof(nm), "split.%d.incomplete", i + 1);
+		snprintf(inc, sizeof(inc), "%s", tpath(nm));
 		if (st[i].incomplete) {
 			cut++;
 			EXPECT(access(outs[i], F_OK) && !access(inc, F_OK), "file %d: left as .incomplete",
