@@ -291,6 +291,9 @@ static int capture_main(int argc, char **argv, bool compat)
 		}
 	}
 	int nargs = argc - optind;
+	if ((split || join) && (split + join + reassemble + dmesg > 1))
+		return usage_fail(usage_rc, cmd, "--split, --reassemble, -R and --dump-dmesg "
+				  "exclude each other");
 	if (dmesg) {
 		if (nargs != 2)
 			return usage_fail(usage_rc, cmd, "--dump-dmesg wants VMCORE LOGFILE");
