@@ -22,7 +22,7 @@ SB=4096
 # A file's range as crashkit info reads it: "START-END" in decimal.
 range_of() {
 	"$CK_RELEASE" info --json "$1" 2> /dev/null | tr -d ' \n' |
-		sed -n 's/.*"split":{"start_pfn":\([0-9]*\),"end_pfn":\([0-9]*\)}.*/\1-\2/p'
+		sed -n 's/.*"split":{"start_pfn":\([0-9]*\),"end_pfn":\([0-9]*\)[,}].*/\1-\2/p'
 }
 ranges_of() { local f r=""; for f in "$@"; do r="$r $(range_of "$f")"; done; echo "${r# }"; }
 
@@ -151,6 +151,22 @@ if [ -n "${keep[0]:-}" ] && "$CK" info "${keep[1]}" 2>/dev/null | grep -q '^spli
 else
 	fail "crashkit info on a split file shows its range"
 fi
+
+# crashkit reads the files of a split dump together, in any order, as crash does.
+oracle="$CK_LAB/dmesg.makedumpfile.txt"
+if [ -n "${keep[0]:-}" ] && "$CK" dmesg "${keep[2]}" "${keep[0]}" "${keep[1]}" 2>/dev/null | cmp -s - "$oracle" &&
+   "$CK" info "${keep[@]}" 2>/dev/null | grep -q '^split: *pfn 0x0-0x3ffdd from 3 files'; then
+	pass "crashkit dmesg and info on our 3 split files: the log equals makedumpfile --dump-dmesg, range 0x0-0x3ffdd"
+else
+	fail "crashkit dmesg and info on our 3 split files"
+fi
+if [ "$mdf_ranges3" != none ] && "$CK" dmesg "$d/m1" "$d/m2" "$d/m3" 2>/dev/null | cmp -s - "$oracle"; then
+	pass "crashkit dmesg on makedumpfile's 3 split files equals makedumpfile --dump-dmesg"
+else
+	fail "crashkit dmesg on makedumpfile's 3 split files"
+fi
+[ -n "${keep[0]:-}" ] && expect_clean_error "crashkit dmesg on split files of different dumps" "not files of the same" \
+	dmesg "${keep[0]}" "$d/m2" "$d/m3"
 
 # Our --reassemble of makedumpfile's own split files: makedumpfile's
 # unsplit -c -d 31 output, page for page (and byte for byte but for the

@@ -410,6 +410,41 @@ static void test_split(void)
 	EXPECT(sum == whole_st.kept, "pieces keep %" PRIu64 ", whole %" PRIu64, sum,
 	       whole_st.kept);
 
+	/* read together, in any order: every page of the input */
+	{
+		const char *set[3] = { names[1], names[2], names[0] };
+		struct ck_dump *d = NULL, *ref = NULL;
+		err = ck_dump_open_split(set, 3, &d);
+		if (!err)
+			err = ck_dump_open(in, &ref);
+		EXPECT(!err, "open the split set: %s", err ? ck_error_message(err) : "");
+		ck_error_destroy(err);
+		uint64_t same = 0, bad = 0;
+		uint8_t a[PS], b[PS];
+		for (uint64_t pfn = 0; d && ref && pfn < ck_dump_info(ref)->max_pfn; pfn++) {
+			if (!ck_dump_has_page(ref, pfn))
+				continue;
+			struct ck_error *e1 = ck_dump_read_phys(ref, pfn * PS, a, PS);
+			struct ck_error *e2 = ck_dump_read_phys(d, pfn * PS, b, PS);
+			if (!e1 && !e2 && !memcmp(a, b, PS))
+				same++;
+			else
+				bad++;
+			ck_error_destroy(e1);
+			ck_error_destroy(e2);
+		}
+		EXPECT(d && same == whole_st.kept && bad == 0 &&
+		       ck_dump_info(d)->split_files == 3, "split set: %" PRIu64 " same, %" PRIu64
+		       " bad", same, bad);
+		ck_dump_destroy(d);
+		ck_dump_destroy(ref);
+		const char *twice[2] = { names[0], names[0] };
+		d = NULL;
+		err = ck_dump_open_split(twice, 2, &d);
+		EXPECT(err && !d, "the same file twice accepted");
+		ck_error_destroy(err);
+	}
+
 	/* reassembled in any order */
 	const char *shuffled[3] = { names[2], names[0], names[1] };
 	uint64_t pages = 0, bytes = 0;
