@@ -882,6 +882,12 @@ struct ck_error *ck_capture(const char *input, const char *output,
 		pthread_mutex_lock(&cap.lock);
 		cap.bitmap2 = bm2;
 		cap.cycle_start = cs;
+		if (opts->split && (ce <= opts->split_start || cs >= opts->split_end)) {
+			/* A split file saves no page of this cycle, only its
+			 * bitmaps: its chunks are done, no worker needs to look
+			 * (the previous cycle's chunks are all done). */
+			cap.next_chunk = cap.turn = cap.done = c1;
+		}
 		cap.ready_chunks = c1;
 		pthread_cond_broadcast(&cap.cond);
 		uint64_t seen = cap.done;
