@@ -81,6 +81,11 @@ struct ck_dump_info {
 	uint32_t nr_cpus;	 /* from the header, or the number of NT_PRSTATUS notes */
 	uint64_t max_pfn;	 /* one past the highest pfn the dump can hold */
 	int64_t header_time;	 /* seconds since the epoch from the header, 0 if none */
+	/* One file of a split dump (makedumpfile --split): it holds the pages
+	 * of the pfns [split_start_pfn, split_end_pfn) only. */
+	bool split;
+	uint64_t split_start_pfn, split_end_pfn;
+	uint32_t split_files;	 /* files read together (ck_dump_open_split) */
 	/* utsname from the dump header, "" when absent (ELF, QEMU) */
 	char uts_sysname[65], uts_nodename[65], uts_release[65];
 	char uts_version[65], uts_machine[65];
@@ -97,6 +102,11 @@ struct ck_note {
 /* Opens a dump of any supported format, chosen by probing. */
 struct ck_error *ck_dump_open(const char *path, struct ck_dump **ret);
 void ck_dump_destroy(struct ck_dump *dump);
+/* Opens the files of a split dump (makedumpfile --split) as one dump: each
+ * pfn is read from the file whose range holds it.  The files must share
+ * their header; pages of a file left out are missing. */
+struct ck_error *ck_dump_open_split(const char *const *paths, size_t nr,
+				    struct ck_dump **ret);
 const struct ck_dump_info *ck_dump_info(const struct ck_dump *dump);
 
 /* Physical memory ranges present in the dump, sorted by address. */

@@ -129,6 +129,16 @@ static uint32_t codec_flag(enum ck_codec c)
 	}
 }
 
+/* Bitmap word w (pfns 64w ..) limited to the pfns [lo, hi). */
+static uint64_t range_word(uint64_t x, uint64_t w, uint64_t lo, uint64_t hi)
+{
+	if (w == lo / 64)
+		x &= ~0ull << (lo % 64);
+	if (w == (hi - 1) / 64 && hi % 64)
+		x &= (1ull << (hi % 64)) - 1;
+	return x;
+}
+
 /* A worker's view of the input through mmap: one window at a time. */
 struct input_window {
 	bool on;			/* mapping works (else pread) */
@@ -222,15 +232,26 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 	s->data_len = 0;
 	s->zero = s->unreadable = 0;
 	uint64_t *bm = cap->bitmap2, w0 = cap->cycle_start / 64;
+	/* The pfns this output saves: one file of a split dump saves its
+	 * range only, the 2nd bitmap keeps the others'. */
+	uint64_t lo = start, hi = end;
+	if (cap->opts->split) {
+		lo = CK_MAX(lo, cap->opts->split_start);
+		hi = CK_MIN(hi, cap->opts->split_end);
+		if (lo >= hi)
+			return;
+	}
 	/* Kept pages that lie back to back in the input file are read with
-	 * one pread per run (an ELF vmcore stores a PT_LOAD's pages in pfn
+	 * one pread per run, or seen through the worker's window of
+	 * /proc/vmcore (an ELF vmcore stores a PT_LOAD's pages in pfn
 	 * order): a syscall per page costs as much as lzo compressing it. */
 	uint64_t had[CHUNK_PFNS / 64] = {0};
 	const uint8_t *srcs[CHUNK_PFNS];
 	if (dump->ops->page_offset) {
 		uint64_t first = 0, off0 = 0, n = 0;
-		for (uint64_t w = start / 64; w * 64 < end; w++) {
-			for (uint64_t word = bm[w - w0]; word; word &= word - 1) {
+		for (uint64_t w = lo / 64; w * 64 < hi; w++) {
+			for (uint64_t word = range_word(bm[w - w0], w, lo, hi); word;
+			     word &= word - 1) {
 				uint64_t pfn = w * 64 + __builtin_ctzll(word), off;
 				if (!dump->ops->page_offset(dump, pfn, &off)) {
 					run_read(dump, win, ps, start, in, srcs, had, first, off0, n);
@@ -249,8 +270,8 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 		}
 		run_read(dump, win, ps, start, in, srcs, had, first, off0, n);
 	}
-	for (uint64_t w = start / 64; w * 64 < end; w++) {
-		uint64_t word = bm[w - w0];
+	for (uint64_t w = lo / 64; w * 64 < hi; w++) {
+		uint64_t word = range_word(bm[w - w0], w, lo, hi);
 		while (word) {
 			unsigned b = __builtin_ctzll(word);
 			word &= word - 1;
@@ -687,6 +708,9 @@ struct ck_error *ck_capture(const char *input, const char *output,
 	if (opts->dump_level < 0 || opts->dump_level > 31)
 		return ck_error_create(CK_ERR_INVALID, "dump level %d is not in 0..31",
 				       opts->dump_level);
+	if (opts->split && (opts->elf || opts->flattened || opts->split_start > opts->split_end))
+		return ck_error_create(CK_ERR_INVALID,
+				       "a split dump is kdump-compressed files, not -E or -F");
 
 	err = ck_dump_open(input, &dump);
 	if (err)
@@ -858,6 +882,11 @@ struct ck_error *ck_capture(const char *input, const char *output,
 			.notes_len = dump->notes_len,
 			.vmcoreinfo = dump->vmcoreinfo,
 			.vmcoreinfo_len = dump->vmcoreinfo ? dump->vmcoreinfo_len : 0,
+			.split = opts->split,
+			.start_pfn = opts->split_start,
+			.end_pfn = opts->split_end,
+			.tv_sec = opts->tv_sec,
+			.tv_usec = opts->tv_usec,
 		};
 		err = ck_kdump_writer_create(&wp, &kw);
 	}
@@ -946,6 +975,12 @@ struct ck_error *ck_capture(const char *input, const char *output,
 		pthread_mutex_lock(&cap.lock);
 		cap.bitmap2 = bm2;
 		cap.cycle_start = cs;
+		if (opts->split && (ce <= opts->split_start || cs >= opts->split_end)) {
+			/* A split file saves no page of this cycle, only its
+			 * bitmaps: its chunks are done, no worker needs to look
+			 * (the previous cycle's chunks are all done). */
+			cap.next_chunk = cap.turn = cap.done = c1;
+		}
 		cap.ready_chunks = c1;
 		pthread_cond_broadcast(&cap.cond);
 		uint64_t seen = cap.done;
@@ -1072,6 +1107,67 @@ out:
 	if (fd >= 0 && fd != opts->out_fd)
 		close(fd);
 	free(tmp_path);
+	free(bm1);
+	free(bm2);
+	ck_filter_destroy(filter);
+	ck_kernel_destroy(kernel);
+	ck_dump_destroy(dump);
+	return err;
+}
+
+struct ck_error *ck_capture_walk_dumpable(const char *input, int dump_level,
+					  uint64_t cycle_pfns,
+					  struct ck_error *(*fn)(void *arg, uint64_t start,
+								 uint64_t end,
+								 const uint64_t *bm2),
+					  void *arg, uint64_t *max_pfn_ret,
+					  uint32_t *page_size_ret)
+{
+	struct ck_dump *dump = NULL;
+	struct ck_kernel *kernel = NULL;
+	struct ck_filter *filter = NULL;
+	uint64_t *bm1 = NULL, *bm2 = NULL;
+	uint64_t counts[CK_PAGE_NR_CLASSES] = {0}, missing = 0;
+
+	struct ck_error *err = ck_dump_open(input, &dump);
+	if (err)
+		return err;
+	const struct ck_dump_info *info = ck_dump_info(dump);
+	uint64_t max_pfn = info->max_pfn;
+	*max_pfn_ret = max_pfn;
+	*page_size_ret = info->page_size;
+	/* The same choices as ck_capture(): what it will save is what we
+	 * count. */
+	uint64_t cycle = cycle_pfns ? cycle_pfns : CYCLE_PFNS;
+	cycle = (cycle + CHUNK_PFNS - 1) / CHUNK_PFNS * CHUNK_PFNS;
+	bm1 = ck_calloc_array(cycle / 64, 8);
+	bm2 = ck_calloc_array(cycle / 64, 8);
+	if (!bm1 || !bm2) {
+		err = &ck_error_nomem;
+		goto out;
+	}
+	if (dump_level & ~CK_DL_ZERO) {
+		err = ck_kernel_create(dump, &kernel);
+		if (!err)
+			err = ck_filter_create(kernel, &filter);
+		if (err) {
+			/* ck_capture() keeps the pages then, and so do we */
+			ck_error_destroy(err);
+			err = NULL;
+		}
+	}
+	if (filter)
+		ck_filter_rewind(filter);
+	for (uint64_t cs = 0; cs < max_pfn && !err; cs += cycle) {
+		uint64_t ce = CK_MIN(cs + cycle, max_pfn);
+		err = build_cycle(dump, filter, dump_level, info->page_size, cs, ce, bm1, bm2,
+				  counts, &missing);
+		if (err)
+			err = ck_error_prepend(err, "filtering '%s'", input);
+		else
+			err = fn(arg, cs, ce, bm2);
+	}
+out:
 	free(bm1);
 	free(bm2);
 	ck_filter_destroy(filter);

@@ -139,6 +139,15 @@ struct ck_kdump_writer_params {
 	size_t notes_len;
 	const char *vmcoreinfo;
 	size_t vmcoreinfo_len;
+	/* One file of a split dump (makedumpfile --split): pages are added
+	 * for [start_pfn, end_pfn) only, both bitmaps still cover the whole
+	 * machine and nr_dumpable counts the whole machine's pages, as
+	 * makedumpfile lays split files out (docs/capture.md). */
+	bool split;
+	uint64_t start_pfn, end_pfn;
+	/* The header's timestamp; 0: now.  The files of a split dump share
+	 * one: readers compare their headers byte for byte. */
+	int64_t tv_sec, tv_usec;
 };
 
 /* One page handed to the writer, in pfn order. */
@@ -283,6 +292,7 @@ struct ck_capture_stats {
 	char filter_note[320];		/* why some classes were kept, or "" */
 	const char *encoder;
 	unsigned int threads;
+	uint64_t split_start, split_end;	/* a split dump's file: its pfns */
 };
 
 /* How workers read kept pages.  /proc/vmcore serves read() a page at a
@@ -306,6 +316,11 @@ struct ck_capture_opts {
 	bool force;			/* overwrite OUTPUT */
 	uint64_t cycle_pfns;		/* pfns per bitmap cycle; 0: default */
 	enum ck_capture_read read;	/* how workers read the input */
+	/* One file of a split dump: only [split_start, split_end) is saved
+	 * (lib/capture_split.c sets these). */
+	bool split;
+	uint64_t split_start, split_end;
+	int64_t tv_sec, tv_usec;	/* kdump header timestamp; 0: now */
 	void (*progress)(const struct ck_capture_stats *stats, void *arg);
 	void *progress_arg;
 };
@@ -316,6 +331,45 @@ struct ck_capture_opts {
  * CK_ERR_OS (ENOSPC) after filling *stats. */
 struct ck_error *ck_capture(const char *input, const char *output,
 			    const struct ck_capture_opts *opts, struct ck_capture_stats *stats);
+
+/* The 2nd bitmap of every cycle of input, as a capture at dump_level
+ * builds it (pages present, minus what the filter excludes), handed to fn
+ * in pfn order: bit i of bm2 stands for pfn start + i.  *max_pfn_ret and
+ * *page_size_ret are the dump's, set before the first call.  For planning
+ * split dumps. */
+struct ck_error *ck_capture_walk_dumpable(const char *input, int dump_level,
+					  uint64_t cycle_pfns,
+					  struct ck_error *(*fn)(void *arg, uint64_t start,
+								 uint64_t end,
+								 const uint64_t *bm2),
+					  void *arg, uint64_t *max_pfn_ret,
+					  uint32_t *page_size_ret);
+
+/* ---- split dumps (lib/capture_split.c) ---------------------------------- */
+
+/* makedumpfile's default split block (--splitblock-size): 1 GiB. */
+#define CK_SPLIT_BLOCK_SIZE (1ull << 30)
+/* How makedumpfile --split cuts [0, max_pfn) into nr files: dumpable pages
+ * counted per split block of block_size bytes (0: the default), each file
+ * but the last takes whole blocks until it holds total / nr pages.
+ * ranges: nr pairs [start, end).  Walks the input's bitmaps twice; memory
+ * does not depend on the dump size. */
+struct ck_error *ck_capture_split_ranges(const char *input, int dump_level, uint64_t block_size,
+					 size_t nr, uint64_t (*ranges)[2],
+					 uint64_t *total_ret);
+/* makedumpfile --split: writes outputs[0..nr) (each via .incomplete and a
+ * rename), one pfn range each.  stats[i] for each file.  A file cut short
+ * (size limit, full disk) stays incomplete while the others are written;
+ * the call then fails (CK_ERR_OS, ENOSPC) naming it.  block_size: bytes
+ * per split block (makedumpfile --splitblock-size), 0: 1 GiB. */
+struct ck_error *ck_capture_split(const char *input, const char *const *outputs, size_t nr,
+				  const struct ck_capture_opts *opts, uint64_t block_size,
+				  struct ck_capture_stats *stats);
+/* makedumpfile --reassemble: the files of one split dump, in any order,
+ * into one ordinary kdump-compressed OUTPUT (via OUTPUT.incomplete). */
+struct ck_error *ck_capture_split_reassemble(const char *const *inputs, size_t nr,
+					     const char *output, bool force,
+					     uint64_t *pages_ret, uint64_t *bytes_ret);
 
 /* Writes len bytes at logical offset off of an output: pwrite for a file,
  * a record for makedumpfile's flattened stream (lib/output.c).  ENOSPC and

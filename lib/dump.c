@@ -160,6 +160,33 @@ out:
 	return err;
 }
 
+struct ck_error *ck_dump_open_split(const char *const *paths, size_t nr,
+				    struct ck_dump **ret)
+{
+	if (nr == 0)
+		return ck_error_create(CK_ERR_INVALID, "no dump files given");
+	struct ck_dump *dump = NULL, **others = ck_calloc_array(nr, sizeof(*others));
+	if (!others)
+		return &ck_error_nomem;
+	struct ck_error *err = ck_dump_open(paths[0], &dump);
+	size_t opened = 0;
+	for (; !err && opened + 1 < nr; opened++)
+		err = ck_dump_open(paths[opened + 1], &others[opened]);
+	if (!err && nr > 1) {
+		err = ck_dump_kdump_join(dump, others, nr - 1);
+		opened = 0;	/* taken */
+	}
+	for (size_t i = 0; i < opened; i++)
+		ck_dump_destroy(others[i]);
+	free(others);
+	if (err) {
+		ck_dump_destroy(dump);
+		return err;
+	}
+	*ret = dump;
+	return NULL;
+}
+
 void ck_dump_destroy(struct ck_dump *dump)
 {
 	if (!dump)

@@ -38,6 +38,11 @@ struct kdump_priv {
 	bool diskdump;
 	uint8_t *cbuf;			/* compressed page scratch, block_size */
 	struct ck_decoder *decoder;
+	struct ck_kdump_header header;	/* as read: split files must match */
+	/* The other files of a split dump read together (ck_dump_open_split):
+	 * pages outside [start_pfn, end_pfn) come from the one that holds them. */
+	struct ck_dump **siblings;
+	size_t nr_siblings;
 };
 
 static bool bit_test(const uint64_t *bm, uint64_t pfn)
@@ -69,6 +74,9 @@ static void kdump_close(struct ck_dump *dump)
 	free(priv->rank);
 	free(priv->cbuf);
 	ck_decoder_destroy(priv->decoder);
+	for (size_t i = 0; i < priv->nr_siblings; i++)
+		ck_dump_destroy(priv->siblings[i]);
+	free(priv->siblings);
 	free(priv);
 	dump->priv = NULL;
 }
@@ -306,6 +314,7 @@ static struct ck_error *kdump_open(struct ck_dump *dump)
 		return &ck_error_nomem;
 	dump->priv = priv;
 	priv->diskdump = diskdump;
+	priv->header = h;
 
 	/* The sub header. */
 	struct ck_kdump_sub_header sh;
@@ -406,6 +415,10 @@ static struct ck_error *kdump_open(struct ck_dump *dump)
 	info->page_size = bs;
 	info->max_pfn = max_mapnr;
 	info->header_time = le64toh(h.tv_sec);
+	info->split = !diskdump && eff_version >= 2 && le32toh(sh.split);
+	info->split_files = info->split ? 1 : 0;
+	info->split_start_pfn = priv->start_pfn;
+	info->split_end_pfn = priv->end_pfn;
 	int32_t nr_cpus = le32toh(h.nr_cpus);
 	info->nr_cpus = nr_cpus > 0 ? nr_cpus : 0;
 	copy_uts(info->uts_sysname, h.utsname.sysname);
@@ -511,8 +524,25 @@ static enum ck_codec kdump_codec(uint32_t flags)
 	return (enum ck_codec)-1;
 }
 
+/* The file of a split dump read together that holds pfn, if not this one. */
+static struct ck_dump *kdump_sibling(struct ck_dump *dump, uint64_t pfn)
+{
+	struct kdump_priv *priv = dump->priv;
+	if (pfn >= priv->start_pfn && pfn < priv->end_pfn)
+		return NULL;
+	for (size_t i = 0; i < priv->nr_siblings; i++) {
+		struct kdump_priv *sp = priv->siblings[i]->priv;
+		if (pfn >= sp->start_pfn && pfn < sp->end_pfn)
+			return priv->siblings[i];
+	}
+	return NULL;
+}
+
 static struct ck_error *kdump_read_page(struct ck_dump *dump, uint64_t pfn, void *buf)
 {
+	struct ck_dump *sib = kdump_sibling(dump, pfn);
+	if (sib)
+		return sib->ops->read_page(sib, pfn, buf);
 	struct kdump_priv *priv = dump->priv;
 	const char *path = dump->info.path;
 	uint64_t bs = dump->info.page_size;
@@ -576,6 +606,9 @@ static struct ck_error *kdump_read_page(struct ck_dump *dump, uint64_t pfn, void
 
 static bool kdump_has_page(struct ck_dump *dump, uint64_t pfn)
 {
+	struct ck_dump *sib = kdump_sibling(dump, pfn);
+	if (sib)
+		return sib->ops->has_page(sib, pfn);
 	struct kdump_priv *priv = dump->priv;
 	uint64_t idx;
 	struct ck_error *err = kdump_desc_index(dump, pfn, &idx);
@@ -605,3 +638,65 @@ const struct ck_dump_ops ck_dump_kdump_ops = {
 	.has_page = kdump_has_page,
 	.close = kdump_close,
 };
+
+/*
+ * The files of one split dump read as one: dump (any of them) answers for
+ * every pfn from the file whose range holds it, as crash does.  They must
+ * carry the same header, byte for byte (crash and makedumpfile
+ * --reassemble tell the files of one dump so), and their ranges must not
+ * overlap; a file left out leaves its pages missing.  Takes others.
+ */
+struct ck_error *ck_dump_kdump_join(struct ck_dump *dump, struct ck_dump **others, size_t nr)
+{
+	struct ck_error *err = NULL;
+	struct kdump_priv *priv = dump->ops == &ck_dump_kdump_ops ? dump->priv : NULL;
+	for (size_t i = 0; i <= nr && !err; i++) {
+		struct ck_dump *d = i ? others[i - 1] : dump;
+		struct kdump_priv *p = d->ops == &ck_dump_kdump_ops ? d->priv : NULL;
+		if (!p || !d->info.split) {
+			err = ck_error_create(CK_ERR_INVALID,
+				"'%s' is not a file of a split dump", d->info.path);
+			break;
+		}
+		if (i && memcmp(&p->header, &priv->header, sizeof(p->header))) {
+			err = ck_error_create(CK_ERR_INVALID,
+				"'%s' and '%s' are not files of the same split dump (their headers "
+				"differ)", dump->info.path, d->info.path);
+			break;
+		}
+		for (size_t k = 0; k < i && !err; k++) {
+			struct ck_dump *e = k ? others[k - 1] : dump;
+			struct kdump_priv *q = e->priv;
+			if (p->start_pfn < q->end_pfn && q->start_pfn < p->end_pfn)
+				err = ck_error_create(CK_ERR_INVALID,
+					"'%s' and '%s' both hold pfns from 0x%" PRIx64
+					": not files of one split dump", e->info.path, d->info.path,
+					CK_MAX(p->start_pfn, q->start_pfn));
+		}
+	}
+	if (!err) {
+		priv->siblings = ck_calloc_array(nr ? nr : 1, sizeof(*priv->siblings));
+		if (!priv->siblings)
+			err = &ck_error_nomem;
+	}
+	if (err) {
+		for (size_t i = 0; i < nr; i++)
+			ck_dump_destroy(others[i]);
+		return err;
+	}
+	uint64_t lo = priv->start_pfn, hi = priv->end_pfn;
+	for (size_t i = 0; i < nr; i++) {
+		struct kdump_priv *p = others[i]->priv;
+		priv->siblings[i] = others[i];
+		if (p->end_pfn > p->start_pfn) {
+			lo = CK_MIN(lo, p->start_pfn);
+			hi = CK_MAX(hi, p->end_pfn);
+		}
+	}
+	priv->nr_siblings = nr;
+	dump->info.split_start_pfn = lo;
+	dump->info.split_end_pfn = hi;
+	dump->info.split_files = nr + 1;
+	/* Pages the cache holds may now come from elsewhere: none do yet. */
+	return NULL;
+}

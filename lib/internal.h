@@ -181,6 +181,9 @@ struct ck_dump_ops {
 
 extern const struct ck_dump_ops ck_dump_elf_ops;
 extern const struct ck_dump_ops ck_dump_kdump_ops;
+/* lib/dump_kdump.c: dump answers for the pages of others too (split dump
+ * files read together); takes others, also on failure. */
+struct ck_error *ck_dump_kdump_join(struct ck_dump *dump, struct ck_dump **others, size_t nr);
 
 #define CK_PAGE_CACHE_SLOTS 16
 

@@ -124,8 +124,9 @@ struct ck_error *ck_kdump_writer_create(const struct ck_kdump_writer_params *par
 	put_uts(h->utsname.version, params->uts[3]);
 	put_uts(h->utsname.machine, params->uts[4]);
 	put_uts(h->utsname.domainname, params->uts[5]);
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
+	struct timeval tv = { .tv_sec = params->tv_sec, .tv_usec = params->tv_usec };
+	if (!params->tv_sec)
+		gettimeofday(&tv, NULL);
 	h->tv_sec = htole64(tv.tv_sec);
 	h->tv_usec = htole64(tv.tv_usec);
 	h->status = htole32(params->compression);
@@ -162,15 +163,26 @@ struct ck_error *ck_kdump_writer_create(const struct ck_kdump_writer_params *par
 	uint64_t vmci_off = note_off + params->notes_len;
 	sh.phys_base = htole64(params->phys_base);
 	sh.dump_level = htole32(params->dump_level);
-	sh.split = 0;
-	sh.start_pfn = 0;
-	sh.end_pfn = htole64(params->max_mapnr);
+	uint64_t start = 0, end = params->max_mapnr;
+	if (params->split) {
+		/* makedumpfile --split: the pre-v6 copies are cut to 32 bits
+		 * as makedumpfile does; v6 readers take the 64-bit ones. */
+		start = params->start_pfn;
+		end = params->end_pfn;
+		sh.split = htole32(1);
+		sh.start_pfn = htole64(CK_MIN(start, (uint64_t)UINT32_MAX));
+		sh.end_pfn = htole64(CK_MIN(end, (uint64_t)UINT32_MAX));
+	} else {
+		sh.split = 0;
+		sh.start_pfn = 0;
+		sh.end_pfn = htole64(params->max_mapnr);
+	}
 	sh.offset_vmcoreinfo = htole64(params->vmcoreinfo_len ? vmci_off : 0);
 	sh.size_vmcoreinfo = htole64(params->vmcoreinfo_len);
 	sh.offset_note = htole64(params->notes_len ? note_off : 0);
 	sh.size_note = htole64(params->notes_len);
-	sh.start_pfn_64 = 0;
-	sh.end_pfn_64 = htole64(params->max_mapnr);
+	sh.start_pfn_64 = htole64(start);
+	sh.end_pfn_64 = htole64(end);
 	sh.max_mapnr_64 = htole64(params->max_mapnr);
 	memcpy(sub, &sh, sizeof(sh));
 	if (params->notes_len)

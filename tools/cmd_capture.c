@@ -21,6 +21,8 @@ static void usage(FILE *f)
 		"       crashkit capture -F [options] VMCORE > STREAM\n"
 		"       crashkit capture -R OUTPUT < STREAM\n"
 		"       crashkit capture --mem-usage [--json] VMCORE\n"
+		"       crashkit capture [options] --split VMCORE OUTPUT1 OUTPUT2 [...]\n"
+		"       crashkit capture --reassemble OUTPUT1 OUTPUT2 [...] OUTPUT\n"
 		"\n"
 		"Saves VMCORE (/proc/vmcore, an ELF vmcore, or a kdump-compressed or\n"
 		"flattened dump) as a kdump-compressed or ELF dump, leaving out the pages the\n"
@@ -45,6 +47,10 @@ static void usage(FILE *f)
 		"  --mmap             map the input in windows even if it is a plain file\n"
 		"  --mem-usage        pages per class in VMCORE (/proc/kcore: this system),\n"
 		"                     what -d 31 would keep; --json for a JSON object\n"
+		"  --split            makedumpfile's split dump: one file per pfn range,\n"
+		"                     the ranges balancing the pages kept\n"
+		"  --splitblock-size KiB  the unit those ranges are made of (default 1 GiB)\n"
+		"  --reassemble       join the files of a split dump into OUTPUT\n"
 		"\n"
 		"Exit status: 0 complete, 1 error or incomplete dump, 2 bad arguments.\n");
 }
@@ -145,11 +151,67 @@ static int dump_dmesg(const char *input, const char *path)
 	return CK_EXIT_OK;
 }
 
+/* --reassemble DUMPFILE1 ... DUMPFILE */
+static int split_join(int nargs, char **args, bool force, int msg_level)
+{
+	if (nargs < 2)
+		return ck_report(ck_error_create(CK_ERR_INVALID,
+			"--reassemble wants the split files and then the output file"));
+	uint64_t pages = 0, bytes = 0;
+	struct ck_error *err = ck_capture_split_reassemble((const char *const *)args,
+							   (size_t)nargs - 1, args[nargs - 1],
+							   force, &pages, &bytes);
+	if (err)
+		return ck_report(err);
+	if (msg_level)
+		fprintf(stderr, "capture: reassembled %d split files into '%s': %llu pages, "
+			"%llu bytes\n", nargs - 1, args[nargs - 1], (unsigned long long)pages,
+			(unsigned long long)bytes);
+	return CK_EXIT_OK;
+}
+
+/* --split VMCORE DUMPFILE1 DUMPFILE2 ... */
+static int split_capture(int nargs, char **args, struct ck_capture_opts *o,
+			 uint64_t splitblock, int msg_level)
+{
+	size_t nr = nargs > 1 ? (size_t)nargs - 1 : 0;
+	struct ck_capture_stats *st = ck_calloc_array(nr ? nr : 1, sizeof(*st));
+	if (!st)
+		return ck_report(&ck_error_nomem);
+	struct progress p = { .tty = msg_level && isatty(STDERR_FILENO), .last_pct = 101 };
+	gettimeofday(&p.start, NULL);
+	o->progress = show_progress;
+	o->progress_arg = &p;
+	struct ck_error *err = nargs < 1 ? ck_error_create(CK_ERR_INVALID,
+						"--split wants VMCORE and at least two output files")
+		: ck_capture_split(args[0], (const char *const *)args + 1, nr, o, splitblock, st);
+	if (p.tty)
+		fputc('\n', stderr);
+	for (size_t i = 0; msg_level && i < nr; i++) {
+		if (!st[i].threads)
+			continue;
+		fprintf(stderr, "capture: split file %zu of %zu '%s': pfns 0x%llx-0x%llx, kept %llu, "
+			"bytes out %llu%s\n", i + 1, nr, args[i + 1],
+			(unsigned long long)st[i].split_start, (unsigned long long)st[i].split_end,
+			(unsigned long long)st[i].kept, (unsigned long long)st[i].bytes_out,
+			st[i].incomplete ? " (INCOMPLETE)" : "");
+	}
+	if (msg_level && nr && st[0].threads)
+		fprintf(stderr, "capture: %s level %d, %u threads, %.2f s: %zu split files\n",
+			st[0].encoder ? st[0].encoder : ck_codec_name(o->codec), o->dump_level,
+			st[0].threads, elapsed(&p.start), nr);
+	if (nr && st[0].filter_note[0] && msg_level)
+		ck_warn("filtering limited: %s", st[0].filter_note);
+	free(st);
+	return err ? ck_report(err) : CK_EXIT_OK;
+}
+
 static int capture_main(int argc, char **argv, bool compat)
 {
 	const char *cmd = compat ? "makedumpfile" : "capture";
 	enum { OPT_THREADS = 256, OPT_MSG, OPT_DMESG, OPT_UNSUPPORTED, OPT_IGNORED, OPT_MEM_USAGE,
 	       OPT_JSON, OPT_NON_MMAP, OPT_MMAP };
+	enum { OPT_SPLIT = 320, OPT_JOIN, OPT_SPLITBLOCK };	/* split dumps */
 	static const struct option lopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "num-threads", required_argument, NULL, OPT_THREADS },
@@ -157,8 +219,9 @@ static int capture_main(int argc, char **argv, bool compat)
 		{ "dump-dmesg", no_argument, NULL, OPT_DMESG },
 		{ "mem-usage", no_argument, NULL, OPT_MEM_USAGE },
 		{ "json", no_argument, NULL, OPT_JSON },
-		{ "split", no_argument, NULL, OPT_UNSUPPORTED },
-		{ "reassemble", no_argument, NULL, OPT_UNSUPPORTED },
+		{ "split", no_argument, NULL, OPT_SPLIT },
+		{ "reassemble", no_argument, NULL, OPT_JOIN },
+		{ "splitblock-size", required_argument, NULL, OPT_SPLITBLOCK },
 		{ "cyclic-buffer", required_argument, NULL, OPT_IGNORED },
 		{ "non-cyclic", no_argument, NULL, OPT_IGNORED },
 		{ "non-mmap", no_argument, NULL, OPT_NON_MMAP },
@@ -172,6 +235,8 @@ static int capture_main(int argc, char **argv, bool compat)
 		.out_fd = -1,
 	};
 	bool dmesg = false, reassemble = false, codec_given = false, mem_usage = false, json = false;
+	bool split = false, join = false;
+	uint64_t splitblock = 0;
 	int usage_rc = compat ? MDF_FAILED : CK_EXIT_USAGE;
 	int msg_level = 7;
 	unsigned long long v;
@@ -210,6 +275,14 @@ static int capture_main(int argc, char **argv, bool compat)
 				return usage_fail(usage_rc, cmd, "unknown option '--json'");
 			json = true;
 			break;
+		case OPT_SPLIT: split = true; break;
+		case OPT_JOIN: join = true; break;
+		case OPT_SPLITBLOCK:	/* KiB, as makedumpfile */
+			if (!ck_parse_u64(optarg, 10, &v) || !v || v > (UINT64_MAX >> 10))
+				return usage_fail(usage_rc, cmd, "--splitblock-size wants KiB, not '%s'",
+						  optarg);
+			splitblock = v << 10;
+			break;
 		case 'x': case 'i': case 'g': case 'X': case 'b': case OPT_UNSUPPORTED:
 			ck_usage_error(cmd, "option '%s' is not supported (docs/capture.md)",
 				       argv[optind - 1]);
@@ -243,6 +316,9 @@ static int capture_main(int argc, char **argv, bool compat)
 	}
 	if (json)
 		return usage_fail(usage_rc, cmd, "--json goes with --mem-usage");
+	if ((split || join) && (split + join + reassemble + dmesg > 1))
+		return usage_fail(usage_rc, cmd, "--split, --reassemble, -R and --dump-dmesg "
+				  "exclude each other");
 	if (dmesg) {
 		if (nargs != 2)
 			return usage_fail(usage_rc, cmd, "--dump-dmesg wants VMCORE LOGFILE");
@@ -264,6 +340,12 @@ static int capture_main(int argc, char **argv, bool compat)
 			fprintf(stderr, "capture: reassembled %llu bytes into '%s'\n",
 				(unsigned long long)bytes, argv[optind]);
 		return CK_EXIT_OK;
+	}
+	if (join || split) {
+		int rc = join ? split_join(argc - optind, argv + optind, o.force, msg_level)
+			      : split_capture(argc - optind, argv + optind, &o, splitblock,
+					      msg_level);
+		return rc && compat ? MDF_FAILED : rc;
 	}
 	if (o.elf && codec_given)
 		return usage_fail(usage_rc, cmd, "-E writes an ELF dump, which has no compression: "

@@ -37,7 +37,7 @@ static int print_record(const struct ck_log_record *rec, void *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: crashkit dmesg DUMP\n"
+	fprintf(f, "usage: crashkit dmesg DUMP [SPLIT-FILE...]\n"
 		   "\n"
 		   "Prints the kernel log kept in the dump's printk buffer, oldest first, one\n"
 		   "line per record in the format of 'makedumpfile --dump-dmesg'.\n");
@@ -57,12 +57,13 @@ int ck_cmd_dmesg(int argc, char **argv)
 		default: return ck_usage_error("dmesg", "bad option");
 		}
 	}
-	if (optind != argc - 1)
-		return ck_usage_error("dmesg", "expected one DUMP argument");
+	if (optind >= argc)
+		return ck_usage_error("dmesg", "expected a DUMP argument (or the files of a split dump)");
 
 	struct ck_dump *dump;
 	struct ck_kernel *kernel;
-	struct ck_error *err = ck_tool_open(argv[optind], true, &dump, &kernel);
+	struct ck_error *err = ck_tool_open_files((const char *const *)argv + optind,
+						  (size_t)(argc - optind), true, &dump, &kernel);
 	if (err)
 		return ck_report(err);
 

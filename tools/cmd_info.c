@@ -131,6 +131,13 @@ static void print_text(struct ck_dump *dump, const struct kernel_facts *f, bool 
 	else
 		printf("%-16s unfiltered\n", "dump level:");
 	printf("%-16s %s\n", "incomplete:", in->incomplete ? "yes (flagged by its writer)" : "no");
+	if (in->split && in->split_files > 1)
+		printf("%-16s pfn 0x%" PRIx64 "-0x%" PRIx64 " from %" PRIu32 " files of a split "
+		       "dump\n", "split:", in->split_start_pfn, in->split_end_pfn, in->split_files);
+	else if (in->split)
+		printf("%-16s pfn 0x%" PRIx64 "-0x%" PRIx64 " (one file of a split dump; pages "
+		       "outside it are in the others)\n", "split:", in->split_start_pfn,
+		       in->split_end_pfn);
 	if (in->truncated) {
 		printf("%-16s yes: %" PRIu64 " of %" PRIu64 " bytes (%" PRIu64 " missing)\n",
 		       "truncated:", in->file_size, in->expected_size,
@@ -205,6 +212,13 @@ static int print_json(struct ck_dump *dump, const struct kernel_facts *f)
 			       in->dump_level >= 0 ? json_object_new_int(in->dump_level) : NULL);
 	json_object_object_add(o, "incomplete", json_object_new_boolean(in->incomplete));
 	json_object_object_add(o, "truncated", json_object_new_boolean(in->truncated));
+	if (in->split) {
+		json_object *sp = json_object_new_object();
+		json_object_object_add(sp, "start_pfn", json_object_new_uint64(in->split_start_pfn));
+		json_object_object_add(sp, "end_pfn", json_object_new_uint64(in->split_end_pfn));
+		json_object_object_add(sp, "files", json_object_new_int((int)in->split_files));
+		json_object_object_add(o, "split", sp);
+	}
 	json_object_object_add(o, "file_size", json_object_new_uint64(in->file_size));
 	json_object_object_add(o, "expected_size", json_object_new_uint64(in->expected_size));
 	json_object_object_add(o, "lost_pages", json_object_new_uint64(f->loss.pages));
@@ -245,7 +259,7 @@ static int print_json(struct ck_dump *dump, const struct kernel_facts *f)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: crashkit info [--json] [-v|--verbose] DUMP\n"
+	fprintf(f, "usage: crashkit info [--json] [-v|--verbose] DUMP [SPLIT-FILE...]\n"
 		   "\n"
 		   "Says what a crash dump is: its format, compression and dump level, whether it\n"
 		   "is complete, the kernel release, version and build id, the crash time, page\n"
@@ -271,11 +285,12 @@ int ck_cmd_info(int argc, char **argv)
 		default: return ck_usage_error("info", "bad option");
 		}
 	}
-	if (optind != argc - 1)
-		return ck_usage_error("info", "expected one DUMP argument");
+	if (optind >= argc)
+		return ck_usage_error("info", "expected a DUMP argument (or the files of a split dump)");
 
 	struct ck_dump *dump;
-	struct ck_error *err = ck_tool_open(argv[optind], false, &dump, NULL);
+	struct ck_error *err = ck_tool_open_files((const char *const *)argv + optind,
+						  (size_t)(argc - optind), false, &dump, NULL);
 	if (err)
 		return ck_report(err);
 	struct kernel_facts f = { 0 };

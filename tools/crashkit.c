@@ -55,8 +55,16 @@ static int cmd_cores(int argc, char **argv)
 struct ck_error *ck_tool_open(const char *path, bool want_kernel, struct ck_dump **dump_ret,
 			      struct ck_kernel **kernel_ret)
 {
+	return ck_tool_open_files(&path, 1, want_kernel, dump_ret, kernel_ret);
+}
+
+struct ck_error *ck_tool_open_files(const char *const *paths, size_t nr, bool want_kernel,
+				    struct ck_dump **dump_ret, struct ck_kernel **kernel_ret)
+{
 	struct ck_dump *dump;
-	struct ck_error *err = ck_dump_open(path, &dump);
+	const char *path = paths[0];
+	struct ck_error *err = nr > 1 ? ck_dump_open_split(paths, nr, &dump)
+				      : ck_dump_open(path, &dump);
 	if (err)
 		return err;
 	const struct ck_dump_info *info = ck_dump_info(dump);

@@ -34,6 +34,9 @@ void ck_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * truncated dump, warns once and goes on. */
 struct ck_error *ck_tool_open(const char *path, bool want_kernel, struct ck_dump **dump_ret,
 			      struct ck_kernel **kernel_ret);
+/* The same for DUMP arguments: one dump, or the files of a split dump. */
+struct ck_error *ck_tool_open_files(const char *const *paths, size_t nr, bool want_kernel,
+				    struct ck_dump **dump_ret, struct ck_kernel **kernel_ret);
 
 /* Parses "0x1234", "ffffffff81000000" or a decimal/hex number.  False if s is
  * not a number. */

@@ -45,7 +45,10 @@ usage_case() {
 usage_case "no command"
 usage_case "unknown command" frobnicate
 usage_case "info without dump" info
-usage_case "info two dumps" info a b
+# Several DUMP arguments are the files of one split dump: anything else is
+# refused with one line.
+expect_clean_error "info: two files that are not a split dump" "$d/nope" info "$d/nope" "$d/zeros"
+expect_clean_error "dmesg: two files that are not a split dump" "$d/diskdump-zeros" dmesg "$d/diskdump-zeros" "$d/diskdump-zeros"
 usage_case "info bad option" info --bogus x
 usage_case "dmesg without dump" dmesg
 usage_case "sym without name" sym "$d/zeros"

@@ -27,10 +27,16 @@ cat > "$tree/lab-hook-capture" <<'EOF'
 # Runs in the capture kernel with OUT=/out (docs/lab.md).
 now() { cut -d' ' -f1 /proc/uptime; }
 rc=0
-for c in z c; do
-	case $c in z) out=crashkit.kdump-zstd ;; c) out=crashkit.kdump-zlib ;; esac
+for c in z c l l-non-mmap; do
+	opt=
+	case $c in
+	z) out=crashkit.kdump-zstd ;;
+	c) out=crashkit.kdump-zlib ;;
+	l) out=crashkit.kdump-lzo ;;
+	l-non-mmap) c=l opt=--non-mmap out=crashkit.kdump-lzo-non-mmap ;;
+	esac
 	t0=$(now)
-	/bin/crashkit capture -$c -d 31 /proc/vmcore "$OUT/$out" 2>> "$OUT/crashkit.log" || rc=1
+	/bin/crashkit capture -$c -d 31 $opt /proc/vmcore "$OUT/$out" 2>> "$OUT/crashkit.log" || rc=1
 	echo "@@CRASHKIT $out start=$t0 end=$(now)" >> "$OUT/crashkit.log"
 done
 exit $rc
@@ -59,7 +65,9 @@ grep '^capture:\|^@@CRASHKIT' "$lab/crashkit.log" 2>/dev/null | sed 's/^/# /'
 sed -n 's/^@@STEP \(vmcore.kdump-zlib\|vmcore.kdump-lzo\) rc=0 start=\([0-9.]*\) end=\([0-9.]*\)/# makedumpfile \1 start=\2 end=\3/p' "$lab/capture.log"
 
 oracle="$lab/dmesg.makedumpfile.txt"
-for out in crashkit.kdump-zstd crashkit.kdump-zlib; do
+# -l twice: through mmap windows of /proc/vmcore (the default) and with
+# read() (--non-mmap); both must hold the same pages.
+for out in crashkit.kdump-zstd crashkit.kdump-zlib crashkit.kdump-lzo crashkit.kdump-lzo-non-mmap; do
 	f="$lab/$out"
 	[ -s "$f" ] || { fail "capture kernel: $out written"; continue; }
 	if "$CK" dmesg "$f" 2>&1 | cmp -s - "$oracle"; then pass "capture kernel: $out: dmesg equals makedumpfile --dump-dmesg of /proc/vmcore"
