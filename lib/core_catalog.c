@@ -38,6 +38,28 @@ static struct ck_error *db_error(sqlite3 *db, const char *what)
 	return ck_error_create(CK_ERR_OS, "catalog: %s: %s", what, sqlite3_errmsg(db));
 }
 
+/*
+ * sqlite3_exec that waits out other handlers.  The busy timeout covers
+ * ordinary lock waits, but some steps fail at once with SQLITE_BUSY (the
+ * switch of a new database to WAL, a read lock that cannot be upgraded)
+ * so that callers do not deadlock: when fifty crashes at once all create
+ * the catalog, one of them met that.  Retried for about ten seconds.
+ */
+static int exec_retry(sqlite3 *db, const char *sql, char **msg)
+{
+	int rc = SQLITE_BUSY;
+	for (unsigned int wait_ms = 2, total = 0; total < 10000; total += wait_ms) {
+		sqlite3_free(*msg);
+		*msg = NULL;
+		rc = sqlite3_exec(db, sql, NULL, NULL, msg);
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+		sqlite3_sleep((int)wait_ms);
+		wait_ms = wait_ms < 64 ? wait_ms * 2 : 64;
+	}
+	return rc;
+}
+
 struct ck_error *ck_catalog_open(const char *store, bool create, struct ck_catalog **ret)
 {
 	struct ck_catalog *cat = calloc(1, sizeof(*cat));
@@ -71,8 +93,9 @@ struct ck_error *ck_catalog_open(const char *store, bool create, struct ck_catal
 	}
 	sqlite3_busy_timeout(cat->db, 10000);
 	char *msg = NULL;
-	if (sqlite3_exec(cat->db, "PRAGMA journal_mode=WAL;", NULL, NULL, &msg) != SQLITE_OK ||
-	    (create && sqlite3_exec(cat->db, schema, NULL, NULL, &msg) != SQLITE_OK)) {
+	/* WAL stays with the file: a no-op once the creator has set it. */
+	if (exec_retry(cat->db, "PRAGMA journal_mode=WAL;", &msg) != SQLITE_OK ||
+	    (create && exec_retry(cat->db, schema, &msg) != SQLITE_OK)) {
 		err = ck_error_create(CK_ERR_OS, "catalog in '%s': %s", store,
 				      msg ? msg : "setup failed");
 		sqlite3_free(msg);
