@@ -43,7 +43,7 @@ threads() {
 echo "vmcore: $vmcore ($(stat -c %s "$vmcore") bytes), -d 31, instructions (callgrind)"
 printf '%-6s %14s %14s %8s %12s %8s %7s\n' codec "total 1 thr" "total 2 thr" growth serial "serial%" bound
 for c in $codecs; do
-	t1=$(threads -"$c" -d 31 --num-threads 1 | awk '{ s += $1 } END { printf "%d\n", s }')
+	t1=$(threads -"$c" -d 31 --num-threads 1 | awk '{ s += $1 } END { printf "%.0f\n", s }')
 	read -r main w1 w2 <<< "$(threads -"$c" -d 31 --num-threads 2 | tr '\n' ' ')"
 	total=$((main + w1 + w2))
 	printf '%-6s %14d %14d %8s %12d %8s %7s\n' "-$c" "$t1" "$total" \
