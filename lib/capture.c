@@ -697,7 +697,7 @@ struct ck_error *ck_capture(const char *input, const char *output,
 	struct ck_elf_writer *ew = NULL;
 	uint64_t *bm1 = NULL, *bm2 = NULL;
 	char *tmp_path = NULL;
-	int fd = -1;
+	int fd = -1, dio_fd = -1;
 	struct capture cap = { .input = input, .opts = opts };
 	struct worker *workers = NULL;
 	unsigned int nr_workers = 0, started = 0;
@@ -858,7 +858,13 @@ struct ck_error *ck_capture(const char *input, const char *output,
 			.exclude_zero = opts->dump_level & CK_DL_ZERO,
 			.notes = dump->notes_buf,
 			.notes_len = dump->notes_len,
+			.dio_fd = -1,
 		};
+		/* Whole pages go to the file with O_DIRECT where it takes
+		 * them (lib/elf_write.c, direct_room). */
+		if (tmp_path && !opts->flattened)
+			dio_fd = open(tmp_path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+		ep.dio_fd = dio_fd;
 		err = ck_elf_writer_create(&ep, &ew);
 		free(made_loads);
 	} else {
@@ -922,7 +928,8 @@ struct ck_error *ck_capture(const char *input, const char *output,
 		struct chunk_buf *s = &cap.slots[i];
 		s->pages = ck_calloc_array(CHUNK_PFNS, sizeof(*s->pages));
 		s->descs = ck_calloc_array(CHUNK_PFNS, sizeof(*s->descs));
-		s->data = malloc((size_t)CHUNK_PFNS * cap.page_size);
+		/* page-aligned: -E writes it with O_DIRECT */
+		s->data = aligned_alloc(4096, (size_t)CHUNK_PFNS * cap.page_size);
 		if (!s->pages || !s->descs || !s->data) {
 			err = &ck_error_nomem;
 			goto out;
@@ -1106,6 +1113,8 @@ out:
 	ck_elf_writer_destroy(ew);
 	if (fd >= 0 && fd != opts->out_fd)
 		close(fd);
+	if (dio_fd >= 0)
+		close(dio_fd);
 	free(tmp_path);
 	free(bm1);
 	free(bm2);

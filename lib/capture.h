@@ -220,6 +220,10 @@ struct ck_elf_writer_params {
 	bool exclude_zero;		/* zero pages are cut out (level bit 1) */
 	const void *notes;
 	size_t notes_len;
+	/* The same file opened O_DIRECT, or -1: whole pages of data go
+	 * through it into space preallocated ahead of them (docs/capture.md).
+	 * The caller closes it after the writer is done. */
+	int dio_fd;
 };
 
 /* Pages come as for the kdump writer, uncompressed (size = page size) or
@@ -252,6 +256,7 @@ struct ck_elf_batch {
 	struct ck_elf_extent *ext;	/* owned by the caller: free() it */
 	size_t nr_ext, ext_cap;
 	struct ck_elf_mark mark;
+	bool direct;			/* its space is preallocated: O_DIRECT */
 };
 /* Lays out the first pages that fit after those of the previous call
  * (segments, program headers, the size limit): calls in pfn order, one at

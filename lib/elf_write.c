@@ -40,14 +40,22 @@
 #include <elf.h>
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "flattened_format.h"
 
 #define ZERO_BUF 65536u
+/* Direct writes: offsets, lengths and buffers on this boundary (a page:
+ * above every device's logical block), into space preallocated this much
+ * at a time. */
+#define DIRECT_ALIGN 4096u
+#define DIRECT_PREALLOC (64ull << 20)
 /* Zero pages are cut out only in runs of this many: shorter runs are
  * written as zeros, so a structure that spans a zero page still reads
  * (makedumpfile -E keeps runs of fewer than 256 excluded pages, its
@@ -83,6 +91,8 @@ struct ck_elf_writer {
 	uint64_t size;			/* logical size so far */
 	bool full;
 	uint8_t *zero;
+	uint64_t alloc_end;		/* preallocated for direct writes, 0: none */
+	bool direct_off;		/* direct writes given up */
 	uint64_t pend_paddr, pend_len;	/* zero pages not written yet */
 	struct ck_elf_batch *batch;	/* reserving: emit records, not writes */
 };
@@ -307,9 +317,11 @@ struct ck_error *ck_elf_writer_create(const struct ck_elf_writer_params *params,
 	if (!w)
 		return &ck_error_nomem;
 	w->p = *params;
-	w->zero = calloc(1, ZERO_BUF);
+	/* Page-aligned: direct writes take it as it is. */
+	w->zero = aligned_alloc(DIRECT_ALIGN, ZERO_BUF);
 	if (!w->zero)
 		goto nomem;
+	memset(w->zero, 0, ZERO_BUF);
 	if (params->nr_loads) {
 		for (size_t i = 0; i < params->nr_loads; i++) {
 			if (!params->loads[i].memsz)
@@ -479,6 +491,51 @@ struct ck_error *ck_elf_writer_add(struct ck_elf_writer *w, const struct ck_out_
 	return add_pages(w, pages, nr, data, nr_written, full_ret);
 }
 
+/*
+ * Direct writes (O_DIRECT, -E to a file): a page copy into the page cache
+ * per page and the file's inode lock per write are gone (ext4 takes it
+ * shared for a direct write inside the file's size, exclusive for every
+ * buffered one).  That needs the space to exist: it is preallocated
+ * DIRECT_PREALLOC ahead of the data (the file's size with it; finishing
+ * cuts the file back), never beyond -L.  Where preallocation fails (a full
+ * disk, a filesystem without fallocate) writes go buffered from there on,
+ * and a full disk is met as before.  Called in reserve order.
+ */
+static bool direct_room(struct ck_elf_writer *w, uint64_t end)
+{
+	if (w->p.dio_fd < 0 || w->direct_off)
+		return false;
+	if (end <= w->alloc_end)
+		return true;
+	uint64_t want = align_up(end, DIRECT_PREALLOC);
+	if (w->p.size_limit)
+		want = CK_MIN(want, align_up(w->p.size_limit, DIRECT_ALIGN));
+	want = CK_MAX(want, end);
+	if (fallocate(w->p.fd, 0, (off_t)w->alloc_end, (off_t)(want - w->alloc_end)) < 0) {
+		w->direct_off = true;
+		return false;
+	}
+	w->alloc_end = want;
+	return true;
+}
+
+/* pwrite through the O_DIRECT descriptor when the write allows it. */
+static struct ck_error *put_write(struct ck_elf_writer *w, bool direct, uint64_t off,
+				  const uint8_t *buf, size_t len)
+{
+	if (direct && off % DIRECT_ALIGN == 0 && len % DIRECT_ALIGN == 0 &&
+	    (uintptr_t)buf % DIRECT_ALIGN == 0 &&
+	    !__atomic_load_n(&w->direct_off, __ATOMIC_RELAXED)) {
+		struct ck_error *err = ck_output_write(w->p.dio_fd, false, w->p.path, off, buf, len);
+		if (!err || ck_error_errno(err) != EINVAL)
+			return err;
+		/* the filesystem takes no direct writes after all */
+		ck_error_destroy(err);
+		__atomic_store_n(&w->direct_off, true, __ATOMIC_RELAXED);
+	}
+	return ck_output_write(w->p.fd, false, w->p.path, off, buf, len);
+}
+
 struct ck_error *ck_elf_writer_reserve(struct ck_elf_writer *w, const struct ck_out_page *pages,
 				       size_t nr, const uint8_t *data, struct ck_elf_batch *batch,
 				       bool *full_ret)
@@ -497,6 +554,7 @@ struct ck_error *ck_elf_writer_reserve(struct ck_elf_writer *w, const struct ck_
 	w->batch = batch;
 	struct ck_error *err = add_pages(w, pages, nr, data, &batch->nr, full_ret);
 	w->batch = NULL;
+	batch->direct = !err && batch->data_len && direct_room(w, batch->data_off + batch->data_len);
 	return err;
 }
 
@@ -509,8 +567,8 @@ struct ck_error *ck_elf_writer_put(struct ck_elf_writer *w, const struct ck_elf_
 		struct ck_error *err = NULL;
 		for (uint64_t done = 0; done < e->len && !err;) {
 			size_t n = e->src ? e->len : CK_MIN(e->len - done, (uint64_t)ZERO_BUF);
-			err = ck_output_write(w->p.fd, false, w->p.path, e->off + done,
-					      e->src ? e->src : w->zero, n);
+			err = put_write(w, batch->direct, e->off + done,
+					e->src ? e->src : w->zero, n);
 			done += n;
 		}
 		if (err) {
@@ -613,6 +671,10 @@ struct ck_error *ck_elf_writer_finish(struct ck_elf_writer *w, bool incomplete)
 		err = ck_elf_writer_finish_header(w, incomplete);
 	if (err)
 		return err;
+	/* Space preallocated for direct writes past the end goes back. */
+	if (w->alloc_end > w->size && ftruncate(w->p.fd, (off_t)w->size) < 0)
+		return ck_error_create_errno(errno, "cannot truncate '%s' to %" PRIu64 " bytes",
+					     w->p.path, w->size);
 	return w->p.flattened ? ck_output_end_stream(w->p.fd, w->p.path) : NULL;
 }
 
