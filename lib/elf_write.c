@@ -497,9 +497,10 @@ struct ck_error *ck_elf_writer_add(struct ck_elf_writer *w, const struct ck_out_
  * shared for a direct write inside the file's size, exclusive for every
  * buffered one).  That needs the space to exist: it is preallocated
  * DIRECT_PREALLOC ahead of the data (the file's size with it; finishing
- * cuts the file back), never beyond -L.  Where preallocation fails (a full
- * disk, a filesystem without fallocate) writes go buffered from there on,
- * and a full disk is met as before.  Called in reserve order.
+ * cuts the file back), never beyond -L, or on a disk nearly full just what
+ * the batch needs.  Where that fails too (a full disk, a filesystem without
+ * fallocate) writes go buffered from there on, and a full disk is met as
+ * before.  Called in reserve order.
  */
 static bool direct_room(struct ck_elf_writer *w, uint64_t end)
 {
@@ -512,8 +513,12 @@ static bool direct_room(struct ck_elf_writer *w, uint64_t end)
 		want = CK_MIN(want, align_up(w->p.size_limit, DIRECT_ALIGN));
 	want = CK_MAX(want, end);
 	if (fallocate(w->p.fd, 0, (off_t)w->alloc_end, (off_t)(want - w->alloc_end)) < 0) {
-		w->direct_off = true;
-		return false;
+		/* A disk nearly full: what this batch needs, if it fits. */
+		want = end;
+		if (fallocate(w->p.fd, 0, (off_t)w->alloc_end, (off_t)(want - w->alloc_end)) < 0) {
+			w->direct_off = true;
+			return false;
+		}
 	}
 	w->alloc_end = want;
 	return true;
@@ -671,8 +676,9 @@ struct ck_error *ck_elf_writer_finish(struct ck_elf_writer *w, bool incomplete)
 		err = ck_elf_writer_finish_header(w, incomplete);
 	if (err)
 		return err;
-	/* Space preallocated for direct writes past the end goes back. */
-	if (w->alloc_end > w->size && ftruncate(w->p.fd, (off_t)w->size) < 0)
+	/* The file ends with the data: space preallocated for direct writes
+	 * goes back, and so does the tail of a write the disk cut short. */
+	if (!w->p.flattened && ftruncate(w->p.fd, (off_t)w->size) < 0)
 		return ck_error_create_errno(errno, "cannot truncate '%s' to %" PRIu64 " bytes",
 					     w->p.path, w->size);
 	return w->p.flattened ? ck_output_end_stream(w->p.fd, w->p.path) : NULL;

@@ -266,6 +266,22 @@ if mount -t tmpfs -o size=6m tmpfs "$full" 2>/dev/null; then
 	else
 		fail "capture on a full disk" "rc $rc $(tail -1 "$CK_TMP/cap.full.err" | cut -c1-200)"
 	fi
+	# -E: direct writes into preallocated space, then only what fits, then
+	# buffered writes until the disk says no; the file ends with its data.
+	mount -t tmpfs -o size=20m tmpfs "$full"
+	"$CK" capture -E -d 31 "$vmcore" "$full/out" 2> "$CK_TMP/cap.fullE.err"; rc=$?
+	cp "$full/out.incomplete" "$CK_TMP/cap.fullE" 2>/dev/null
+	umount "$full"
+	out_bytes=$(sed -n 's/.*(\([0-9]*\) bytes).*/\1/p' "$CK_TMP/cap.fullE.err" | head -1)
+	if [ "$rc" = 1 ] && grep -q 'disk is full' "$CK_TMP/cap.fullE.err" &&
+	   [ "$(stat -c %s "$CK_TMP/cap.fullE")" = "$out_bytes" ] &&
+	   "$CK" info "$CK_TMP/cap.fullE" 2>/dev/null | grep -q 'incomplete: *yes' &&
+	   r=$("$cmp_pages" "$CK_TMP/cap.fullE" "$vmcore" 2>&1); then
+		pass "capture -E on a full disk: exit 1, valid ELF flagged incomplete, $out_bytes bytes as reported ($r)"
+	else
+		fail "capture -E on a full disk" "rc $rc size $(stat -c %s "$CK_TMP/cap.fullE" 2>/dev/null) reported ${out_bytes:-?}: $(tail -1 "$CK_TMP/cap.fullE.err" | cut -c1-200)"
+	fi
+	rm -f "$CK_TMP/cap.fullE"
 else
 	skip "capture on a full disk" "cannot mount a tmpfs here"
 fi
