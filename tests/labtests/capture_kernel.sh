@@ -17,11 +17,7 @@ tools="${CK_BUILD:-$(dirname "$CK")}/tests"
 # The cpio: reproducible (fixed mtimes, --reproducible) so that its hash,
 # and with it the lab's cache key, changes only with the binary.
 tree=$CK_TMP/hook-tree
-rm -rf "$tree" && mkdir -p "$tree/bin"
-install -m 755 "$ckr" "$tree/bin/crashkit"
-for lib in $(ldd "$ckr" | grep -o '/[^ ]*'); do
-	install -D -m 755 "$(realpath "$lib")" "$tree$lib"
-done
+hook_tree "$tree" "$ckr"
 cat > "$tree/lab-hook-capture" <<'EOF'
 #!/bin/sh
 # Runs in the capture kernel with OUT=/out (docs/lab.md).
@@ -42,9 +38,8 @@ done
 exit $rc
 EOF
 chmod 755 "$tree/lab-hook-capture"
-find "$tree" -exec touch -h -d @0 {} +
 cpio_file=$CK_TMP/crashkit-hook.cpio
-(cd "$tree" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) > "$cpio_file"
+hook_cpio "$tree" > "$cpio_file"
 echo "# hook cpio: $(stat -c %s "$cpio_file") bytes ($(du -sh "$tree/bin/crashkit" | cut -f1) crashkit, $(du -sh "$tree/lib" | cut -f1) libraries)"
 
 t0=$SECONDS

@@ -117,11 +117,7 @@ rm -f "$CK_TMP/cap.out" "$CK_TMP/mdf.out"
 
 # ---------------------------------------------------------------- live
 tree=$CK_TMP/mu-tree
-rm -rf "$tree" && mkdir -p "$tree/bin"
-install -m 755 "$ckr" "$tree/bin/crashkit"
-for lib in $(ldd "$ckr" | grep -o '/[^ ]*'); do
-	install -D -m 755 "$(realpath "$lib")" "$tree$lib"
-done
+hook_tree "$tree" "$ckr"
 cat > "$tree/lab-hook-first" <<'EOF'
 #!/bin/sh
 # First (live) boot, before kexec -p (docs/lab.md).  The QMP boot has no
@@ -156,9 +152,8 @@ umount /out
 exit $rc
 EOF
 chmod 755 "$tree/lab-hook-first"
-find "$tree" -exec touch -h -d @0 {} +
 cpio_file=$CK_TMP/mem-usage-hook.cpio
-(cd "$tree" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) > "$cpio_file"
+hook_cpio "$tree" > "$cpio_file"
 
 t0=$SECONDS
 if ! lab=$("$top/tests/lab/lab.sh" --extra-initrd "$cpio_file" 2> "$CK_TMP/lab-mu.err" | tail -n 1) ||
