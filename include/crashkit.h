@@ -132,6 +132,11 @@ bool ck_dump_has_page(struct ck_dump *dump, uint64_t pfn);
  * Other bits of bm come out clear. */
 void ck_dump_has_pages(struct ck_dump *dump, uint64_t start, uint64_t end, const uint64_t *mask,
 		       uint64_t *bm);
+/* Both bitmaps of the frames [start, end) (start a multiple of 64; bit i
+ * for frame start + i): mem, the frames the dump's memory ranges cover (in
+ * part counts), and have, those of them the dump holds. */
+void ck_dump_page_bitmaps(struct ck_dump *dump, uint64_t start, uint64_t end, uint64_t *mem,
+			  uint64_t *have);
 
 /* What truncation cost: pages the headers say were saved whose bytes lie
  * past the end of the file (filtered-out pages are not counted). */

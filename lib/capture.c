@@ -28,8 +28,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-#include <linux/magic.h>
 #include <elf.h>
 
 #include "capture.h"
@@ -656,24 +654,22 @@ static uint16_t arch_machine(const char *arch)
 /* The two bitmaps of the pfns [start, end): 1st = the memory the dump
  * describes, 2nd = the pages its reader has, minus what the filter
  * excludes.  Bit i stands for pfn start + i. */
+/* Pfns per cycle: as asked (0: CYCLE_PFNS), whole chunks, no more than
+ * the machine needs. */
+static uint64_t cycle_size(uint64_t want, uint64_t max_pfn)
+{
+	uint64_t cycle = want ? want : CYCLE_PFNS;
+	cycle = (cycle + CHUNK_PFNS - 1) / CHUNK_PFNS * CHUNK_PFNS;
+	cycle = CK_MIN(cycle, (max_pfn + CHUNK_PFNS - 1) / CHUNK_PFNS * CHUNK_PFNS);
+	return CK_MAX(cycle, (uint64_t)CHUNK_PFNS);
+}
+
 static struct ck_error *build_cycle(struct ck_dump *dump, struct ck_filter *filter, int level,
-				    uint32_t ps, uint64_t start, uint64_t end, uint64_t *bm1,
+				    uint64_t start, uint64_t end, uint64_t *bm1,
 				    uint64_t *bm2, uint64_t counts[CK_PAGE_NR_CLASSES],
 				    uint64_t *unreadable)
 {
-	size_t words = (end - start + 63) / 64;
-	memset(bm1, 0, words * 8);
-	memset(bm2, 0, words * 8);
-	const struct ck_mem_range *ranges;
-	size_t nr_ranges;
-	ck_dump_mem_ranges(dump, &ranges, &nr_ranges);
-	for (size_t i = 0; i < nr_ranges; i++) {
-		uint64_t a = CK_MAX(ranges[i].start / ps, start);
-		uint64_t b = CK_MIN((ranges[i].start + ranges[i].size + ps - 1) / ps, end);
-		if (a < b)
-			ck_bitmap_set_range(bm1, a - start, b - start);
-	}
-	ck_dump_has_pages(dump, start, end, bm1, bm2);
+	ck_dump_page_bitmaps(dump, start, end, bm1, bm2);
 	/* absent: unreadable, or excluded in the input */
 	*unreadable += popcount_words(bm1, end - start) - popcount_words(bm2, end - start);
 	struct ck_error *err = NULL;
@@ -722,8 +718,7 @@ struct ck_error *ck_capture(const char *input, const char *output,
 	if (opts->read == CK_CAPTURE_READ_MMAP) {
 		cap.map_input = true;
 	} else if (opts->read == CK_CAPTURE_READ_AUTO) {
-		struct statfs sfs;
-		cap.map_input = fstatfs(dump->file->fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+		cap.map_input = dump->file->procfs;
 	}
 	cap.max_pfn = info->max_pfn;
 	cap.codec = opts->elf ? CK_CODEC_NONE : opts->codec;
@@ -732,10 +727,7 @@ struct ck_error *ck_capture(const char *input, const char *output,
 
 	/* Bitmaps cover one cycle of pfns at a time, so their memory does not
 	 * grow with the machine (docs/capture.md). */
-	uint64_t cycle = opts->cycle_pfns ? opts->cycle_pfns : CYCLE_PFNS;
-	cycle = (cycle + CHUNK_PFNS - 1) / CHUNK_PFNS * CHUNK_PFNS;
-	cycle = CK_MIN(cycle, (cap.max_pfn + CHUNK_PFNS - 1) / CHUNK_PFNS * CHUNK_PFNS);
-	cycle = CK_MAX(cycle, (uint64_t)CHUNK_PFNS);
+	uint64_t cycle = cycle_size(opts->cycle_pfns, cap.max_pfn);
 	bm1 = ck_calloc_array(cycle / 64, 8);
 	bm2 = ck_calloc_array(cycle / 64, 8);
 	if (!bm1 || !bm2) {
@@ -783,7 +775,7 @@ struct ck_error *ck_capture(const char *input, const char *output,
 		ck_filter_rewind(filter);
 	for (uint64_t cs = 0; cs < cap.max_pfn; cs += cycle) {
 		uint64_t ce = CK_MIN(cs + cycle, cap.max_pfn);
-		err = build_cycle(dump, filter, opts->dump_level, cap.page_size, cs, ce, bm1, bm2,
+		err = build_cycle(dump, filter, opts->dump_level, cs, ce, bm1, bm2,
 				  stats->excluded, info->truncated ? &stats->unreadable
 								   : &stats->absent);
 		if (err) {
@@ -974,7 +966,7 @@ struct ck_error *ck_capture(const char *input, const char *output,
 		/* A machine of one cycle (16 GiB) still has pass 1's bitmaps:
 		 * the workers start without a second filter run. */
 		if (cycle < cap.max_pfn)
-			err = build_cycle(dump, filter, opts->dump_level, cap.page_size, cs, ce,
+			err = build_cycle(dump, filter, opts->dump_level, cs, ce,
 					  bm1, bm2, dummy, &dummy_unreadable);
 		if (err)
 			break;
@@ -1049,7 +1041,7 @@ struct ck_error *ck_capture(const char *input, const char *output,
 		err = ck_kdump_writer_bitmaps(kw, cs, ce - cs, bm1, bm2);
 		for (cs += cycle; !err && cs < cap.max_pfn; cs += cycle) {
 			ce = CK_MIN(cs + cycle, cap.max_pfn);
-			err = build_cycle(dump, NULL, 0, cap.page_size, cs, ce, bm1, bm2, dummy,
+			err = build_cycle(dump, NULL, 0, cs, ce, bm1, bm2, dummy,
 					  &dummy_unreadable);
 			memset(bm2, 0, cycle / 8);
 			if (!err)
@@ -1147,8 +1139,7 @@ struct ck_error *ck_capture_walk_dumpable(const char *input, int dump_level,
 	*page_size_ret = info->page_size;
 	/* The same choices as ck_capture(): what it will save is what we
 	 * count. */
-	uint64_t cycle = cycle_pfns ? cycle_pfns : CYCLE_PFNS;
-	cycle = (cycle + CHUNK_PFNS - 1) / CHUNK_PFNS * CHUNK_PFNS;
+	uint64_t cycle = cycle_size(cycle_pfns, max_pfn);
 	bm1 = ck_calloc_array(cycle / 64, 8);
 	bm2 = ck_calloc_array(cycle / 64, 8);
 	if (!bm1 || !bm2) {
@@ -1169,7 +1160,7 @@ struct ck_error *ck_capture_walk_dumpable(const char *input, int dump_level,
 		ck_filter_rewind(filter);
 	for (uint64_t cs = 0; cs < max_pfn && !err; cs += cycle) {
 		uint64_t ce = CK_MIN(cs + cycle, max_pfn);
-		err = build_cycle(dump, filter, dump_level, info->page_size, cs, ce, bm1, bm2,
+		err = build_cycle(dump, filter, dump_level, cs, ce, bm1, bm2,
 				  counts, &missing);
 		if (err)
 			err = ck_error_prepend(err, "filtering '%s'", input);

@@ -106,7 +106,7 @@ struct ck_mem_usage {
 	uint64_t crashkernel;		/* live: pages of the crash kernel's reservation */
 	int supported;			/* CK_DL_* classes decided */
 	bool live;			/* the input is /proc/kcore */
-	uint64_t bitmap_bytes;		/* memory of the bitmap */
+	uint64_t bitmap_bytes;		/* memory of each of its two bitmaps */
 	char note[320];			/* why some classes are not decided, or "" */
 };
 

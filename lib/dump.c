@@ -329,6 +329,21 @@ void ck_dump_has_pages(struct ck_dump *dump, uint64_t start, uint64_t end, const
 	}
 }
 
+void ck_dump_page_bitmaps(struct ck_dump *dump, uint64_t start, uint64_t end, uint64_t *mem,
+			  uint64_t *have)
+{
+	uint32_t ps = dump->info.page_size;
+	memset(mem, 0, (end - start + 63) / 64 * 8);
+	for (size_t i = 0; i < dump->nr_ranges; i++) {
+		const struct ck_mem_range *r = &dump->ranges[i];
+		uint64_t a = CK_MAX(r->start / ps, start);
+		uint64_t b = CK_MIN((r->start + r->size + ps - 1) / ps, end);
+		if (a < b)
+			ck_bitmap_set_range(mem, a - start, b - start);
+	}
+	ck_dump_has_pages(dump, start, end, mem, have);
+}
+
 /*
  * A page is lost when the headers say it was saved but its bytes (or its
  * descriptor) lie past the end of the file.  Drivers report that as

@@ -72,8 +72,8 @@ struct ck_error *ck_file_open(const char *path, struct ck_file **ret)
 	 * windows instead (lib/capture.c).  /proc/kcore refuses mmap anyway.
 	 */
 	struct statfs sfs;
-	bool procfs = fstatfs(file->fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
-	if (S_ISREG(st.st_mode) && !procfs && file->real_size && file->real_size <= SIZE_MAX) {
+	file->procfs = fstatfs(file->fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+	if (S_ISREG(st.st_mode) && !file->procfs && file->real_size && file->real_size <= SIZE_MAX) {
 		void *m = mmap(NULL, file->real_size, PROT_READ, MAP_SHARED, file->fd, 0);
 		if (m != MAP_FAILED)
 			file->map = m;

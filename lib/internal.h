@@ -84,6 +84,7 @@ struct ck_file {
 	/* the whole file mapped read-only when it is a regular file (reads
 	 * are then a memcpy), else NULL and reads use pread() */
 	const uint8_t *map;
+	bool procfs;		/* /proc/vmcore, /proc/kcore: never mapped whole */
 	bool flattened;
 	/* flattened only: the stream ends without its end marker, so data
 	 * past the last complete record is missing */

@@ -15,8 +15,9 @@
  * zero pages among what the struct-page classes leave, which is what
  * makedumpfile --mem-usage counts too (it runs its -d 31 filter, then
  * reads each remaining page: exclude_zero_pages_cyclic), and what
- * `crashkit capture -d 31` reports.  One bitmap of CYCLE_PFNS bits and one
- * read buffer: memory does not grow with the machine.
+ * `crashkit capture -d 31` reports.  Two bitmaps of CYCLE_PFNS bits (memory
+ * and pages held, as capture's) and one read buffer: memory does not grow
+ * with the machine.
  *
  * /proc/kcore (fs/proc/kcore.c) is an ELF core of the live kernel: RAM
  * segments carry their physical address, so the ELF reader serves it like a
@@ -74,14 +75,6 @@ static struct ck_error *read_crash_ranges(const char *path, uint32_t ps, struct 
 	fclose(f);
 	*nr_ret = nr;
 	return NULL;
-}
-
-static bool in_ranges(const struct pfn_range *r, size_t nr, uint64_t pfn)
-{
-	for (size_t i = 0; i < nr; i++)
-		if (pfn >= r[i].start && pfn < r[i].end)
-			return true;
-	return false;
 }
 
 static bool page_is_zero(const uint8_t *p, size_t len)
@@ -162,32 +155,28 @@ static void read_kept(struct reader *rd, uint64_t pfn)
  * filter, then the zero pages among the rest. */
 static struct ck_error *usage_cycle(struct reader *rd, struct ck_filter *filter,
 				    const struct pfn_range *crash, size_t nr_crash,
-				    uint64_t *bm, uint64_t start, uint64_t end)
+				    uint64_t *mem, uint64_t *bm, uint64_t start, uint64_t end)
 {
 	struct ck_mem_usage *mu = rd->mu;
-	uint32_t ps = rd->ps;
-	memset(bm, 0, (end - start + 63) / 64 * 8);
-	const struct ck_mem_range *ranges;
-	size_t nr_ranges;
-	ck_dump_mem_ranges(rd->dump, &ranges, &nr_ranges);
-	for (size_t i = 0; i < nr_ranges; i++) {
-		/* A page the memory covers in part counts, as for capture. */
-		uint64_t a = CK_MAX(ranges[i].start / ps, start);
-		uint64_t b = CK_MIN((ranges[i].start + ranges[i].size + ps - 1) / ps, end);
-		for (uint64_t pfn = a; pfn < b; pfn++) {
-			if (nr_crash && in_ranges(crash, nr_crash, pfn)) {
+	/* A page the memory covers in part counts, as for capture. */
+	ck_dump_page_bitmaps(rd->dump, start, end, mem, bm);
+	/* The crash kernel's reservation is counted apart and left out. */
+	for (size_t i = 0; i < nr_crash; i++)
+		for (uint64_t pfn = CK_MAX(crash[i].start, start); pfn < CK_MIN(crash[i].end, end);
+		     pfn++) {
+			uint64_t k = pfn - start, bit = 1ull << (k % 64);
+			if (mem[k / 64] & bit)
 				mu->crashkernel++;
-				continue;
-			}
-			mu->total++;
-			if (!ck_dump_has_page(rd->dump, pfn)) {
-				mu->absent++;	/* excluded in the input, or cut off */
-				continue;
-			}
-			uint64_t k = pfn - start;
-			bm[k / 64] |= 1ull << (k % 64);
+			mem[k / 64] &= ~bit;
+			bm[k / 64] &= ~bit;
 		}
+	uint64_t words = (end - start + 63) / 64, nr_mem = 0, nr_have = 0;
+	for (uint64_t w = 0; w < words; w++) {
+		nr_mem += __builtin_popcountll(mem[w]);
+		nr_have += __builtin_popcountll(bm[w]);
 	}
+	mu->total += nr_mem;
+	mu->absent += nr_mem - nr_have;	/* excluded in the input, or cut off */
 	if (filter) {
 		struct ck_error *err = ck_filter_exclude_range(filter, 31, bm, start, end, mu->pages);
 		if (err)
@@ -207,7 +196,7 @@ struct ck_error *ck_mem_usage(const char *input, const struct ck_mem_usage_opts 
 	struct ck_dump *dump = NULL;
 	struct ck_kernel *kernel = NULL;
 	struct ck_filter *filter = NULL;
-	uint64_t *bm = NULL;
+	uint64_t *bm = NULL, *mem = NULL;
 	struct reader rd = { .mu = mu };
 	struct pfn_range crash[MAX_CRASH_RANGES];
 	size_t nr_crash = 0;
@@ -242,8 +231,9 @@ struct ck_error *ck_mem_usage(const char *input, const struct ck_mem_usage_opts 
 	cycle = CK_MAX((cycle + 63) / 64 * 64, (uint64_t)64);
 	cycle = CK_MIN(cycle, CK_MAX((mu->max_pfn + 63) / 64 * 64, (uint64_t)64));
 	bm = ck_calloc_array(cycle / 64, 8);
+	mem = ck_calloc_array(cycle / 64, 8);
 	rd.buf = aligned_alloc(64, (size_t)RUN_PAGES * info->page_size);
-	if (!bm || !rd.buf) {
+	if (!bm || !mem || !rd.buf) {
 		err = &ck_error_nomem;
 		goto out;
 	}
@@ -253,7 +243,8 @@ struct ck_error *ck_mem_usage(const char *input, const struct ck_mem_usage_opts 
 	if (filter)
 		ck_filter_rewind(filter);
 	for (uint64_t cs = 0; cs < mu->max_pfn; cs += cycle) {
-		err = usage_cycle(&rd, filter, crash, nr_crash, bm, cs, CK_MIN(cs + cycle, mu->max_pfn));
+		err = usage_cycle(&rd, filter, crash, nr_crash, mem, bm, cs,
+				  CK_MIN(cs + cycle, mu->max_pfn));
 		if (err) {
 			err = ck_error_prepend(err, "page classes of '%s'", input);
 			goto out;
@@ -272,6 +263,7 @@ struct ck_error *ck_mem_usage(const char *input, const struct ck_mem_usage_opts 
 out:
 	free(rd.buf);
 	free(bm);
+	free(mem);
 	ck_filter_destroy(filter);
 	ck_kernel_destroy(kernel);
 	ck_dump_destroy(dump);
