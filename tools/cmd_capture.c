@@ -341,6 +341,14 @@ static int capture_main(int argc, char **argv, bool compat)
 				(unsigned long long)bytes, argv[optind]);
 		return CK_EXIT_OK;
 	}
+	/* Argument counts are usage errors (exit 2, makedumpfile's 1). */
+	if (join && nargs < 2)
+		return usage_fail(usage_rc, cmd,
+				  "--reassemble wants the split files and then the output file");
+	if (split && nargs < 3)
+		return usage_fail(usage_rc, cmd,
+				  "--split wants VMCORE and at least two output files, got %d",
+				  nargs > 0 ? nargs - 1 : 0);
 	if (join || split) {
 		int rc = join ? split_join(argc - optind, argv + optind, o.force, msg_level)
 			      : split_capture(argc - optind, argv + optind, &o, splitblock,
