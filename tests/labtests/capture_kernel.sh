@@ -91,6 +91,6 @@ fi
 
 # Runs of older binaries are dead weight (2.6 GB each): keep the newest two.
 ls -dt "$(dirname "$lab")"/run-x* 2>/dev/null | tail -n +3 | while read -r old; do
-	[ -f "$old/.crashkit-lab" ] && rm -rf "$old"
+	if [ -f "$old/.crashkit-lab" ]; then rm -rf "$old"; fi
 done
 rm -rf "$tree" "$cpio_file" "$CK_TMP"/hook.*

@@ -239,8 +239,10 @@ fi
 
 # Runs of older binaries are dead weight (2.6 GB each): keep this test's
 # newest (those with a mem-usage/ directory; capture_kernel.sh prunes its own).
+# (if, not &&: the script's status is this pipeline's, under pipefail.)
 ls -dt "$(dirname "$lab")"/run-x* 2>/dev/null | while read -r d; do
-	[ -d "$d/mem-usage" ] && echo "$d"
+	if [ -d "$d/mem-usage" ]; then echo "$d"; fi
 done | tail -n +2 | while read -r old; do
-	[ -f "$old/.crashkit-lab" ] && rm -rf "$old"
+	if [ -f "$old/.crashkit-lab" ]; then rm -rf "$old"; fi
 done
+exit 0
