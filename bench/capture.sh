@@ -13,11 +13,17 @@
 # output instead of ~18 MB, so that the page work, not the start-up,
 # dominates.
 # Usage: bench/capture.sh [LABDIR] [REPEATS] [DUMP_LEVEL]
+# CK_KSERIES picks the lab kernel when no LABDIR is given (tests/lab/lab.sh
+# --kernel: 6.1, 6.12, 7).  The peer is the newest makedumpfile the lab
+# builds (tests/lab/peers.sh: Debian 12's 1.7.2 mis-filters 6.12 and later),
+# or MAKEDUMPFILE when set.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 ck="$top/build/release/crashkit"
 [ -x "$ck" ] || make -s -C "$top" BUILD=release
-lab=${1:-$("$top/tests/lab/lab.sh" --fill-brd 512 | tail -n 1)}
+kseries=${CK_KSERIES:-6.1}
+lab=${1:-$("$top/tests/lab/lab.sh" --kernel "$kseries" --fill-brd 512 | tail -n 1)}
+mdf=${MAKEDUMPFILE:-$("$top/tests/lab/peers.sh" path makedumpfile 2>/dev/null || command -v makedumpfile)}
 reps=${2:-5}
 level=${3:-31}
 vmcore="$lab/vmcore.elf"
@@ -47,10 +53,11 @@ run_once() {
 
 cat "$vmcore" > /dev/null	# all start from a warm page cache
 echo "vmcore: $vmcore ($(stat -c %s "$vmcore") bytes), -d $level, $(nproc) CPUs, best of $reps interleaved rounds"
-config mdf-c makedumpfile -c -d "$level" "$vmcore" "$tmp/out"
-config mdf-l makedumpfile -l -d "$level" "$vmcore" "$tmp/out"
-config mdf-E makedumpfile -E -d "$level" "$vmcore" "$tmp/out"
-config mdf-c-t2 makedumpfile -c -d "$level" --num-threads 2 "$vmcore" "$tmp/out"
+echo "kernel: $(sed -n 's/^KERNEL_RELEASE=//p' "$lab/truth.env"); peer: $mdf ($("$mdf" -v 2>&1 | head -1))"
+config mdf-c "$mdf" -c -d "$level" "$vmcore" "$tmp/out"
+config mdf-l "$mdf" -l -d "$level" "$vmcore" "$tmp/out"
+config mdf-E "$mdf" -E -d "$level" "$vmcore" "$tmp/out"
+config mdf-c-t2 "$mdf" -c -d "$level" --num-threads 2 "$vmcore" "$tmp/out"
 config zstd-T2-1 sh -c "zstd -q -T2 -1 -c '$vmcore'"
 # What 2 CPUs of this host give at all: one zstd -1 on the vmcore, then two
 # at once (independent processes, nothing shared).  2 x t(one) / t(two) is
