@@ -189,6 +189,21 @@ struct ck_error *ck_kernel_symbol_by_name(struct ck_kernel *kernel, const char *
 struct ck_error *ck_kernel_symbol_by_address(struct ck_kernel *kernel, uint64_t addr,
 					     struct ck_symbol *ret);
 
+/* How the kallsyms tables were read: the address encoding (the kernel has
+ * used several, and VMCOREINFO does not say which) and the VMCOREINFO
+ * SYMBOL() entries that vouch for it.  Strings live as long as the kernel.
+ * Decodes the tables if no lookup has yet. */
+struct ck_symbols_info {
+	const char *encoding;		/* "place-relative", "base-relative", ... */
+	const char *description;	/* the tables and kernels it belongs to */
+	size_t nr_symbols;
+	unsigned int checked;		/* VMCOREINFO symbols that kallsyms lists */
+	unsigned int agreed;		/* of those, decoding to VMCOREINFO's value */
+	const char *agreed_names;	/* space-separated, possibly ending "..." */
+	const char *differ_names;	/* "" when all agree */
+};
+struct ck_error *ck_kernel_symbols_info(struct ck_kernel *kernel, struct ck_symbols_info *ret);
+
 /* KASLR offset (VMCOREINFO KERNELOFFSET), 0 when absent. */
 uint64_t ck_kernel_offset(const struct ck_kernel *kernel);
 

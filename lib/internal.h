@@ -279,5 +279,6 @@ struct ck_error *ck_kallsyms_by_name(struct ck_kallsyms *ks, const char *name,
 				     struct ck_symbol *ret);
 struct ck_error *ck_kallsyms_by_address(struct ck_kallsyms *ks, uint64_t addr,
 					struct ck_symbol *ret);
+void ck_kallsyms_info(const struct ck_kallsyms *ks, struct ck_symbols_info *ret);
 
 #endif /* CRASHKIT_INTERNAL_H */

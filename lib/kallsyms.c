@@ -10,26 +10,24 @@
  *   SYMBOL(kallsyms_num_syms)      u32
  *   SYMBOL(kallsyms_token_table)   NUL-terminated token strings, back to back
  *   SYMBOL(kallsyms_token_index)   256 x u16: where token N starts
- *   SYMBOL(kallsyms_offsets)       s32 per symbol (CONFIG_KALLSYMS_BASE_RELATIVE)
- *   SYMBOL(kallsyms_relative_base) u64 base for the offsets
- *   SYMBOL(kallsyms_addresses)     u64 per symbol (absolute, the other config)
+ *   SYMBOL(kallsyms_offsets)       s32 per symbol (4.6+; see enum ks_encoding)
+ *   SYMBOL(kallsyms_relative_base) u64 base for the offsets (4.6-6.19)
+ *   SYMBOL(kallsyms_addresses)     u64 per symbol (absolute, before 6.11)
  *
- * Encodings that changed over time, all handled here:
+ * The address table has had five encodings (enum ks_encoding), and nothing
+ * in VMCOREINFO names the one in use: "kallsyms: Get rid of kallsyms
+ * relative base" (a081b5789255, Linux 7.0) changed the meaning of
+ * kallsyms_offsets[] without renaming it.  So every encoding the tables
+ * allow is decoded for the symbols VMCOREINFO also gives, and the one that
+ * agrees is used (ks_choose()); never the version string.
+ *
+ * The names table changed too:
  *  - "kallsyms: support "big" kernel symbols" (73bbb94466fd, Linux 6.1): a
  *    token count with the top bit set continues in a second byte, (b0 & 0x7f)
  *    | b1 << 7.  Nothing in VMCOREINFO says whether a kernel has it, so the
  *    two-byte form is always accepted: before 6.1 a count >= 128 could only
  *    come from a 128-character name without a single compressed token
  *    (KSYM_NAME_LEN was 128), which scripts/kallsyms never produces.
- *  - CONFIG_KALLSYMS_ABSOLUTE_PERCPU (x86_64 SMP, until upstream dropped it
- *    in "kallsyms: Remove KALLSYMS_ABSOLUTE_PERCPU"): non-negative offsets
- *    are absolute (the zero-based per-cpu symbols, type 'A'), negative ones
- *    mean base - 1 - offset.  VMCOREINFO does not say which encoding is in
- *    use, so both readings are tried against SYMBOL(_stext), which
- *    VMCOREINFO always carries.
- *  - Newer kernels (kernel/vmcore_info.c) no longer write
- *    SYMBOL(kallsyms_relative_base): the base is then recovered from
- *    SYMBOL(_stext) and _stext's own offset.
  *  - "kallsyms: Improve the performance of kallsyms_lookup_name()" (Linux
  *    6.2) added kallsyms_seqs_of_names, and later kernels keep the type
  *    letter out of shared tokens.  Neither matters here: all names are
@@ -57,6 +55,59 @@
  * symbol's extent. */
 #define KALLSYMS_MAX_SIZE	(1ull << 30)
 
+/*
+ * The encodings of the address table, as kernel/kallsyms.c
+ * kallsyms_sym_address() has read it over time.  Which one a kernel uses is
+ * a build option VMCOREINFO does not name, so each possible one is decoded
+ * for the symbols VMCOREINFO also gives (SYMBOL(_stext), SYMBOL(init_uts_ns),
+ * ...) and the one that agrees with it is kept (ks_choose()).
+ */
+enum ks_encoding {
+	/* u64 kallsyms_addresses[]: CONFIG_KALLSYMS_BASE_RELATIVE=n (ia64),
+	 * until "kallsyms: get rid of code for absolute kallsyms"
+	 * (64e166099b69, Linux 6.11) */
+	KS_ABSOLUTE,
+	/* kallsyms_relative_base + (u32)kallsyms_offsets[i]: "kallsyms: add
+	 * support for relative offsets in kallsyms address table"
+	 * (2213e9a66bb8, Linux 4.6) until 6.19 */
+	KS_BASE_RELATIVE,
+	/* CONFIG_KALLSYMS_ABSOLUTE_PERCPU (x86_64 SMP, same commit): an
+	 * offset >= 0 is the absolute address of a zero-based per-cpu
+	 * symbol, a negative one means relative_base - 1 - offset; until
+	 * "kallsyms: Remove KALLSYMS_ABSOLUTE_PERCPU" (01157ddc58dc, 6.15) */
+	KS_ABSOLUTE_PERCPU,
+	/* &kallsyms_offsets[i] + (s32)kallsyms_offsets[i], each entry a
+	 * PC32 reference to its symbol, and no kallsyms_relative_base at all
+	 * (nor its VMCOREINFO key): "kallsyms: Get rid of kallsyms relative
+	 * base" (a081b5789255, Linux 7.0), 64-bit or relocatable kernels */
+	KS_PLACE_RELATIVE,
+	/* (u32)kallsyms_offsets[i]: the same commit, 32-bit non-relocatable
+	 * kernels, which store the address itself */
+	KS_ABSOLUTE32,
+	KS_NR_ENCODINGS,
+};
+
+static const struct {
+	const char *name, *what;
+} ks_encoding_names[KS_NR_ENCODINGS] = {
+	[KS_ABSOLUTE] = { "absolute", "kallsyms_addresses (before Linux 6.11)" },
+	[KS_BASE_RELATIVE] = { "base-relative",
+			       "kallsyms_offsets + kallsyms_relative_base (Linux 4.6-6.19)" },
+	[KS_ABSOLUTE_PERCPU] = { "absolute-percpu",
+				 "kallsyms_offsets, per-cpu absolute (x86_64 SMP, Linux 4.6-6.14)" },
+	[KS_PLACE_RELATIVE] = { "place-relative",
+				"kallsyms_offsets relative to each entry (Linux 7.0+)" },
+	[KS_ABSOLUTE32] = { "absolute32",
+			    "kallsyms_offsets holding 32-bit addresses (Linux 7.0+, 32-bit)" },
+};
+
+/* The encoding chosen and what vouched for it (ks_choose()). */
+struct ks_choice {
+	enum ks_encoding encoding;
+	unsigned int checked, agreed;
+	char agreed_names[256], differ_names[256];
+};
+
 struct ks_sym {
 	uint64_t address;
 	uint64_t size;
@@ -71,6 +122,7 @@ struct ck_kallsyms {
 	uint32_t *by_name;	/* indexes into syms, sorted by name, address */
 	char *strings;
 	size_t strings_len;
+	struct ks_choice choice;
 };
 
 /* ---- reading a table of unknown length ------------------------------ */
@@ -320,93 +372,285 @@ out:
 
 /* ---- addresses ---------------------------------------------------------- */
 
-static uint64_t percpu_address(uint64_t base, int32_t off)
+/* The address table as read from the dump, before any encoding is chosen. */
+struct ks_raw {
+	uint64_t *addresses;	/* kallsyms_addresses, or NULL */
+	int32_t *offsets;	/* kallsyms_offsets, or NULL */
+	uint64_t offsets_va;
+	uint64_t base;		/* kallsyms_relative_base's value */
+	bool has_base;
+};
+
+static bool ks_encoding_possible(const struct ks_raw *raw, enum ks_encoding e)
 {
-	if (off >= 0)
-		return (uint64_t)off;
-	return base - 1 - (uint64_t)(int64_t)off;
+	switch (e) {
+	case KS_ABSOLUTE:
+		return raw->addresses;
+	case KS_BASE_RELATIVE:
+	case KS_ABSOLUTE_PERCPU:
+		return raw->offsets && raw->has_base;
+	case KS_PLACE_RELATIVE:
+	case KS_ABSOLUTE32:
+		return raw->offsets;
+	default:
+		return false;
+	}
 }
 
-static struct ck_error *ks_addresses(struct ck_kernel *kernel, const struct ks_tables *t,
-				     const struct ks_build *b, uint64_t *addrs)
+/* Symbol i's address under encoding e (which must be possible). */
+static uint64_t ks_decode(const struct ks_raw *raw, enum ks_encoding e, uint32_t i)
+{
+	switch (e) {
+	case KS_ABSOLUTE:
+		return raw->addresses[i];
+	case KS_BASE_RELATIVE:
+		return raw->base + (uint32_t)raw->offsets[i];
+	case KS_ABSOLUTE_PERCPU:
+		if (raw->offsets[i] >= 0)
+			return (uint64_t)raw->offsets[i];
+		return raw->base - 1 - (uint64_t)(int64_t)raw->offsets[i];
+	case KS_PLACE_RELATIVE:
+		return raw->offsets_va + 4 * (uint64_t)i + (uint64_t)(int64_t)raw->offsets[i];
+	default:
+		return (uint32_t)raw->offsets[i];
+	}
+}
+
+static void ks_raw_deinit(struct ks_raw *raw)
+{
+	free(raw->addresses);
+	free(raw->offsets);
+}
+
+static struct ck_error *ks_read_raw(struct ck_kernel *kernel, const struct ks_tables *t,
+				    uint32_t num, struct ks_raw *raw)
 {
 	struct ck_error *err;
-	uint32_t num = b->nr;
-	if (!t->has_offsets) {
-		err = ck_kernel_read(kernel, t->addresses, addrs, (size_t)num * 8);
+	if (t->has_addresses) {
+		if (!(raw->addresses = ck_calloc_array(num, sizeof(*raw->addresses))))
+			return &ck_error_nomem;
+		err = ck_kernel_read(kernel, t->addresses, raw->addresses, (size_t)num * 8);
 		if (err)
 			return ck_error_prepend(err, "kallsyms_addresses");
 		for (uint32_t i = 0; i < num; i++)
-			addrs[i] = le64toh(addrs[i]);
-		return NULL;
+			raw->addresses[i] = le64toh(raw->addresses[i]);
 	}
-
-	int32_t *offs = ck_calloc_array(num, sizeof(*offs));
-	if (!offs)
-		return &ck_error_nomem;
-	err = ck_kernel_read(kernel, t->offsets, offs, (size_t)num * 4);
-	if (err) {
-		free(offs);
-		return ck_error_prepend(err, "kallsyms_offsets");
+	if (t->has_offsets) {
+		if (!(raw->offsets = ck_calloc_array(num, sizeof(*raw->offsets))))
+			return &ck_error_nomem;
+		err = ck_kernel_read(kernel, t->offsets, raw->offsets, (size_t)num * 4);
+		if (err)
+			return ck_error_prepend(err, "kallsyms_offsets");
+		for (uint32_t i = 0; i < num; i++)
+			raw->offsets[i] = (int32_t)le32toh((uint32_t)raw->offsets[i]);
+		raw->offsets_va = t->offsets;
 	}
-	for (uint32_t i = 0; i < num; i++)
-		offs[i] = (int32_t)le32toh((uint32_t)offs[i]);
-
-	/* _stext, as VMCOREINFO gives it, tells which encoding is in use. */
-	uint64_t stext = 0;
-	bool have_stext = false;
-	if (ck_kernel_vmcoreinfo_str(kernel, "SYMBOL(_stext)") &&
-	    !ck_kernel_vmcoreinfo_u64(kernel, "SYMBOL(_stext)", &stext))
-		have_stext = true;
-	int64_t stext_i = -1;
-	for (uint32_t i = 0; have_stext && i < num; i++) {
-		if (!strcmp(b->strings + b->name_off[i], "_stext")) {
-			stext_i = i;
-			break;
-		}
-	}
-
-	uint64_t base = 0;
-	bool percpu = false;
 	if (t->has_relative_base) {
-		err = ck_kernel_read_u64(kernel, t->relative_base, &base);
-		if (err) {
-			free(offs);
+		err = ck_kernel_read_u64(kernel, t->relative_base, &raw->base);
+		if (err)
 			return ck_error_prepend(err, "kallsyms_relative_base");
-		}
-		if (stext_i >= 0) {
-			int32_t o = offs[stext_i];
-			if (base + (uint32_t)o == stext) {
-				percpu = false;
-			} else if (percpu_address(base, o) == stext) {
-				percpu = true;
-			} else {
-				free(offs);
-				return ck_error_create(CK_ERR_FORMAT,
-						       "kallsyms_offsets at 0x%" PRIx64 ": _stext decodes to neither "
-						       "0x%" PRIx64 " nor 0x%" PRIx64 " but VMCOREINFO says 0x%" PRIx64,
-						       t->offsets, base + (uint32_t)o, percpu_address(base, o),
-						       stext);
-			}
-		} else {
-			/* No anchor: relative offsets are never negative
-			 * unless absolute per-cpu encoding is in use. */
-			for (uint32_t i = 0; i < num && !percpu; i++)
-				percpu = offs[i] < 0;
-		}
-	} else {
-		if (stext_i < 0) {
-			free(offs);
-			return ck_error_create(CK_ERR_UNSUPPORTED,
-					       "kallsyms: no SYMBOL(kallsyms_relative_base) and no _stext "
-					       "to recover the base of kallsyms_offsets");
-		}
-		base = stext - (uint32_t)offs[stext_i];
+		raw->has_base = true;
 	}
-	for (uint32_t i = 0; i < num; i++)
-		addrs[i] = percpu ? percpu_address(base, offs[i]) : base + (uint32_t)offs[i];
-	free(offs);
 	return NULL;
+}
+
+/* ---- choosing the encoding ------------------------------------------------ */
+
+/*
+ * VMCOREINFO's SYMBOL(x) entries are the witnesses: x's address as the
+ * crashed kernel computed it.  Most are plain addresses of variables that
+ * kallsyms also lists (_stext, init_uts_ns, init_top_pgt, prb, ...); a few
+ * are pointer values (SYMBOL(mem_section) is VMCOREINFO_SYMBOL_ARRAY of a
+ * pointer on SPARSEMEM_EXTREME) and so differ under every encoding.  The
+ * kallsyms tables' own symbols are never in kallsyms (scripts/kallsyms
+ * ignores them).
+ */
+#define KS_MAX_WITNESSES 64	/* VMCOREINFO has ~20 SYMBOL() entries */
+#define KS_MAX_HITS	 256	/* kallsyms entries named like a witness */
+
+struct ks_witness {
+	const char *name;	/* in the VMCOREINFO key, not NUL-terminated */
+	size_t len;
+	uint64_t value;
+	bool seen;		/* some kallsyms entry has this name */
+};
+
+struct ks_hit {
+	uint32_t witness, sym;
+};
+
+struct ks_witnesses {
+	struct ks_witness w[KS_MAX_WITNESSES];
+	size_t nr;
+	struct ks_hit hits[KS_MAX_HITS];
+	size_t nr_hits;
+};
+
+static int witness_cmp(const void *a, const void *b)
+{
+	const struct ks_witness *x = a, *y = b;
+	int r = strncmp(x->name, y->name, CK_MIN(x->len, y->len));
+	if (r)
+		return r;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static void ks_collect_witnesses(const struct ck_kernel *kernel, struct ks_witnesses *ws)
+{
+	ws->nr = 0;
+	for (size_t i = 0; i < kernel->nr_vmcoreinfo && ws->nr < KS_MAX_WITNESSES; i++) {
+		const char *key = kernel->vmcoreinfo[i].key;
+		size_t len = strlen(key);
+		if (strncmp(key, "SYMBOL(", 7) || len < 9 || key[len - 1] != ')' ||
+		    !strncmp(key + 7, "kallsyms_", 9))
+			continue;
+		uint64_t v;
+		struct ck_error *err = ck_kernel_vmcoreinfo_u64(kernel, key, &v);
+		if (err) {
+			ck_error_destroy(err);
+			continue;
+		}
+		ws->w[ws->nr++] = (struct ks_witness){ .name = key + 7, .len = len - 8, .value = v };
+	}
+	qsort(ws->w, ws->nr, sizeof(ws->w[0]), witness_cmp);
+}
+
+/* Notes which kallsyms entries carry a witness's name. */
+static void ks_find_witnesses(const struct ks_build *b, struct ks_witnesses *ws)
+{
+	ws->nr_hits = 0;
+	for (uint32_t i = 0; i < b->nr && ws->nr; i++) {
+		const char *name = b->strings + b->name_off[i];
+		struct ks_witness key = { .name = name, .len = strlen(name) };
+		struct ks_witness *w = bsearch(&key, ws->w, ws->nr, sizeof(ws->w[0]), witness_cmp);
+		if (!w || ws->nr_hits >= KS_MAX_HITS)
+			continue;
+		w->seen = true;
+		ws->hits[ws->nr_hits++] = (struct ks_hit){ .witness = (uint32_t)(w - ws->w), .sym = i };
+	}
+}
+
+/* How many witnesses some entry of their name decodes to under e. */
+static unsigned int ks_agreeing(const struct ks_raw *raw, const struct ks_witnesses *ws,
+				enum ks_encoding e, bool agree[KS_MAX_WITNESSES])
+{
+	unsigned int n = 0;
+	memset(agree, 0, KS_MAX_WITNESSES * sizeof(agree[0]));
+	for (size_t h = 0; h < ws->nr_hits; h++) {
+		const struct ks_hit *hit = &ws->hits[h];
+		if (!agree[hit->witness] &&
+		    ks_decode(raw, e, hit->sym) == ws->w[hit->witness].value) {
+			agree[hit->witness] = true;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Appends " name" to buf (size bytes), or " ..." once it is full. */
+static void names_add(char *buf, size_t size, const char *name, size_t len)
+{
+	size_t used = strlen(buf);
+	if (used + len + 5 < size)
+		snprintf(buf + used, size - used, "%s%.*s", used ? " " : "", (int)len, name);
+	else if (used + 5 < size && strcmp(buf + used - CK_MIN(used, 3), "..."))
+		snprintf(buf + used, size - used, " ...");
+}
+
+/* The error when no encoding agrees: what each gives for the first witness
+ * found in kallsyms, against what VMCOREINFO says. */
+static struct ck_error *ks_no_encoding(const struct ks_tables *t, const struct ks_raw *raw,
+				       const struct ks_witnesses *ws)
+{
+	const char *table = raw->offsets ? "kallsyms_offsets" : "kallsyms_addresses";
+	uint64_t va = raw->offsets ? t->offsets : t->addresses;
+	if (!ws->nr_hits)
+		return ck_error_create(CK_ERR_FORMAT,
+				       "none of VMCOREINFO's %zu SYMBOL() entries is in kallsyms: "
+				       "nothing to tell how %s at 0x%" PRIx64 " is encoded",
+				       ws->nr, table, va);
+	const struct ks_hit *hit = &ws->hits[0];
+	const struct ks_witness *w = &ws->w[hit->witness];
+	char tried[512] = "";
+	for (int e = 0; e < KS_NR_ENCODINGS; e++) {
+		if (!ks_encoding_possible(raw, (enum ks_encoding)e))
+			continue;
+		size_t used = strlen(tried);
+		snprintf(tried + used, sizeof(tried) - used, "%s%s 0x%" PRIx64, used ? ", " : "",
+			 ks_encoding_names[e].name, ks_decode(raw, (enum ks_encoding)e, hit->sym));
+	}
+	return ck_error_create(CK_ERR_FORMAT,
+			       "no address encoding of %s at 0x%" PRIx64 " agrees with VMCOREINFO: "
+			       "%.*s is 0x%" PRIx64 " there, but decodes to %s",
+			       table, va, (int)w->len, w->name, w->value, tried);
+}
+
+
+/*
+ * The encoding under which the most witnesses agree; at least one must, and
+ * no other encoding may do as well (two readings that agree on every witness
+ * cannot be told apart).
+ */
+static struct ck_error *ks_choose(const struct ks_tables *t, const struct ks_raw *raw,
+				  struct ks_witnesses *ws, struct ks_choice *c)
+{
+	bool agree[KS_MAX_WITNESSES], best_agree[KS_MAX_WITNESSES] = { false };
+	unsigned int best = 0, runner_up = 0;
+	int best_e = -1;
+	for (int e = 0; e < KS_NR_ENCODINGS; e++) {
+		if (!ks_encoding_possible(raw, (enum ks_encoding)e))
+			continue;
+		unsigned int n = ks_agreeing(raw, ws, (enum ks_encoding)e, agree);
+		if (n > best) {
+			runner_up = best;
+			best = n;
+			best_e = e;
+			memcpy(best_agree, agree, sizeof(agree));
+		} else if (n > runner_up) {
+			runner_up = n;
+		}
+	}
+	if (!best)
+		return ks_no_encoding(t, raw, ws);
+	if (runner_up == best)
+		return ck_error_create(CK_ERR_FORMAT,
+				       "kallsyms_offsets at 0x%" PRIx64 ": two address encodings agree "
+				       "with VMCOREINFO's %u symbols alike; cannot choose",
+				       t->offsets, best);
+	*c = (struct ks_choice){ .encoding = (enum ks_encoding)best_e, .agreed = best };
+	for (size_t i = 0; i < ws->nr; i++) {
+		if (!ws->w[i].seen)
+			continue;
+		c->checked++;
+		if (best_agree[i])
+			names_add(c->agreed_names, sizeof(c->agreed_names), ws->w[i].name, ws->w[i].len);
+		else
+			names_add(c->differ_names, sizeof(c->differ_names), ws->w[i].name, ws->w[i].len);
+	}
+	return NULL;
+}
+
+static struct ck_error *ks_addresses(struct ck_kernel *kernel, const struct ks_tables *t,
+				     const struct ks_build *b, uint64_t *addrs,
+				     struct ks_choice *choice)
+{
+	struct ks_raw raw = { 0 };
+	struct ck_error *err = ks_read_raw(kernel, t, b->nr, &raw);
+	if (!err) {
+		struct ks_witnesses *ws = calloc(1, sizeof(*ws));
+		if (!ws) {
+			err = &ck_error_nomem;
+		} else {
+			ks_collect_witnesses(kernel, ws);
+			ks_find_witnesses(b, ws);
+			err = ks_choose(t, &raw, ws, choice);
+			free(ws);
+		}
+	}
+	for (uint32_t i = 0; !err && i < b->nr; i++)
+		addrs[i] = ks_decode(&raw, choice->encoding, i);
+	ks_raw_deinit(&raw);
+	return err;
 }
 
 /* ---- sorting and lookup ------------------------------------------------- */
@@ -452,6 +696,7 @@ struct ck_error *ck_kallsyms_create(struct ck_kernel *kernel, struct ck_kallsyms
 	struct ks_build b = { 0 };
 	uint64_t *addrs = NULL;
 	struct ck_kallsyms *ks = NULL;
+	struct ks_choice choice;
 	err = ks_decode_names(kernel, &t, &b);
 	if (err)
 		goto out;
@@ -460,7 +705,7 @@ struct ck_error *ck_kallsyms_create(struct ck_kernel *kernel, struct ck_kallsyms
 		err = &ck_error_nomem;
 		goto out;
 	}
-	err = ks_addresses(kernel, &t, &b, addrs);
+	err = ks_addresses(kernel, &t, &b, addrs, &choice);
 	if (err)
 		goto out;
 
@@ -471,6 +716,7 @@ struct ck_error *ck_kallsyms_create(struct ck_kernel *kernel, struct ck_kallsyms
 		goto out;
 	}
 	ks->nr = b.nr;
+	ks->choice = choice;
 	for (uint32_t i = 0; i < b.nr; i++) {
 		ks->syms[i] = (struct ks_sym){
 			.address = addrs[i], .name = b.name_off[i], .index = i, .type = b.types[i],
@@ -559,4 +805,18 @@ struct ck_error *ck_kallsyms_by_address(struct ck_kallsyms *ks, uint64_t addr,
 				       addr, ks->strings + s->name, s->address);
 	fill_symbol(ks, s, ret);
 	return NULL;
+}
+
+void ck_kallsyms_info(const struct ck_kallsyms *ks, struct ck_symbols_info *ret)
+{
+	const struct ks_choice *c = &ks->choice;
+	*ret = (struct ck_symbols_info){
+		.encoding = ks_encoding_names[c->encoding].name,
+		.description = ks_encoding_names[c->encoding].what,
+		.nr_symbols = ks->nr,
+		.checked = c->checked,
+		.agreed = c->agreed,
+		.agreed_names = c->agreed_names,
+		.differ_names = c->differ_names,
+	};
 }

@@ -182,12 +182,26 @@ struct ck_error *ck_kernel_read_u32(struct ck_kernel *kernel, uint64_t vaddr,
 }
 
 /* Decodes kallsyms once, on first use.  A failure is not cached: the next
- * lookup tries again and reports the same error. */
+ * lookup tries again and reports the same error, which names the dump (a
+ * kallsyms failure is about the file, not about the name looked up). */
 static struct ck_error *kernel_kallsyms(struct ck_kernel *kernel)
 {
 	if (kernel->kallsyms)
 		return NULL;
-	return ck_kallsyms_create(kernel, &kernel->kallsyms);
+	struct ck_error *err = ck_kallsyms_create(kernel, &kernel->kallsyms);
+	const struct ck_dump_info *info = ck_dump_info(kernel->dump);
+	if (err && info && info->path)
+		err = ck_error_prepend(err, "'%s'", info->path);
+	return err;
+}
+
+struct ck_error *ck_kernel_symbols_info(struct ck_kernel *kernel, struct ck_symbols_info *ret)
+{
+	struct ck_error *err = kernel_kallsyms(kernel);
+	if (err)
+		return err;
+	ck_kallsyms_info(kernel->kallsyms, ret);
+	return NULL;
 }
 
 struct ck_error *ck_kernel_symbol_by_name(struct ck_kernel *kernel, const char *name,

@@ -432,7 +432,7 @@ static void test_x86_64_errors(void)
 
 /* ---- kallsyms ----------------------------------------------------------- */
 
-enum ks_mode { KS_PERCPU, KS_RELATIVE, KS_NO_BASE, KS_ABSOLUTE };
+enum ks_mode { KS_PERCPU, KS_RELATIVE, KS_PLACE, KS_ABSOLUTE };
 
 struct tsym {
 	char type;
@@ -507,10 +507,6 @@ static void put_kallsyms(struct synth *s, enum ks_mode mode, const struct tsym *
 		base = syms[i].addr;	/* lowest non-absolute: the table is sorted */
 		break;
 	}
-	uint64_t text = 0;
-	for (size_t i = 0; i < nr; i++)
-		if (!strcmp(syms[i].name, "_stext"))
-			text = syms[i].addr;
 	for (size_t i = 0; i < nr; i++) {
 		uint64_t a = syms[i].addr;
 		switch (mode) {
@@ -521,8 +517,8 @@ static void put_kallsyms(struct synth *s, enum ks_mode mode, const struct tsym *
 		case KS_RELATIVE:
 			put32(s, addrs + 4 * i, (uint32_t)(a - base));
 			break;
-		case KS_NO_BASE:
-			put32(s, addrs + 4 * i, (uint32_t)(a - text));
+		case KS_PLACE:	/* Linux 7.0: relative to the entry itself */
+			put32(s, addrs + 4 * i, (uint32_t)(a - (TEXT_VA + addrs + 4 * i)));
 			break;
 		case KS_ABSOLUTE:
 			put64(s, addrs + 8 * i, a);
@@ -542,7 +538,7 @@ static void put_kallsyms(struct synth *s, enum ks_mode mode, const struct tsym *
 		vmci_add(s, "SYMBOL(kallsyms_addresses)=%" PRIx64 "\n", TEXT_VA + addrs);
 	} else {
 		vmci_add(s, "SYMBOL(kallsyms_offsets)=%" PRIx64 "\n", TEXT_VA + addrs);
-		if (mode != KS_NO_BASE)
+		if (mode != KS_PLACE)
 			vmci_add(s, "SYMBOL(kallsyms_relative_base)=%" PRIx64 "\n",
 				 TEXT_VA + relbase);
 	}
@@ -550,7 +546,7 @@ static void put_kallsyms(struct synth *s, enum ks_mode mode, const struct tsym *
 
 static void test_kallsyms_mode(enum ks_mode mode)
 {
-	static const char *const names[] = { "percpu", "relative", "no-base", "absolute" };
+	static const char *const names[] = { "percpu", "relative", "place-relative", "absolute" };
 	const char *m = names[mode];
 	memset(long_name, 'x', sizeof(long_name) - 1);
 	const struct tsym all[] = {
@@ -1147,7 +1143,7 @@ int main(void)
 	test_x86_64_errors();
 	test_kallsyms_mode(KS_PERCPU);
 	test_kallsyms_mode(KS_RELATIVE);
-	test_kallsyms_mode(KS_NO_BASE);
+	test_kallsyms_mode(KS_PLACE);
 	test_kallsyms_mode(KS_ABSOLUTE);
 	test_kallsyms_garbage();
 	test_printk_ring();
