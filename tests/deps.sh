@@ -12,6 +12,11 @@ pkgs=(
 	libelf-dev libdw-dev libsqlite3-dev libdeflate-dev libisal-dev
 	# peers used as oracles in the tests
 	makedumpfile crash gdb elfutils libkdumpfile-dev
+	# building the newer peers from Debian sid's sources (tests/lab/peers.sh):
+	# crash's Build-Depends, GMP for its bundled gdb, patchelf for a sid
+	# binary package run on sid's libc
+	dpkg-dev debhelper binutils-dev bison gawk flex texinfo libmpfr-dev libgmp-dev
+	libncurses-dev libbz2-dev patchelf
 	# tests/cli/cores.sh, bench/cores.sh
 	jq zstd bc time python3 util-linux
 	# the crash lab
