@@ -26,6 +26,9 @@ struct kernel_facts {
 	uint64_t offset;
 	bool have_panic_cpu;
 	int32_t panic_cpu;
+	bool have_symbols;
+	struct ck_symbols_info symbols;	/* how kallsyms was read */
+	char *symbols_error;		/* why it could not be */
 	struct ck_dump_loss loss;	/* pages lost to truncation */
 	const char *kernel_error;	/* why kernel facts are missing */
 	char *kernel_error_buf;
@@ -80,6 +83,14 @@ static void gather_kernel(struct ck_dump *dump, struct kernel_facts *f,
 	f->offset = ck_kernel_offset(kernel);
 	read_utsname(kernel, f);
 
+	err = ck_kernel_symbols_info(kernel, &f->symbols);
+	if (err) {
+		f->symbols_error = strdup(ck_error_message(err));
+		ck_error_destroy(err);
+		return;
+	}
+	f->have_symbols = true;
+
 	/* panic_cpu is PANIC_CPU_INVALID (-1) until panic() or crash_kexec()
 	 * claims it, so a dump of a running machine says "none". */
 	struct ck_symbol sym;
@@ -109,6 +120,23 @@ static uint64_t ranges_total(const struct ck_mem_range *r, size_t n)
 	for (size_t i = 0; i < n; i++)
 		total += r[i].size;
 	return total;
+}
+
+/* info -v: which kallsyms address encoding was chosen, and what vouched for it. */
+static void print_symbols(const struct kernel_facts *f)
+{
+	if (!f->have_symbols) {
+		printf("%-16s %s\n", "kallsyms:", f->symbols_error ? f->symbols_error : "out of memory");
+		return;
+	}
+	const struct ck_symbols_info *s = &f->symbols;
+	printf("%-16s %s: %s, %zu symbols\n", "kallsyms:", s->encoding, s->description,
+	       s->nr_symbols);
+	printf("%-16s %u of %u VMCOREINFO symbols agree (%s)", "  verified:", s->agreed,
+	       s->checked, s->agreed_names);
+	if (*s->differ_names)
+		printf("; differ: %s", s->differ_names);
+	printf("\n");
 }
 
 static void print_text(struct ck_dump *dump, const struct kernel_facts *f, bool verbose)
@@ -178,6 +206,9 @@ static void print_text(struct ck_dump *dump, const struct kernel_facts *f, bool 
 			printf("%-16s none (the kernel had not panicked)\n", "panic cpu:");
 		else
 			printf("%-16s %d\n", "panic cpu:", f->panic_cpu);
+	} else if (f->have_kernel && !f->have_symbols) {
+		printf("%-16s unknown (kernel symbols unreadable%s)\n", "panic cpu:",
+		       verbose ? ": see kallsyms below" : "; info -v says why");
 	}
 	uint64_t total = ranges_total(ranges, nr_ranges);
 	printf("%-16s %zu ranges, %" PRIu64 " MiB\n", "memory:", nr_ranges, total >> 20);
@@ -186,6 +217,8 @@ static void print_text(struct ck_dump *dump, const struct kernel_facts *f, bool 
 			printf("  %#018" PRIx64 "-%#018" PRIx64 " %8" PRIu64 " KiB\n", ranges[i].start,
 			       ranges[i].start + ranges[i].size, ranges[i].size >> 10);
 	}
+	if (verbose && f->have_kernel)
+		print_symbols(f);
 	if (!f->have_kernel)
 		printf("%-16s %s\n", "kernel:", f->kernel_error);
 }
@@ -251,6 +284,16 @@ static int print_json(struct ck_dump *dump, const struct kernel_facts *f)
 	json_object_object_add(o, "memory_bytes",
 			       json_object_new_uint64(ranges_total(ranges, nr_ranges)));
 	json_object_object_add(o, "kernel_error", jstr(f->have_kernel ? NULL : f->kernel_error));
+	json_object *ks = NULL;
+	if (f->have_symbols) {
+		ks = json_object_new_object();
+		json_object_object_add(ks, "encoding", jstr(f->symbols.encoding));
+		json_object_object_add(ks, "symbols", json_object_new_uint64(f->symbols.nr_symbols));
+		json_object_object_add(ks, "checked", json_object_new_int((int)f->symbols.checked));
+		json_object_object_add(ks, "agreed", json_object_new_int((int)f->symbols.agreed));
+	}
+	json_object_object_add(o, "kallsyms", ks);
+	json_object_object_add(o, "kallsyms_error", jstr(f->symbols_error));
 	int ok = puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -309,6 +352,7 @@ int ck_cmd_info(int argc, char **argv)
 		ret = fflush(stdout) ? CK_EXIT_ERROR : CK_EXIT_OK;
 	}
 	free(f.kernel_error_buf);
+	free(f.symbols_error);
 	ck_kernel_destroy(kernel);
 	ck_dump_destroy(dump);
 	return ret;
