@@ -608,4 +608,155 @@ MK_FN int mk_flatten(const char *src, const char *dst, const struct mk_flat_spec
 	return r;
 }
 
+/* ---- kernel memory with struct pages (mk_kmem) --------------------------- */
+
+/*
+ * A small x86_64 kernel's physical memory, from address 0, that libcrashkit
+ * can translate: a top-level page table at MK_KMEM_PGT (SYMBOL(init_top_pgt)
+ * through the kernel text mapping, 2 MiB pages over the whole image, no
+ * KASLR) and the direct map at MK_KMEM_DIRECT (one 1 GiB page).  Tests put
+ * structures with mk_kmem_put*() and the VMCOREINFO that describes them
+ * with mk_kmem_vmci(), then write an ELF vmcore with mk_kmem_write().
+ */
+#include <stdarg.h>
+
+#define MK_KMEM_TEXT	0xffffffff81000000ull	/* maps physical 0 */
+#define MK_KMEM_DIRECT	0xffff888000000000ull
+#define MK_KMEM_PGT	0x1000ull
+
+struct mk_kmem {
+	uint8_t *mem;
+	uint64_t size;
+	uint64_t pt_next;	/* next free page-table page */
+	char vmci[16384];
+	size_t vmci_len;
+};
+
+MK_FN void mk_kmem_put64(struct mk_kmem *k, uint64_t pa, uint64_t v)
+{
+	if (pa + 8 > k->size)
+		abort();
+	v = htole64(v);
+	memcpy(k->mem + pa, &v, 8);
+}
+
+MK_FN void mk_kmem_put32(struct mk_kmem *k, uint64_t pa, uint32_t v)
+{
+	if (pa + 4 > k->size)
+		abort();
+	v = htole32(v);
+	memcpy(k->mem + pa, &v, 4);
+}
+
+MK_FN void mk_kmem_put8(struct mk_kmem *k, uint64_t pa, uint8_t v)
+{
+	if (pa >= k->size)
+		abort();
+	k->mem[pa] = v;
+}
+
+MK_FN void mk_kmem_vmci(struct mk_kmem *k, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+MK_FN void mk_kmem_vmci(struct mk_kmem *k, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(k->vmci + k->vmci_len, sizeof(k->vmci) - k->vmci_len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(k->vmci) - k->vmci_len)
+		abort();
+	k->vmci_len += (size_t)n;
+}
+
+/* Maps va to pa with a page of page_size (2 MiB or 1 GiB), 4 levels. */
+MK_FN void mk_kmem_map(struct mk_kmem *k, uint64_t va, uint64_t pa, uint64_t page_size)
+{
+	uint64_t table = MK_KMEM_PGT;
+	for (int level = 3;; level--) {
+		unsigned shift = 12 + 9 * (unsigned)level;
+		uint64_t e = table + ((va >> shift) & 511) * 8;
+		if ((1ull << shift) == page_size) {
+			mk_kmem_put64(k, e, pa | 0xe3);	/* present, rw, A, D, PSE */
+			return;
+		}
+		uint64_t cur;
+		memcpy(&cur, k->mem + e, 8);
+		cur = le64toh(cur);
+		if (!(cur & 1)) {
+			cur = k->pt_next | 0x63;
+			k->pt_next += 4096;
+			mk_kmem_put64(k, e, cur);
+		}
+		table = cur & 0x000ffffffffff000ull;
+	}
+}
+
+/* size: a multiple of 2 MiB.  Page tables take the pages from MK_KMEM_PGT
+ * to 0x5000. */
+MK_FN void mk_kmem_init(struct mk_kmem *k, uint64_t size)
+{
+	memset(k, 0, sizeof(*k));
+	k->mem = calloc(1, size);
+	if (!k->mem)
+		abort();
+	k->size = size;
+	k->pt_next = MK_KMEM_PGT + 4096;
+	for (uint64_t off = 0; off < size; off += 0x200000)
+		mk_kmem_map(k, MK_KMEM_TEXT + off, off, 0x200000);
+	mk_kmem_map(k, MK_KMEM_DIRECT, 0, 0x40000000);
+	mk_kmem_vmci(k, "OSRELEASE=6.1.0-mkdump\nPAGESIZE=4096\n");
+	mk_kmem_vmci(k, "SYMBOL(init_top_pgt)=%llx\n",
+		     (unsigned long long)(MK_KMEM_TEXT + MK_KMEM_PGT));
+	mk_kmem_vmci(k, "NUMBER(phys_base)=%lld\n",
+		     -(long long)(MK_KMEM_TEXT - 0xffffffff80000000ull));
+	mk_kmem_vmci(k, "NUMBER(pgtable_l5_enabled)=0\nKERNELOFFSET=0\n");
+}
+
+/* An ELF vmcore: the VMCOREINFO note, one NT_PRSTATUS, one PT_LOAD. */
+MK_FN int mk_kmem_write(const struct mk_kmem *k, const char *path)
+{
+	struct mk_buf notes = { 0 }, out = { 0 };
+	mk_notes(&notes, k->vmci, 1, false);
+	Elf64_Ehdr eh;
+	memset(&eh, 0, sizeof(eh));
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_type = ET_CORE;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_phoff = sizeof(eh);
+	eh.e_ehsize = sizeof(eh);
+	eh.e_phentsize = sizeof(Elf64_Phdr);
+	eh.e_phnum = 2;
+	Elf64_Phdr ph[2];
+	memset(ph, 0, sizeof(ph));
+	uint64_t note_off = sizeof(eh) + sizeof(ph);
+	uint64_t mem_off = (note_off + notes.len + 4095) & ~4095ull;
+	ph[0].p_type = PT_NOTE;
+	ph[0].p_offset = note_off;
+	ph[0].p_filesz = ph[0].p_memsz = notes.len;
+	ph[1].p_type = PT_LOAD;
+	ph[1].p_flags = PF_R | PF_W | PF_X;
+	ph[1].p_offset = mem_off;
+	ph[1].p_vaddr = MK_KMEM_DIRECT;
+	ph[1].p_filesz = ph[1].p_memsz = k->size;
+	mk_buf_put(&out, 0, &eh, sizeof(eh));
+	mk_buf_put(&out, sizeof(eh), ph, sizeof(ph));
+	mk_buf_put(&out, note_off, notes.data, notes.len);
+	mk_buf_put(&out, mem_off, k->mem, k->size);
+	int r = mk_buf_write(&out, path);
+	free(notes.data);
+	free(out.data);
+	return r;
+}
+
+MK_FN void mk_kmem_deinit(struct mk_kmem *k)
+{
+	free(k->mem);
+	k->mem = NULL;
+}
+
 #endif /* CRASHKIT_TESTS_MKDUMP_H */
