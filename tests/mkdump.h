@@ -759,4 +759,205 @@ MK_FN void mk_kmem_deinit(struct mk_kmem *k)
 	k->mem = NULL;
 }
 
+/* ---- kallsyms tables (mk_kallsyms) -------------------------------------- */
+
+/*
+ * The kernel's kallsyms tables for a list of symbols, laid out as Linux 7.0's
+ * scripts/kallsyms writes them (num_syms, names, markers, token table, token
+ * index, then the address table and, for the base-relative encodings, the
+ * relative base), into a memory image at physical pa, virtual va, in any of
+ * the address encodings kernels have used.  The VMCOREINFO lines that locate
+ * them are appended to vmci.  Independent of mk_kmem: it only needs memory.
+ *
+ * Names are compressed with a few multi-character tokens and otherwise one
+ * token per character; a name of 128 tokens or more gets the two-byte count
+ * of Linux 6.1.  The symbols must be given in address order, as the kernel
+ * sorts them.
+ */
+enum mk_ks_encoding {
+	MK_KS_ABSOLUTE,		/* u64 kallsyms_addresses (before 6.11) */
+	MK_KS_BASE_RELATIVE,	/* relative_base + (u32)offset (4.6-6.19) */
+	MK_KS_ABSOLUTE_PERCPU,	/* absolute if >= 0, else base - 1 - offset */
+	MK_KS_PLACE_RELATIVE,	/* &offsets[i] + (s32)offset (7.0) */
+	MK_KS_ABSOLUTE32,	/* the 32-bit address itself (7.0, 32-bit) */
+};
+
+struct mk_ksym {
+	char type;
+	const char *name;
+	uint64_t addr;
+	bool absolute;		/* MK_KS_ABSOLUTE_PERCPU: a zero-based per-cpu symbol */
+};
+
+struct mk_ks_out {
+	uint8_t *mem;
+	uint64_t size;
+	char *vmci;		/* VMCOREINFO text, NUL-terminated */
+	size_t *vmci_len;
+	size_t vmci_size;
+};
+
+/* Where the tables went, for tests that damage them. */
+struct mk_ks_layout {
+	uint64_t num_syms, names, markers, token_table, token_index, addresses, relative_base;
+	uint64_t end;	/* physical, first byte after the tables */
+};
+
+static const char *const mk_ks_tokens[] = { "sys_", "_handle_", "init", "panic", "rq_" };
+#define MK_KS_FIRST_TOKEN 0xf0	/* token numbers of mk_ks_tokens[] */
+
+MK_FN void mk_ks_put(const struct mk_ks_out *o, uint64_t pa, const void *p, size_t len)
+{
+	if (pa + len > o->size)
+		abort();
+	memcpy(o->mem + pa, p, len);
+}
+
+MK_FN void mk_ks_vmci(const struct mk_ks_out *o, const char *what, uint64_t va)
+{
+	size_t n = (size_t)snprintf(o->vmci + *o->vmci_len, o->vmci_size - *o->vmci_len,
+				    "SYMBOL(%s)=%llx\n", what, (unsigned long long)va);
+	if (n >= o->vmci_size - *o->vmci_len)
+		abort();
+	*o->vmci_len += n;
+}
+
+/* One symbol's compressed name: the count (one or two bytes), the tokens. */
+MK_FN size_t mk_ks_compress(const struct mk_ksym *s, uint8_t *out)
+{
+	char full[1024];
+	snprintf(full, sizeof(full), "%c%s", s->type, s->name);
+	uint8_t toks[1024];
+	size_t nt = 0;
+	for (size_t c = 0; full[c];) {
+		size_t best = 0;
+		uint8_t tok = (uint8_t)full[c];
+		for (size_t t = 0; c > 0 && t < sizeof(mk_ks_tokens) / sizeof(mk_ks_tokens[0]); t++) {
+			size_t l = strlen(mk_ks_tokens[t]);
+			if (l > best && !strncmp(full + c, mk_ks_tokens[t], l)) {
+				best = l;
+				tok = (uint8_t)(MK_KS_FIRST_TOKEN + t);
+			}
+		}
+		toks[nt++] = tok;
+		c += best ? best : 1;
+	}
+	size_t n = 0;
+	if (nt >= 0x80) {
+		out[n++] = (uint8_t)(0x80 | (nt & 0x7f));
+		out[n++] = (uint8_t)(nt >> 7);
+	} else {
+		out[n++] = (uint8_t)nt;
+	}
+	memcpy(out + n, toks, nt);
+	return n + nt;
+}
+
+/* Token i: the character i for printable ASCII, a multi-character token at
+ * MK_KS_FIRST_TOKEN, "?" for the rest (never used). */
+MK_FN const char *mk_ks_token(int i, char buf[2])
+{
+	if (i >= MK_KS_FIRST_TOKEN &&
+	    i < MK_KS_FIRST_TOKEN + (int)(sizeof(mk_ks_tokens) / sizeof(mk_ks_tokens[0])))
+		return mk_ks_tokens[i - MK_KS_FIRST_TOKEN];
+	buf[0] = i > ' ' && i < 0x7f ? (char)i : '?';
+	buf[1] = '\0';
+	return buf;
+}
+
+MK_FN uint64_t mk_ks_align(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+/* The address table entry of symbol i at physical entry_pa. */
+MK_FN void mk_ks_entry(const struct mk_ks_out *o, enum mk_ks_encoding enc, uint64_t pa,
+		       uint64_t va, uint64_t entry_pa, uint64_t base, const struct mk_ksym *s)
+{
+	uint64_t v8 = htole64(s->addr);
+	uint32_t v4;
+	switch (enc) {
+	case MK_KS_ABSOLUTE:
+		mk_ks_put(o, entry_pa, &v8, 8);
+		return;
+	case MK_KS_BASE_RELATIVE:
+		v4 = (uint32_t)(s->addr - base);
+		break;
+	case MK_KS_ABSOLUTE_PERCPU:
+		v4 = s->absolute ? (uint32_t)s->addr : (uint32_t)(base - 1 - s->addr);
+		break;
+	case MK_KS_PLACE_RELATIVE:
+		v4 = (uint32_t)(s->addr - (va + (entry_pa - pa)));
+		break;
+	default:
+		v4 = (uint32_t)s->addr;
+		break;
+	}
+	v4 = htole32(v4);
+	mk_ks_put(o, entry_pa, &v4, 4);
+}
+
+MK_FN void mk_kallsyms(const struct mk_ks_out *o, uint64_t pa, uint64_t va,
+		       enum mk_ks_encoding enc, const struct mk_ksym *syms, size_t nr,
+		       struct mk_ks_layout *lay)
+{
+	struct mk_ks_layout L;
+	memset(&L, 0, sizeof(L));
+	L.num_syms = pa;
+	uint32_t num = htole32((uint32_t)nr);
+	mk_ks_put(o, L.num_syms, &num, 4);
+	L.names = mk_ks_align(L.num_syms + 4, 4);
+	uint64_t p = L.names;
+	uint8_t buf[2048];
+	for (size_t i = 0; i < nr; i++) {
+		size_t n = mk_ks_compress(&syms[i], buf);
+		mk_ks_put(o, p, buf, n);
+		p += n;
+	}
+	/* markers are not read by crashkit: zeros of the right size */
+	L.markers = mk_ks_align(p, 4);
+	L.token_table = L.markers + 4 * ((nr + 255) / 256);
+	uint64_t q = L.token_table;
+	uint16_t index[256];
+	for (int i = 0; i < 256; i++) {
+		char one[2];
+		const char *t = mk_ks_token(i, one);
+		index[i] = htole16((uint16_t)(q - L.token_table));
+		mk_ks_put(o, q, t, strlen(t) + 1);
+		q += strlen(t) + 1;
+	}
+	L.token_index = mk_ks_align(q, 4);
+	mk_ks_put(o, L.token_index, index, sizeof(index));
+	L.addresses = mk_ks_align(L.token_index + sizeof(index), 8);
+	/* the base-relative encodings' base: the lowest relative address */
+	uint64_t base = 0;
+	for (size_t i = 0; i < nr; i++) {
+		if (!(enc == MK_KS_ABSOLUTE_PERCPU && syms[i].absolute)) {
+			base = syms[i].addr;
+			break;
+		}
+	}
+	size_t width = enc == MK_KS_ABSOLUTE ? 8 : 4;
+	for (size_t i = 0; i < nr; i++)
+		mk_ks_entry(o, enc, pa, va, L.addresses + width * i, base, &syms[i]);
+	L.end = L.addresses + width * nr;
+	bool has_base = enc == MK_KS_BASE_RELATIVE || enc == MK_KS_ABSOLUTE_PERCPU;
+	if (has_base) {
+		L.relative_base = mk_ks_align(L.end, 8);
+		uint64_t b = htole64(base);
+		mk_ks_put(o, L.relative_base, &b, 8);
+		L.end = L.relative_base + 8;
+	}
+	mk_ks_vmci(o, "kallsyms_names", va + (L.names - pa));
+	mk_ks_vmci(o, "kallsyms_num_syms", va + (L.num_syms - pa));
+	mk_ks_vmci(o, "kallsyms_token_table", va + (L.token_table - pa));
+	mk_ks_vmci(o, "kallsyms_token_index", va + (L.token_index - pa));
+	mk_ks_vmci(o, enc == MK_KS_ABSOLUTE ? "kallsyms_addresses" : "kallsyms_offsets",
+		   va + (L.addresses - pa));
+	if (has_base)
+		mk_ks_vmci(o, "kallsyms_relative_base", va + (L.relative_base - pa));
+	if (lay)
+		*lay = L;
+}
+
 #endif /* CRASHKIT_TESTS_MKDUMP_H */
