@@ -3,8 +3,15 @@
 # real kexec/kdump path and keep the dumps, plus QEMU dump-guest-memory
 # dumps of a second, live boot.  See docs/lab.md.
 #
-#   tests/lab/lab.sh [--out DIR] [--mem 1G] [--extra-initrd FILE.cpio]
-#                    [--fill MIB] [--fill-brd MIB] [--force]
+#   tests/lab/lab.sh [--kernel 6.1|6.12|7] [--out DIR] [--mem 1G]
+#                    [--extra-initrd FILE.cpio] [--fill MIB] [--fill-brd MIB]
+#                    [--force]
+#
+# --kernel picks the Debian kernel: 6.1 (Debian 12's), 6.12 (Debian 12's
+# bookworm-security linux-image-6.12-amd64) or 7 (the newest plain amd64
+# 7.x of trixie-backports, through tests/lab/apt.sh).  The default is
+# $CK_KSERIES (set by tests/run.sh for the series under test, so the lab
+# tests that rerun the lab with hooks stay on it), else 6.1.
 #
 # Progress goes to stderr; the last line on stdout is the output dir.
 set -euo pipefail
@@ -13,6 +20,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # HOME may be unset under CI or a service manager: fall back to root's.
 cache=${CRASHKIT_CACHE:-${HOME:-/root}/.cache/crashkit}
 out=
+series=${CK_KSERIES:-6.1}
 mem=1G
 extra=
 fill=0
@@ -29,6 +37,7 @@ usage() {
 
 while [ $# -gt 0 ]; do
 	case $1 in
+	--kernel) series=${2:?}; shift ;;
 	--out) out=${2:?}; shift ;;
 	--mem) mem=${2:?}; shift ;;
 	--extra-initrd) extra=$(realpath "${2:?}"); shift ;;
@@ -40,66 +49,164 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+case $series in
+6.1|6.12|7) ;;
+*) die "--kernel wants 6.1, 6.12 or 7, not $series" ;;
+esac
 [ -z "$extra" ] || [ -f "$extra" ] || die "no such file: $extra"
 [[ $fill =~ ^[0-9]+$ ]] || die "--fill wants a size in MiB"
 [[ $fill_brd =~ ^[0-9]+$ ]] || die "--fill-brd wants a size in MiB"
 mem_bytes=$(numfmt --from=iec "$mem") || die "bad --mem: $mem"
+# Debian 12's makedumpfile (1.7.2) filters 6.12 and 7.x wrongly without a
+# word, so for those the capture kernel only saves /proc/vmcore and the
+# newest makedumpfile makes the filtered dumps from it on the host.
+guest_mdf=1
+[ "$series" = 6.1 ] || guest_mdf=0
 
 # ---------------------------------------------------------------- kernel
 
-# The kernel ABI name the metapackage currently points at, e.g.
-# 6.1.0-56-amd64.  Empty when apt has no package lists yet.
-resolve_kver() {
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/^ *Depends: linux-image-\(.*-amd64\)$/\1/p' | head -1
+# Series 6.1 and 6.12 come from the host's own apt (Debian 12 and its
+# security suite), series 7 from tests/lab/apt.sh: a download-only apt for
+# suites the host does not use, kept under the cache.
+bpo_suite=trixie-backports
+kapt_get() {
+	if [ "$series" = 7 ]; then "$here/apt.sh" get "$@"; else apt-get "$@"; fi
+}
+kapt_update() {
+	if [ "$series" = 7 ]; then "$here/apt.sh" update; else apt-get update >&2; fi
 }
 
-# Unpack linux-image-<kver>-unsigned into $cache/kernel/<kver>/root once.
-# Its System.map is only a placeholder line ("The real System.map is in
-# the linux-image-<version>-dbg package"), so System.map and the vmlinux
-# with DWARF are taken from the -dbg package too.  The directory only
-# appears (by rename) when complete, so an interrupted fetch is redone.
+# The metapackage a Debian 12 series follows.
+metapackage() {
+	case $series in
+	6.1) echo linux-image-amd64 ;;
+	6.12) echo linux-image-6.12-amd64 ;;
+	esac
+}
+
+# The kernel ABI name of the series, e.g. 6.1.0-56-amd64,
+# 6.12.117+deb12-amd64 or 7.3.4+deb13-amd64.  Empty when apt knows none.
+# 6.1 and 6.12 follow their metapackage; for 7 the plain amd64 image
+# packages (not -cloud, not -rt) that $bpo_suite has are sorted by version.
+resolve_kver() {
+	local names
+	case $series in
+	6.1|6.12)
+		apt-cache depends "$(metapackage)" 2>/dev/null |
+			sed -n 's/^ *Depends: linux-image-\(.*-amd64\)$/\1/p' | head -1
+		;;
+	7)
+		names=$("$here/apt.sh" cache search --names-only \
+			'^linux-image-7\.[0-9.]+\+deb[0-9]+-amd64$' 2>/dev/null | cut -d' ' -f1)
+		[ -n "$names" ] || return 0
+		# shellcheck disable=SC2086  # one argument per package
+		"$here/apt.sh" cache madison $names 2>/dev/null |
+			awk -F' *[|] *' -v s=" $bpo_suite/main amd64 Packages" \
+				'index($3, s) { sub(/^ *linux-image-/, "", $1); print $1 }' |
+			sort -uV | tail -1
+		;;
+	esac
+}
+
+# Unpack the kernel's packages into $cache/kernel/<kver>/root once.  Up to
+# 6.16 Debian ships one linux-image-<kver>-unsigned with /boot/vmlinuz-*,
+# /boot/config-* and /lib/modules/<kver>; since 6.17 the image is split
+# into linux-binary-unsigned-<kver> (/usr/lib/modules/<kver>/vmlinuz.unsigned),
+# linux-modules-<kver> (.ko.xz) and linux-base-<kver> (config, modules.*),
+# all under /usr/lib/modules.  The split layout gets the classic paths
+# (a root/lib -> usr/lib link, /boot hard links) so that depmod -b,
+# modprobe -d and the rest of lab.sh see one layout.
+# The image's System.map is only a placeholder line ("The real System.map
+# is in the linux-image-<version>-dbg package"), so System.map and the
+# vmlinux with DWARF are taken from the -dbg package too, into
+# usr/lib/debug/boot/{System.map,vmlinux}-<kver> whatever its layout.
+# The directory only appears (by rename) when complete, so an interrupted
+# fetch is redone.
 fetch_kernel() {
-	local kver=$1 dir=$cache/kernel/$1 tmp deb dbg
+	local kver=$1 dir=$cache/kernel/$1 tmp deb dbg pkgs split=0 bin mods dbgdir dbgmap dbgvml f
 	[ -d "$dir" ] && return 0
 	tmp=$(mktemp -d "$cache/kernel/.fetch.XXXXXX")
-	log "downloading linux-image-$kver-unsigned and -dbg (~930 MB)"
-	if ! (cd "$tmp" && apt-get download "linux-image-$kver-unsigned" \
-		"linux-image-$kver-dbg" >&2); then
+	if [ "$series" = 7 ]; then
+		split=1
+		pkgs="linux-binary-unsigned-$kver linux-modules-$kver linux-base-$kver"
+	else
+		pkgs="linux-image-$kver-unsigned"
+	fi
+	log "downloading $pkgs linux-image-$kver-dbg"
+	# shellcheck disable=SC2086  # one argument per package
+	if ! (cd "$tmp" && kapt_get download $pkgs "linux-image-$kver-dbg" >&2); then
 		rm -rf "$tmp"
 		return 1
 	fi
-	deb=$(echo "$tmp"/linux-image-*-unsigned_*.deb)
 	dbg=$(echo "$tmp"/linux-image-*-dbg_*.deb)
-	dpkg -x "$deb" "$tmp/root"
-	dpkg-deb -f "$deb" Package Version > "$tmp/package.txt"
-	# The -dbg data is 5.6 GB unpacked, mostly module debug info; its two
-	# boot files come first, and --occurrence stops tar once it has them
-	# (dpkg-deb then dies of SIGPIPE, which is expected: its complaint is
-	# hidden and the two files are checked instead).
+	for deb in "$tmp"/*.deb; do
+		[ "$deb" = "$dbg" ] || dpkg -x "$deb" "$tmp/root"
+	done
+	if [ $split = 1 ]; then
+		bin=$(echo "$tmp"/linux-binary-unsigned-*.deb)
+		mods=$tmp/root/usr/lib/modules/$kver
+		[ -e "$tmp/root/lib" ] || ln -s usr/lib "$tmp/root/lib"
+		mkdir -p "$tmp/root/boot"
+		for f in vmlinuz.unsigned vmlinuz; do
+			[ -f "$mods/$f" ] && { ln "$mods/$f" "$tmp/root/boot/vmlinuz-$kver"; break; }
+		done
+		ln "$mods/config" "$tmp/root/boot/config-$kver"
+		dbgdir=./usr/lib/debug/lib/modules/$kver
+		dbgmap=$dbgdir/System.map
+		dbgvml=$dbgdir/vmlinux
+	else
+		bin=$(echo "$tmp"/linux-image-*-unsigned_*.deb)
+		dbgmap=./usr/lib/debug/boot/System.map-$kver
+		dbgvml=./usr/lib/debug/boot/vmlinux-$kver
+	fi
+	[ -f "$tmp/root/boot/vmlinuz-$kver" ] || die "no vmlinuz in $(basename "$bin")"
+	dpkg-deb -f "$bin" Package Version > "$tmp/package.txt"
+	# The -dbg data is 5.6-7.8 GB unpacked, mostly module debug info.  Up
+	# to 6.16 its two boot files come first, and --occurrence stops tar
+	# once it has them (about 5 s); in the split layout the vmlinux is the
+	# last regular file, so tar reads it all (about 2.5 min).  dpkg-deb
+	# then dies of SIGPIPE, which is expected: its complaint is hidden and
+	# the two files are checked instead.
+	[ $split = 0 ] || log "extracting System.map and vmlinux from the end of $(basename "$dbg") (~2.5 min)"
 	{ dpkg-deb --fsys-tarfile "$dbg" 2>/dev/null || true; } |
-		tar -x -C "$tmp/root" --occurrence=1 \
-			"./usr/lib/debug/boot/System.map-$kver" "./usr/lib/debug/boot/vmlinux-$kver"
-	[ -s "$tmp/root/usr/lib/debug/boot/vmlinux-$kver" ] ||
-		die "no vmlinux in $(basename "$dbg")"
+		tar -x -C "$tmp/root" --occurrence=1 "$dbgmap" "$dbgvml"
+	[ -s "$tmp/root/$dbgvml" ] || die "no vmlinux in $(basename "$dbg")"
+	if [ $split = 1 ]; then
+		mkdir -p "$tmp/root/usr/lib/debug/boot"
+		mv "$tmp/root/$dbgmap" "$tmp/root/usr/lib/debug/boot/System.map-$kver"
+		mv "$tmp/root/$dbgvml" "$tmp/root/usr/lib/debug/boot/vmlinux-$kver"
+	fi
 	# depmod gives modprobe --show-depends the load order of our modules.
 	depmod -b "$tmp/root" "$kver"
-	rm "$deb" "$dbg"
+	rm "$tmp"/*.deb
 	mv "$tmp" "$dir"
 }
 
-# apt-cache takes ~0.7 s here (no pkgcache.bin), too slow for the cache
-# hit path that every test takes: remember the answer until the package
-# lists change (apt-get update renames files in that directory).
+# apt-cache takes ~0.7 s here (no pkgcache.bin), apt.sh more, too slow for
+# the cache hit path that every test takes: remember the answer per series
+# until the package lists change (apt-get update renames files in
+# /var/lib/apt/lists; apt.sh's update rewrites its .updated stamp).  Series
+# 7 therefore stays on its kernel until `tests/lab/apt.sh update` (or a
+# day-old list refreshed by any apt.sh call) brings a newer one.
+memo_key() {
+	if [ "$series" = 7 ]; then
+		cat "$cache/apt/.updated" 2>/dev/null || echo none
+	else
+		stat -c %Y /var/lib/apt/lists 2>/dev/null || echo none
+	fi
+}
 memo_kver() {
 	local key memo=$cache/lab/.kver found
-	key=$(stat -c %Y /var/lib/apt/lists 2>/dev/null) || key=none
+	[ "$series" = 6.1 ] || memo+=-$series
+	key=$(memo_key)
 	if [ -f "$memo" ] && [ "$(head -1 "$memo")" = "$key" ]; then
 		sed -n 2p "$memo"
 		return
 	fi
 	found=$(resolve_kver)
 	[ -n "$found" ] || return 0
+	# apt.sh may have refreshed its lists (and stamp) just now.
+	key=$(memo_key)
 	mkdir -p "$cache/lab"
 	printf '%s\n%s\n' "$key" "$found" > "$memo.$$"
 	mv "$memo.$$" "$memo"
@@ -108,10 +215,10 @@ memo_kver() {
 
 kver=$(memo_kver)
 if [ -z "$kver" ]; then
-	log "apt knows no linux-image-amd64; running apt-get update"
-	apt-get update >&2
+	log "apt knows no kernel for series $series; updating the package lists"
+	kapt_update
 	kver=$(resolve_kver)
-	[ -n "$kver" ] || die "cannot resolve linux-image-amd64's kernel"
+	[ -n "$kver" ] || die "cannot resolve the kernel of series $series"
 fi
 
 # The default output dir is keyed by everything that changes what the
@@ -143,20 +250,25 @@ done
 ! ldd "$(command -v busybox)" > /dev/null 2>&1 ||
 	die "busybox is dynamically linked; apt-get install busybox-static"
 
-# Download (and re-resolve after apt-get update if the lists were stale).
+# Download (and re-resolve after an update if the lists were stale).  The
+# lock is per kernel: a long fetch of one does not hold up runs of another.
 mkdir -p "$cache/kernel"
-exec 8> "$cache/kernel/.lock"
-flock 8
+lock_kernel() {
+	exec 8> "$cache/kernel/.$1.lock"
+	flock 8
+}
+lock_kernel "$kver"
 if ! fetch_kernel "$kver"; then
-	log "download failed; running apt-get update"
-	apt-get update >&2
+	log "download failed; updating the package lists"
+	kapt_update
 	new=$(resolve_kver)
 	if [ "$new" != "$kver" ]; then
-		log "linux-image-amd64 now depends on $new"
+		log "series $series is now $new"
 		kver=$new
 		out=$(realpath -m "${out_arg:-$(default_out)}")
+		lock_kernel "$kver"
 	fi
-	fetch_kernel "$kver" || die "cannot download linux-image-$kver-unsigned"
+	fetch_kernel "$kver" || die "cannot download the packages of $kver"
 fi
 flock -u 8
 kdir=$cache/kernel/$kver
@@ -255,7 +367,7 @@ for applet in $(busybox --list-full); do
 done
 install -m 755 "$work/ckproc" "$base/bin/ckproc"
 copy_prog "$base" "$(command -v kexec)"
-copy_prog "$base" "$(command -v makedumpfile)"
+[ $guest_mdf = 0 ] || copy_prog "$base" "$(command -v makedumpfile)"
 add_modules "$base" blk virtio_pci virtio_blk ext4
 add_modules "$base" test loop dummy
 add_modules "$base" fwcfg qemu_fw_cfg
@@ -267,6 +379,7 @@ CAPTURE_APPEND='$capture_append'
 FILES_PATHS='$files_paths'
 FILL_MIB=$fill
 FILL_BRD_MIB=$fill_brd
+GUEST_MAKEDUMPFILE=$guest_mdf
 EOF
 mkcpio "$base" > "$work/base.cpio"
 extra_cpio=${extra:-/dev/null}
@@ -329,6 +442,41 @@ need() {
 need serial-first.log serial-first.log
 need serial-capture.log serial-first.log
 need capture.log serial-capture.log
+need vmcore.elf capture.log
+
+# 6.12 and 7.x: the capture kernel saved vmcore.elf only.  The newest
+# makedumpfile makes the files the guest's makes for 6.1, with the same
+# options, from it; each step goes to capture.log as in the guest, marked
+# "host" (times are the host's clock, not the guest's uptime).
+mdf_version() { "$1" -v 2>&1 | sed -n 's/^makedumpfile: version \([^ ]*\).*/\1/p' | head -1; }
+if [ $guest_mdf = 1 ]; then
+	filter_mdf=$(command -v makedumpfile)
+	filter_mdf_where=guest
+else
+	filter_mdf=${CK_MAKEDUMPFILE:-$("$here/peers.sh" path makedumpfile 2>/dev/null || command -v makedumpfile)}
+	filter_mdf_where=host
+	log "host: makedumpfile $(mdf_version "$filter_mdf") ($filter_mdf) filters vmcore.elf"
+	# Run in $out, so that the log names the files as the guest's does.
+	host_step() {
+		local name=$1 t0 rc
+		shift
+		echo "== $name: $* (on the host: $filter_mdf)" >> capture.log
+		t0=$(date +%s.%2N)
+		"$@" >> capture.log 2>&1 && rc=0 || rc=$?
+		echo "@@STEP $name rc=$rc start=$t0 end=$(date +%s.%2N) host" >> capture.log
+	}
+	mdf() { "$filter_mdf" --message-level 22 "$@"; }
+	flat() { mdf -F -c -d 31 vmcore.elf > vmcore.flat; }
+	t0=$SECONDS
+	(
+		cd "$out"
+		host_step vmcore.kdump-zlib mdf -c -d 31 vmcore.elf vmcore.kdump-zlib
+		host_step vmcore.kdump-lzo mdf -l -d 31 vmcore.elf vmcore.kdump-lzo
+		host_step vmcore.flat flat
+		host_step dmesg.makedumpfile.txt mdf --dump-dmesg vmcore.elf dmesg.makedumpfile.txt
+	)
+	t_filter=$((SECONDS - t0))
+fi
 for step in vmcore.elf vmcore.kdump-zlib vmcore.kdump-lzo vmcore.flat dmesg.makedumpfile.txt; do
 	need "$step" capture.log
 	grep -q "^@@STEP $step rc=0 " "$out/capture.log" ||
@@ -406,7 +554,9 @@ ln -f "$kdebug/vmlinux-$kver" "$out/vmlinux" 2>/dev/null ||
 
 # Reference results from the host's makedumpfile for each dump it can
 # read; tests compare crashkit's output with these.  A failure is only
-# noted in oracle.log (one OK/FAIL line per attempt), never fatal.
+# noted in oracle.log (one OK/FAIL line per attempt), never fatal.  For
+# 6.12 and 7.x this is the makedumpfile that filtered vmcore.elf, as
+# Debian 12's misreads those kernels.
 oracle() {
 	local what=$1
 	shift
@@ -417,11 +567,16 @@ oracle() {
 		return 1
 	fi
 }
-unflatten() { makedumpfile -R "$2" < "$1"; }
-dump_dmesg() { makedumpfile --message-level 6 --dump-dmesg "$1" "$2"; }
+oracle_mdf=$(command -v makedumpfile)
+[ $guest_mdf = 1 ] || oracle_mdf=$filter_mdf
+unflatten() { "$oracle_mdf" -R "$2" < "$1"; }
+dump_dmesg() { "$oracle_mdf" --message-level 6 --dump-dmesg "$1" "$2"; }
 
 log "host makedumpfile: reassemble flattened dumps, --dump-dmesg"
-: > "$out/oracle.log"
+{
+	echo "MDF  vmcore.kdump-zlib vmcore.kdump-lzo vmcore.flat dmesg.makedumpfile.txt: makedumpfile $(mdf_version "$filter_mdf") $([ $guest_mdf = 1 ] && echo "in the capture kernel" || echo "on the host, from vmcore.elf") ($filter_mdf)"
+	echo "MDF  the lines below: makedumpfile $(mdf_version "$oracle_mdf") on the host ($oracle_mdf)"
+} > "$out/oracle.log"
 oracle "reassemble vmcore.flat" \
 	unflatten "$out/vmcore.flat" "$out/vmcore.flat-reassembled" || true
 for f in $qemu_formats; do
@@ -457,9 +612,12 @@ kaslr_offset() {
 }
 first=$out/serial-first.log
 qlog=$out/serial-qemu.log
-# The panic prints "CPU: 0 PID: 123 Comm: ck_crash ..." before kexec.
-crash_pid=$(tr -d '\r' < "$first" | sed -n 's/.*CPU: [0-9]* PID: \([0-9]*\) Comm: ck_crash.*/\1/p' | head -1)
+# The panic prints "CPU: 0 PID: 123 Comm: ck_crash ..." before kexec
+# (6.1; since 6.10 "CPU: 0 UID: 0 PID: 123 Comm: ...").
+crash_pid=$(tr -d '\r' < "$first" |
+	sed -n 's/.*CPU: [0-9]* \(UID: [0-9]* \)\{0,1\}PID: \([0-9]*\) Comm: ck_crash.*/\2/p' | head -1)
 {
+	emit KSERIES "$series"
 	emit KVER "$kver"
 	emit KERNEL_PACKAGE "$(sed -n 's/^Package: //p' "$kdir/package.txt")"
 	emit KERNEL_PACKAGE_VERSION "$(sed -n 's/^Version: //p' "$kdir/package.txt")"
@@ -473,6 +631,9 @@ crash_pid=$(tr -d '\r' < "$first" | sed -n 's/.*CPU: [0-9]* PID: \([0-9]*\) Comm
 	emit CRASHKERNEL 256M
 	emit CMDLINE_FIRST "$first_append lab.mode=crash"
 	emit CMDLINE_CAPTURE "$capture_append"
+	emit FILTER_WHERE "$filter_mdf_where"
+	emit FILTER_MAKEDUMPFILE "$filter_mdf"
+	emit FILTER_MAKEDUMPFILE_VERSION "$(mdf_version "$filter_mdf")"
 	emit MARKER "$(lab_value MARKER "$first")"
 	emit KERNEL_TEXT "$(lab_value KERNEL_TEXT "$first")"
 	emit KASLR_OFFSET "$(kaslr_offset "$first")"
@@ -509,6 +670,7 @@ crash_pid=$(tr -d '\r' < "$first" | sed -n 's/.*CPU: [0-9]* PID: \([0-9]*\) Comm
 	emit QEMU_FILL_PID "$(lab_value FILL_PID "$qlog")"
 	emit TIME_CRASH_RUN_S "$t_crash"
 	emit TIME_EXTRACT_S "$t_extract"
+	emit TIME_HOST_FILTER_S "${t_filter:-}"
 	emit TIME_QMP_RUN_S "$t_qmp"
 } > "$out/truth.env"
 
