@@ -76,17 +76,19 @@ for out in crashkit.kdump-zstd crashkit.kdump-zlib crashkit.kdump-lzo crashkit.k
 	else fail "capture kernel: $out keeps makedumpfile's page set" "$r"; fi
 done
 
-if [ -s "$lab/vmlinux" ] && command -v crash > /dev/null && [ -s "$lab/crashkit.kdump-zlib" ]; then
-	printf 'sys\nlog\nquit\n' > "$CK_TMP/hook.cmds"
-	timeout 120 crash -s "$lab/vmlinux" "$lab/crashkit.kdump-zlib" < "$CK_TMP/hook.cmds" 2>&1 | grep -v DUMPFILE > "$CK_TMP/hook.ck"
-	timeout 120 crash -s "$lab/vmlinux" "$lab/vmcore.kdump-zlib" < "$CK_TMP/hook.cmds" 2>&1 | grep -v DUMPFILE > "$CK_TMP/hook.mdf"
-	if [ "$(wc -l < "$CK_TMP/hook.ck")" -gt 50 ] && cmp -s "$CK_TMP/hook.ck" "$CK_TMP/hook.mdf"; then
-		pass "capture kernel: crash sys and log identical on crashkit's and makedumpfile's output ($(wc -l < "$CK_TMP/hook.ck") lines)"
+if [ -s "$lab/vmlinux" ] && have_crash && [ -s "$lab/crashkit.kdump-zlib" ]; then
+	printf 'sys\nlog\nps\nquit\n' > "$CK_TMP/hook.cmds"
+	if ! crash_run "$CK_TMP/hook.mdf" "$lab/vmlinux" "$lab/vmcore.kdump-zlib" < "$CK_TMP/hook.cmds"; then
+		skip "capture kernel: crash" "cannot read makedumpfile's vmcore.kdump-zlib either: $crash_error"
+	elif ! crash_run "$CK_TMP/hook.ck" "$lab/vmlinux" "$lab/crashkit.kdump-zlib" < "$CK_TMP/hook.cmds"; then
+		fail "capture kernel: crash reads crashkit's output as makedumpfile's" "$crash_error"
+	elif [ "$(wc -l < "$CK_TMP/hook.ck")" -gt 50 ] && cmp -s "$CK_TMP/hook.ck" "$CK_TMP/hook.mdf"; then
+		pass "capture kernel: crash sys, log and ps identical on crashkit's and makedumpfile's output ($(wc -l < "$CK_TMP/hook.ck") lines, $(crash_version))"
 	else
-		fail "capture kernel: crash sys/log identical" "$(diff "$CK_TMP/hook.mdf" "$CK_TMP/hook.ck" | head -5 | tr '\n' '|')"
+		fail "capture kernel: crash sys/log/ps identical" "$(diff "$CK_TMP/hook.mdf" "$CK_TMP/hook.ck" | head -5 | tr '\n' '|')"
 	fi
 else
-	skip "capture kernel: crash" "no vmlinux, crash or output"
+	skip "capture kernel: crash" "no vmlinux, $CK_CRASH or output"
 fi
 
 # Runs of older binaries are dead weight (2.6 GB each): keep the newest two.

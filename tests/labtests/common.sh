@@ -32,3 +32,43 @@ hook_cpio() {
 	find "$1" -exec touch -h -d @0 {} +
 	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet)
 }
+
+# The peers used as oracles.  Debian 12's by default; tests/run.sh points
+# these at tests/lab/peers.sh's builds (docs/lab.md, "Peers").
+CK_CRASH=${CK_CRASH:-crash}
+CK_MAKEDUMPFILE=${CK_MAKEDUMPFILE:-makedumpfile}
+have_crash() { command -v "$CK_CRASH" > /dev/null; }
+have_makedumpfile() { command -v "$CK_MAKEDUMPFILE" > /dev/null; }
+
+# "crash 9.0.2", as the crash peer names itself.
+crash_version() {
+	"$CK_CRASH" --version 2> /dev/null | awk '$1 == "crash" { print $1 " " $2; exit }'
+}
+
+# Whether the makedumpfile peer writes and reads CODEC (zlib, lzo, snappy,
+# zstd): Debian 12's 1.7.2 has neither zstd nor snappy, sid's 1.7.8 zstd.
+mdf_has() {
+	[ "$1" = zlib ] || "$CK_MAKEDUMPFILE" -v 2> /dev/null | grep -q "^$1[[:space:]]*enabled"
+}
+
+# crash_run OUT VMLINUX DUMP... with crash's commands on stdin (`sys`
+# first): crash's answers in OUT, without the lines that name the dump
+# files.  Status 0 if crash came through its start-up (sys printed
+# KERNEL:); else 1, with crash_error set to "crash X.Y.Z: " and the first
+# line that looks like an error (or the last line, if none does).
+crash_error=
+crash_run() {
+	local out=$1 rc line
+	shift
+	timeout 180 "$CK_CRASH" -s "$@" > "$out.raw" 2>&1
+	rc=$?
+	grep -v -e DUMPFILE -e 'PARTIAL DUMP' "$out.raw" > "$out"
+	if grep -q '^ *KERNEL: ' "$out"; then rm -f "$out.raw"; return 0; fi
+	line=$(grep -m 1 -i -E '^crash: |error|fatal|cannot|invalid|not found|segmentation' "$out.raw" ||
+		grep -v '^[[:space:]]*$' "$out.raw" | tail -n 1)
+	[ -n "$line" ] || line="no output"
+	[ "$rc" = 124 ] && line="timed out after 180 s; $line"
+	crash_error="$(crash_version): $(echo "$line" | cut -c1-160) (exit $rc)"
+	rm -f "$out.raw"
+	return 1
+}

@@ -91,7 +91,7 @@ else fail "mem-usage: makedumpfile layout and --json agree" "$(head -c 600 "$CK_
 # PT_LOAD's pages, so the kernel text that /proc/vmcore maps twice counts
 # twice, and it leaves out pages that RAM covers only in part (pfn 0x9f),
 # which we keep (read as zeros: one zero page more).
-makedumpfile -l -d 31 --message-level 22 "$elf" "$CK_TMP/mdf.out" > "$CK_TMP/mdf.log" 2>&1
+"$CK_MAKEDUMPFILE" -l -d 31 --message-level 22 "$elf" "$CK_TMP/mdf.out" > "$CK_TMP/mdf.log" 2>&1
 # PT_LOADs at __START_KERNEL_map or above: the kernel text mapping.
 text=$(elf_pages "$elf" text)
 partial=$(elf_pages "$elf" partial)
