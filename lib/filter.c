@@ -460,8 +460,12 @@ static void supported_compute(struct ck_filter *f)
 			(f->type_enc == TYPE_BYTE || f->slab_src != SLAB_NONE);
 	if (f->have_buddy)
 		f->supported |= CK_DL_FREE;
-	else if (f->type_enc != TYPE_UNKNOWN)
-		note_missing(f, "no usable PAGE_BUDDY_MAPCOUNT_VALUE: free pages kept");
+	else if (!f->have_type[PT_BUDDY] && f->type_enc != TYPE_UNKNOWN)
+		note_missing(f, "no NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE): free pages kept");
+	else if (f->have_type[PT_BUDDY] && f->off_private == NOT_FOUND)
+		note_missing(f, "no OFFSET(page.private) for the buddy order: free pages kept");
+	else if (f->have_type[PT_BUDDY])
+		note_missing(f, "free pages kept: slab pages cannot be told from them");
 	if (f->order_src == ORDER_NONE)
 		note_missing(f, "no compound order in VMCOREINFO: compound pages judged "
 			     "page by page");
