@@ -376,9 +376,10 @@ static void types_read(struct ck_filter *f)
 		return;
 	if (f->type_enc == TYPE_UNKNOWN || f->off_mapcount == NOT_FOUND) {
 		note_missing(f, f->off_mapcount == NOT_FOUND
-			     ? "no OFFSET(page._mapcount): free, slab, hugetlb, offline pages kept"
-			     : "PAGE_*_MAPCOUNT_VALUE %s in no known encoding: free, slab, "
-			       "hugetlb, offline pages kept", vals);
+			     ? "no OFFSET(page._mapcount): page types unknown, free, hugetlb, "
+			       "offline pages kept"
+			     : "PAGE_*_MAPCOUNT_VALUE %s in no known encoding: free, hugetlb, "
+			       "offline pages kept", vals);
 		f->type_enc = TYPE_UNKNOWN;
 		memset(f->have_type, 0, sizeof(f->have_type));
 	}
@@ -450,7 +451,7 @@ static void supported_compute(struct ck_filter *f)
 	else
 		note_missing(f, "no NUMBER(PG_slab) nor PAGE_SLAB_MAPCOUNT_VALUE: "
 			     "anonymous pages kept");
-	if (f->huge_src == HUGE_NONE)
+	if (f->huge_src == HUGE_NONE && f->type_enc != TYPE_UNKNOWN)
 		note_missing(f, "no hugetlb key (HUGETLB_PAGE_DTOR, PG_hugetlb, "
 			     "PAGE_HUGETLB_MAPCOUNT_VALUE) with a compound order: hugetlb "
 			     "pages, if any, kept");
