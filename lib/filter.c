@@ -17,7 +17,9 @@
  * has used up to 6 flag bits.
  *
  * The classes follow makedumpfile's __exclude_unnecessary_pages (facts
- * only): compound tail pages are never judged on their own; then
+ * only): compound tail pages are never judged on their own (since 4.5 a
+ * tail's words belong to its folio and may look anonymous; on 7.3 page[1]'s
+ * _entire_mapcount of -1 overlays mapping); then
  *  free (16):    a buddy page (its type, below), not slab; page.private is
  *                the buddy order, 1 << order pages go (an order beyond
  *                LENGTH(zone.free_area) keeps the page); or an unaccepted
