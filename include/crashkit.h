@@ -212,7 +212,11 @@ uint64_t ck_kernel_offset(const struct ck_kernel *kernel);
 struct ck_log_record {
 	uint64_t seq;
 	uint64_t ts_nsec;
-	uint32_t caller_id;	/* 0 when the kernel does not record it */
+	/* printk's caller (CONFIG_PRINTK_CALLER's "[T123]"/"[C1]"): a pid, or
+	 * with CK_LOG_CALLER_CPU set a CPU number.  Valid only when
+	 * has_caller_id: 0 is a real caller (the idle task, "T0"). */
+	uint32_t caller_id;
+	bool has_caller_id;	/* the kernel records callers: ck_kernel_log_has_caller_id() */
 	uint8_t facility;
 	uint8_t level;
 	const char *text;	/* not NUL-terminated within the record: use text_len */
@@ -226,10 +230,28 @@ struct ck_log_record {
 typedef int (*ck_log_fn)(const struct ck_log_record *rec, void *arg);
 struct ck_error *ck_kernel_log_walk(struct ck_kernel *kernel, ck_log_fn fn, void *arg);
 
-/* Formats one record the way `makedumpfile --dump-dmesg` and `dmesg` print it:
- * "[    1.234567] text\n", escaping unprintable bytes.  Returns the number of
+/* Whether the dump's kernel records each message's caller, and so whether
+ * makedumpfile 1.7.5+ prints a caller column: VMCOREINFO has
+ * OFFSET(printk_info.caller_id) (lockless ring, every kernel since 5.10) or
+ * OFFSET(printk_log.caller_id) (structured buffer, CONFIG_PRINTK_CALLER,
+ * 5.1-5.9).  False when no kernel log is described at all. */
+bool ck_kernel_log_has_caller_id(const struct ck_kernel *kernel);
+
+#define CK_LOG_CALLER_CPU 0x80000000u	/* caller_id: a CPU number, not a pid */
+
+/* ck_log_format() flags. */
+enum {
+	/* "[      T0] " after the timestamp for records that have a caller id,
+	 * as makedumpfile prints since 1.7.5; without it the layout of
+	 * makedumpfile up to 1.7.4 */
+	CK_LOG_FORMAT_CALLER = 1u << 0,
+};
+
+/* Formats one record the way `makedumpfile --dump-dmesg` prints it:
+ * "[    1.234567] text\n", or "[    1.234567] [    T123] text\n" with
+ * CK_LOG_FORMAT_CALLER, escaping unprintable bytes.  Returns the number of
  * bytes the full line needs (like snprintf). */
-size_t ck_log_format(const struct ck_log_record *rec, char *buf, size_t size);
+size_t ck_log_format(const struct ck_log_record *rec, unsigned int flags, char *buf, size_t size);
 
 /* ---- userspace cores (docs/cores.md) ---------------------------------- */
 

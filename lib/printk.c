@@ -299,6 +299,7 @@ static struct ck_error *prb_walk(struct ck_kernel *kernel, ck_log_fn fn, void *a
 				.seq = get_le(info, l.off_seq, 8),
 				.ts_nsec = get_le(info, l.off_ts_nsec, 8),
 				.caller_id = l.has_caller_id ? (uint32_t)get_le(info, l.off_caller_id, 4) : 0,
+				.has_caller_id = l.has_caller_id,
 				.facility = has_level ? info[l.off_text_len + 2] : 0,
 				.level = has_level ? info[l.off_text_len + 3] >> 5 : 0,
 				.text = (const char *)text,
@@ -336,20 +337,21 @@ static struct ck_error *prb_walk(struct ck_kernel *kernel, ck_log_fn fn, void *a
 
 struct legacy_layout {
 	uint64_t sym_log_buf, sym_log_buf_len, sym_first_idx, sym_next_idx;
-	uint64_t sz_log, off_ts_nsec, off_len, off_text_len, off_dict_len;
-	bool has_dict_len;
+	uint64_t sz_log, off_ts_nsec, off_len, off_text_len, off_dict_len, off_caller_id;
+	bool has_dict_len, has_caller_id;
 };
 
 static struct ck_error *legacy_layout_read(struct ck_kernel *kernel, struct legacy_layout *l)
 {
 	/* struct log was renamed struct printk_log in Linux 3.11 */
 	const char *s = ck_kernel_vmcoreinfo_str(kernel, "SIZE(printk_log)") ? "printk_log" : "log";
-	char k_size[32], k_ts[48], k_len[48], k_text_len[48], k_dict_len[48];
+	char k_size[32], k_ts[48], k_len[48], k_text_len[48], k_dict_len[48], k_caller[48];
 	snprintf(k_size, sizeof(k_size), "SIZE(%s)", s);
 	snprintf(k_ts, sizeof(k_ts), "OFFSET(%s.ts_nsec)", s);
 	snprintf(k_len, sizeof(k_len), "OFFSET(%s.len)", s);
 	snprintf(k_text_len, sizeof(k_text_len), "OFFSET(%s.text_len)", s);
 	snprintf(k_dict_len, sizeof(k_dict_len), "OFFSET(%s.dict_len)", s);
+	snprintf(k_caller, sizeof(k_caller), "OFFSET(%s.caller_id)", s);
 	const struct layout_key keys[] = {
 		{ "SYMBOL(log_buf)", &l->sym_log_buf, false },
 		{ "SYMBOL(log_buf_len)", &l->sym_log_buf_len, false },
@@ -360,15 +362,20 @@ static struct ck_error *legacy_layout_read(struct ck_kernel *kernel, struct lega
 		{ k_len, &l->off_len, false },
 		{ k_text_len, &l->off_text_len, false },
 		{ k_dict_len, &l->off_dict_len, true },
+		/* CONFIG_PRINTK_CALLER, "printk: Add caller information to
+		 * printk() output", 5.1 */
+		{ k_caller, &l->off_caller_id, true },
 	};
 	struct ck_error *err = read_keys(kernel, keys, CK_ARRAY_SIZE(keys));
 	if (err)
 		return ck_error_prepend(err, "printk log_buf layout");
 	l->has_dict_len = ck_kernel_vmcoreinfo_str(kernel, k_dict_len) &&
 			  field_fits(l->off_dict_len, 4, l->sz_log);
+	l->has_caller_id = ck_kernel_vmcoreinfo_str(kernel, k_caller);
 	if (l->sz_log < 8 || l->sz_log > PRB_MAX_STRUCT ||
 	    !field_fits(l->off_ts_nsec, 8, l->sz_log) || !field_fits(l->off_len, 2, l->sz_log) ||
-	    !field_fits(l->off_text_len, 2, l->sz_log))
+	    !field_fits(l->off_text_len, 2, l->sz_log) ||
+	    (l->has_caller_id && !field_fits(l->off_caller_id, 4, l->sz_log)))
 		return ck_error_create(CK_ERR_FORMAT,
 				       "printk log_buf layout: VMCOREINFO offsets lie outside %s", k_size);
 	return NULL;
@@ -434,6 +441,8 @@ static struct ck_error *legacy_walk(struct ck_kernel *kernel, ck_log_fn fn, void
 			/* facility and level are the bytes after dict_len */
 			.facility = l.has_dict_len ? rp[l.off_dict_len + 2] : 0,
 			.level = l.has_dict_len ? rp[l.off_dict_len + 3] >> 5 : 0,
+			.caller_id = l.has_caller_id ? (uint32_t)get_le(rp, l.off_caller_id, 4) : 0,
+			.has_caller_id = l.has_caller_id,
 			.text = (const char *)rp + l.sz_log,
 			.text_len = (size_t)CK_MIN(text_len, msg_len - l.sz_log),
 		};
@@ -460,25 +469,49 @@ struct ck_error *ck_kernel_log_walk(struct ck_kernel *kernel, ck_log_fn fn, void
 			       "nor SYMBOL(log_first_idx) (Linux 3.5-5.9)");
 }
 
+/* The keys makedumpfile 1.7.5+ tests to print its caller column, for the
+ * layout ck_kernel_log_walk() reads.  The lockless ring always has the
+ * field; the structured buffer only with CONFIG_PRINTK_CALLER. */
+bool ck_kernel_log_has_caller_id(const struct ck_kernel *kernel)
+{
+	if (!kernel)
+		return false;
+	if (ck_kernel_vmcoreinfo_str(kernel, "SYMBOL(prb)"))
+		return ck_kernel_vmcoreinfo_str(kernel, "OFFSET(printk_info.caller_id)");
+	if (ck_kernel_vmcoreinfo_str(kernel, "SYMBOL(log_first_idx)"))
+		return ck_kernel_vmcoreinfo_str(kernel, "OFFSET(printk_log.caller_id)");
+	return false;
+}
+
 /*
  * The line `makedumpfile --dump-dmesg` writes for a record (printk.c
  * dump_record(), makedumpfile.c dump_log_entry()), byte for byte:
- *  - "[%5llu.%06llu] " from ts_nsec; no caller id (makedumpfile added one
- *    only in 1.7.5, dmesg prints it only when asked);
- *  - an embedded newline continues on a new line indented by the prefix
- *    width;
+ *  - "[%5llu.%06llu] " from ts_nsec;
+ *  - with CK_LOG_FORMAT_CALLER and a caller id, "[%8s] " of "T<pid>" or
+ *    "C<cpu>" (makedumpfile 1.7.5, "add PRINTK_CALLER id support to
+ *    --dump-dmesg option"; PID_CHARS_DEFAULT is 8, longer ids widen it);
+ *  - an embedded newline continues on a new line indented by the width of
+ *    all of that prefix;
  *  - bytes that are neither printable nor white space in the C locale become
  *    "\xNN".  makedumpfile formats a plain (signed) char there, so bytes from
  *    0x80 up come out sign-extended as "\xffffffNN"; that is kept, for
  *    identical output;
  *  - one newline at the end.
  */
-size_t ck_log_format(const struct ck_log_record *rec, char *buf, size_t size)
+size_t ck_log_format(const struct ck_log_record *rec, unsigned int flags, char *buf, size_t size)
 {
-	char prefix[48];
+	char prefix[64];
 	int plen = snprintf(prefix, sizeof(prefix), "[%5" PRIu64 ".%06" PRIu64 "] ",
 			    rec->ts_nsec / 1000000000u, rec->ts_nsec % 1000000000u / 1000u);
 	size_t indent = plen > 0 ? (size_t)plen : 0;
+	if ((flags & CK_LOG_FORMAT_CALLER) && rec->has_caller_id && indent < sizeof(prefix)) {
+		char id[16];
+		snprintf(id, sizeof(id), "%c%" PRIu32,
+			 rec->caller_id & CK_LOG_CALLER_CPU ? 'C' : 'T',
+			 rec->caller_id & ~CK_LOG_CALLER_CPU);
+		plen = snprintf(prefix + indent, sizeof(prefix) - indent, "[%8s] ", id);
+		indent += plen > 0 ? (size_t)plen : 0;
+	}
 	size_t n = 0;
 #define PUT(c) do { if (n + 1 < size) buf[n] = (char)(c); n++; } while (0)
 	for (size_t i = 0; i < indent; i++)

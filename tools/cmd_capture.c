@@ -23,6 +23,7 @@ static void usage(FILE *f)
 		"       crashkit capture --mem-usage [--json] VMCORE\n"
 		"       crashkit capture [options] --split VMCORE OUTPUT1 OUTPUT2 [...]\n"
 		"       crashkit capture --reassemble OUTPUT1 OUTPUT2 [...] OUTPUT\n"
+		"       crashkit capture --dump-dmesg [--caller|--no-caller] VMCORE LOGFILE\n"
 		"\n"
 		"Saves VMCORE (/proc/vmcore, an ELF vmcore, or a kdump-compressed or\n"
 		"flattened dump) as a kdump-compressed or ELF dump, leaving out the pages the\n"
@@ -51,6 +52,12 @@ static void usage(FILE *f)
 		"                     the ranges balancing the pages kept\n"
 		"  --splitblock-size KiB  the unit those ranges are made of (default 1 GiB)\n"
 		"  --reassemble       join the files of a split dump into OUTPUT\n"
+		"  --dump-dmesg VMCORE LOGFILE  write the kernel log as makedumpfile 1.7.5+\n"
+		"                     does: a caller column ('[      T0] ') after the\n"
+		"                     timestamp when the kernel records callers (5.10+)\n"
+		"  --no-caller        with --dump-dmesg: no caller column, as makedumpfile\n"
+		"                     up to 1.7.4 (Debian 12's 1.7.2); --caller: the column\n"
+		"                     or fail if the kernel records no callers\n"
 		"\n"
 		"Exit status: 0 complete, 1 error or incomplete dump, 2 bad arguments.\n");
 }
@@ -86,17 +93,23 @@ static void show_progress(const struct ck_capture_stats *st, void *arg)
 /* ck_usage_error() with makedumpfile's exit status in compatibility mode. */
 #define usage_fail(rc, cmd, ...) (ck_usage_error(cmd, __VA_ARGS__), (rc))
 
+struct log_out {
+	FILE *f;
+	unsigned int flags;	/* ck_log_format() */
+};
+
 static int write_record(const struct ck_log_record *rec, void *arg)
 {
+	const struct log_out *o = arg;
 	char small[512];
-	size_t need = ck_log_format(rec, small, sizeof(small));
+	size_t need = ck_log_format(rec, o->flags, small, sizeof(small));
 	if (need < sizeof(small))
-		return fwrite(small, 1, need, arg) == need ? 0 : -1;
+		return fwrite(small, 1, need, o->f) == need ? 0 : -1;
 	char *big = malloc(need + 1);
 	if (!big)
 		return -1;
-	ck_log_format(rec, big, need + 1);
-	int r = fwrite(big, 1, need, arg) == need ? 0 : -1;
+	ck_log_format(rec, o->flags, big, need + 1);
+	int r = fwrite(big, 1, need, o->f) == need ? 0 : -1;
 	free(big);
 	return r;
 }
@@ -125,20 +138,29 @@ static bool parse_size(const char *s, uint64_t *ret)
  * COMPLETED 0, FAILED 1), used in compatibility mode. */
 #define MDF_FAILED 1
 
-static int dump_dmesg(const char *input, const char *path)
+/* --dump-dmesg: the log as the newest makedumpfile writes it (with its
+ * caller column when the kernel records callers) unless --no-caller. */
+static int dump_dmesg(const char *input, const char *path, enum ck_caller_mode mode)
 {
 	struct ck_dump *dump;
 	struct ck_kernel *kernel;
 	struct ck_error *err = ck_tool_open(input, true, &dump, &kernel);
 	if (err)
 		return ck_report(err);
+	struct log_out o = { 0 };
+	if ((err = ck_dmesg_flags(kernel, mode, input, &o.flags))) {
+		ck_kernel_destroy(kernel);
+		ck_dump_destroy(dump);
+		return ck_report(err);
+	}
 	FILE *f = fopen(path, "w");
 	if (!f) {
 		ck_kernel_destroy(kernel);
 		ck_dump_destroy(dump);
 		return ck_report(ck_error_create_errno(errno, "cannot create '%s'", path));
 	}
-	err = ck_kernel_log_walk(kernel, write_record, f);
+	o.f = f;
+	err = ck_kernel_log_walk(kernel, write_record, &o);
 	bool bad = ferror(f);
 	if (fclose(f) != 0)
 		bad = true;
@@ -210,13 +232,15 @@ static int capture_main(int argc, char **argv, bool compat)
 {
 	const char *cmd = compat ? "makedumpfile" : "capture";
 	enum { OPT_THREADS = 256, OPT_MSG, OPT_DMESG, OPT_UNSUPPORTED, OPT_IGNORED, OPT_MEM_USAGE,
-	       OPT_JSON, OPT_NON_MMAP, OPT_MMAP };
+	       OPT_JSON, OPT_NON_MMAP, OPT_MMAP, OPT_CALLER, OPT_NO_CALLER };
 	enum { OPT_SPLIT = 320, OPT_JOIN, OPT_SPLITBLOCK };	/* split dumps */
 	static const struct option lopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "num-threads", required_argument, NULL, OPT_THREADS },
 		{ "message-level", required_argument, NULL, OPT_MSG },
 		{ "dump-dmesg", no_argument, NULL, OPT_DMESG },
+		{ "caller", no_argument, NULL, OPT_CALLER },
+		{ "no-caller", no_argument, NULL, OPT_NO_CALLER },
 		{ "mem-usage", no_argument, NULL, OPT_MEM_USAGE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "split", no_argument, NULL, OPT_SPLIT },
@@ -236,6 +260,7 @@ static int capture_main(int argc, char **argv, bool compat)
 	};
 	bool dmesg = false, reassemble = false, codec_given = false, mem_usage = false, json = false;
 	bool split = false, join = false;
+	enum ck_caller_mode caller = CK_CALLER_AUTO;
 	uint64_t splitblock = 0;
 	int usage_rc = compat ? MDF_FAILED : CK_EXIT_USAGE;
 	int msg_level = 7;
@@ -267,6 +292,8 @@ static int capture_main(int argc, char **argv, bool compat)
 		case 'D': break;	/* makedumpfile's debug messages */
 		case OPT_IGNORED: break;	/* tuning that our design does not need */
 		case OPT_DMESG: dmesg = true; break;
+		case OPT_CALLER: caller = CK_CALLER_ON; break;
+		case OPT_NO_CALLER: caller = CK_CALLER_OFF; break;
 		case OPT_NON_MMAP: o.read = CK_CAPTURE_READ_PREAD; break;
 		case OPT_MMAP: o.read = CK_CAPTURE_READ_MMAP; break;
 		case OPT_MEM_USAGE: mem_usage = true; break;
@@ -316,13 +343,15 @@ static int capture_main(int argc, char **argv, bool compat)
 	}
 	if (json)
 		return usage_fail(usage_rc, cmd, "--json goes with --mem-usage");
+	if (caller != CK_CALLER_AUTO && !dmesg)
+		return usage_fail(usage_rc, cmd, "--caller and --no-caller go with --dump-dmesg");
 	if ((split || join) && (split + join + reassemble + dmesg > 1))
 		return usage_fail(usage_rc, cmd, "--split, --reassemble, -R and --dump-dmesg "
 				  "exclude each other");
 	if (dmesg) {
 		if (nargs != 2)
 			return usage_fail(usage_rc, cmd, "--dump-dmesg wants VMCORE LOGFILE");
-		int rc = dump_dmesg(argv[optind], argv[optind + 1]);
+		int rc = dump_dmesg(argv[optind], argv[optind + 1], caller);
 		return rc && compat ? MDF_FAILED : rc;
 	}
 	if (reassemble) {

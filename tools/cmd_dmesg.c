@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* crashkit dmesg: the kernel log saved in a dump, as makedumpfile prints it. */
+/* crashkit dmesg: the kernel log saved in a dump, as makedumpfile prints it
+ * (the newest: 1.7.5+ with its caller column, unless --no-caller). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +12,14 @@ struct dmesg_state {
 	char *buf;
 	size_t size;
 	unsigned long records;
+	unsigned int flags;	/* ck_log_format() */
 	bool write_failed;
 };
 
 static int print_record(const struct ck_log_record *rec, void *arg)
 {
 	struct dmesg_state *s = arg;
-	size_t need = ck_log_format(rec, s->buf, s->size);
+	size_t need = ck_log_format(rec, s->flags, s->buf, s->size);
 	if (need >= s->size) {
 		size_t size = need + 1 > 2 * s->size ? need + 1 : 2 * s->size;
 		char *p = realloc(s->buf, size);
@@ -25,7 +27,7 @@ static int print_record(const struct ck_log_record *rec, void *arg)
 			return -1;
 		s->buf = p;
 		s->size = size;
-		need = ck_log_format(rec, s->buf, s->size);
+		need = ck_log_format(rec, s->flags, s->buf, s->size);
 	}
 	if (fwrite(s->buf, 1, need, s->out) != need) {
 		s->write_failed = true;
@@ -37,23 +39,49 @@ static int print_record(const struct ck_log_record *rec, void *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: crashkit dmesg DUMP [SPLIT-FILE...]\n"
+	fprintf(f, "usage: crashkit dmesg [--caller|--no-caller] DUMP [SPLIT-FILE...]\n"
 		   "\n"
 		   "Prints the kernel log kept in the dump's printk buffer, oldest first, one\n"
-		   "line per record in the format of 'makedumpfile --dump-dmesg'.\n");
+		   "line per record in the format of 'makedumpfile --dump-dmesg'.\n"
+		   "\n"
+		   "  --no-caller   no caller column: makedumpfile up to 1.7.4's layout\n"
+		   "  --caller      the caller column ('[    T123] ' or '[      C1] ' after the\n"
+		   "                timestamp), as makedumpfile 1.7.5+ prints it; fails if the\n"
+		   "                kernel does not record callers\n"
+		   "By default the column is shown when the kernel records callers (VMCOREINFO\n"
+		   "has OFFSET(printk_info.caller_id): every kernel since 5.10).\n");
+}
+
+/* --caller on a dump whose kernel records no caller fails rather than
+ * print a log without the column that was asked for. */
+struct ck_error *ck_dmesg_flags(const struct ck_kernel *kernel, enum ck_caller_mode mode,
+				const char *path, unsigned int *ret)
+{
+	if (mode == CK_CALLER_ON && !ck_kernel_log_has_caller_id(kernel))
+		return ck_error_create(CK_ERR_UNSUPPORTED,
+				       "--caller: the kernel log in '%s' records no callers (its VMCOREINFO "
+				       "has neither OFFSET(printk_info.caller_id) nor OFFSET(printk_log.caller_id))",
+				       path);
+	*ret = mode == CK_CALLER_OFF ? 0 : CK_LOG_FORMAT_CALLER;
+	return NULL;
 }
 
 int ck_cmd_dmesg(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "caller", no_argument, NULL, 'C' },
+		{ "no-caller", no_argument, NULL, 'N' },
 		{ 0 },
 	};
+	enum ck_caller_mode mode = CK_CALLER_AUTO;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return CK_EXIT_OK;
+		case 'C': mode = CK_CALLER_ON; break;
+		case 'N': mode = CK_CALLER_OFF; break;
 		default: return ck_usage_error("dmesg", "bad option");
 		}
 	}
@@ -71,7 +99,7 @@ int ck_cmd_dmesg(int argc, char **argv)
 	s.buf = malloc(s.size);
 	if (!s.buf)
 		err = &ck_error_nomem;
-	else
+	else if (!(err = ck_dmesg_flags(kernel, mode, argv[optind], &s.flags)))
 		err = ck_kernel_log_walk(kernel, print_record, &s);
 	if (!err && s.write_failed)
 		err = ck_error_create(CK_ERR_OS, "writing the log to standard output failed");

@@ -42,6 +42,14 @@ struct ck_error *ck_tool_open_files(const char *const *paths, size_t nr, bool wa
  * not a number. */
 bool ck_parse_u64(const char *s, int base, unsigned long long *ret);
 
+/* The caller column of dmesg and --dump-dmesg: --caller, --no-caller, or
+ * by default shown when the kernel records callers, as makedumpfile 1.7.5+
+ * prints it.  ck_dmesg_flags() turns the choice into ck_log_format() flags;
+ * CK_CALLER_ON fails, naming path, if the kernel records no callers. */
+enum ck_caller_mode { CK_CALLER_AUTO, CK_CALLER_ON, CK_CALLER_OFF };
+struct ck_error *ck_dmesg_flags(const struct ck_kernel *kernel, enum ck_caller_mode mode,
+				const char *path, unsigned int *ret);
+
 int ck_cmd_info(int argc, char **argv);
 int ck_cmd_dmesg(int argc, char **argv);
 int ck_cmd_sym(int argc, char **argv);

@@ -34,7 +34,7 @@ static uint64_t rng(void)
 static int count_record(const struct ck_log_record *rec, void *arg)
 {
 	char buf[256];
-	ck_log_format(rec, buf, sizeof(buf));
+	ck_log_format(rec, CK_LOG_FORMAT_CALLER, buf, sizeof(buf));
 	return ++*(unsigned long *)arg > 100000;	/* stop absurdly long walks */
 }
 

@@ -691,7 +691,10 @@ static void test_kallsyms_garbage(void)
 #define INFO_SIZE	88
 #define ID_MASK		(~(3ull << 62))
 
-static void prb_vmcoreinfo(struct synth *s)
+/* with_caller: OFFSET(printk_info.caller_id), which every kernel since 5.10
+ * exports; without it, a kernel whose VMCOREINFO does not describe callers
+ * (makedumpfile then prints no caller column). */
+static void prb_vmcoreinfo_caller(struct synth *s, bool with_caller)
 {
 	vmci_add(s, "SYMBOL(prb)=%" PRIx64 "\n", TEXT_VA + PRB_SYM);
 	vmci_add(s, "SIZE(printk_ringbuffer)=88\n"
@@ -714,7 +717,6 @@ static void prb_vmcoreinfo(struct synth *s)
 		    "OFFSET(printk_info.seq)=0\n"
 		    "OFFSET(printk_info.ts_nsec)=8\n"
 		    "OFFSET(printk_info.text_len)=16\n"
-		    "OFFSET(printk_info.caller_id)=20\n"
 		    "OFFSET(printk_info.dev_info)=24\n"
 		    "SIZE(prb_data_ring)=32\n"
 		    "OFFSET(prb_data_ring.size_bits)=0\n"
@@ -724,6 +726,13 @@ static void prb_vmcoreinfo(struct synth *s)
 		    "SIZE(atomic_long_t)=8\n"
 		    "OFFSET(atomic_long_t.counter)=0\n"
 		    "SYMBOL(clear_seq)=0\n");
+	if (with_caller)
+		vmci_add(s, "OFFSET(printk_info.caller_id)=20\n");
+}
+
+static void prb_vmcoreinfo(struct synth *s)
+{
+	prb_vmcoreinfo_caller(s, true);
 }
 
 struct prb_writer {
@@ -733,6 +742,7 @@ struct prb_writer {
 	uint64_t head_lpos;
 	uint64_t next_id;
 	uint64_t seq;
+	uint32_t caller;	/* caller_id of the next record */
 };
 
 /* The data ring is mapped through the scattered vmalloc pages, so its bytes
@@ -785,7 +795,7 @@ static uint64_t prb_write(struct prb_writer *w, unsigned int state, const char *
 	put16(w->s, in + 16, (uint16_t)len);
 	w->s->mem[in + 18] = 0;				/* facility */
 	w->s->mem[in + 19] = (uint8_t)(6 << 5);		/* level 6, flags 0 */
-	put32(w->s, in + 20, 0x80000001);
+	put32(w->s, in + 20, w->caller);
 	return id;
 }
 
@@ -805,6 +815,7 @@ static void prb_header(struct synth *s, unsigned int count_bits, unsigned int si
 struct collect {
 	char out[65536];
 	size_t len;
+	unsigned int flags;	/* ck_log_format() */
 	int records;
 	int stop_after;
 	uint64_t last_seq;
@@ -819,7 +830,7 @@ static int collect_fn(const struct ck_log_record *rec, void *arg)
 		c->seq_ordered = false;
 	c->last_seq = rec->seq;
 	c->level = rec->level;
-	c->len += ck_log_format(rec, c->out + c->len, sizeof(c->out) - c->len);
+	c->len += ck_log_format(rec, c->flags, c->out + c->len, sizeof(c->out) - c->len);
 	if (c->len >= sizeof(c->out))
 		abort();
 	c->records++;
@@ -828,16 +839,60 @@ static int collect_fn(const struct ck_log_record *rec, void *arg)
 
 struct written {
 	uint64_t id, begin, ts;
+	uint32_t caller;
 	char text[64];
 	size_t len;
 	bool shown;	/* committed or finalized, with text */
 };
 
-static void test_printk_ring(void)
+/* The caller_id written for record i: threads and CPUs (bit 31), pid 0
+ * (the idle task, "T0"), the largest pid (8 characters, the column's width)
+ * and an id wider than the column, which widens it as in makedumpfile. */
+static uint32_t ring_caller(int i)
 {
+	if (i == 55)
+		return 4194304;			/* PID_MAX_LIMIT: "T4194304" */
+	if (i == 53)
+		return 0x80000000u | 123456789;	/* "C123456789" */
+	switch (i % 4) {
+	case 1: return 0x80000001u;		/* "C1" */
+	case 2: return 0;			/* "T0" */
+	default: return (uint32_t)(100 * i + 7);
+	}
+}
+
+/* The expected output of the records shown, as ck_log_format() writes
+ * each (the format itself is pinned down by test_log_format). */
+static size_t ring_expect(const struct written *rs, int from, int to, bool has_caller,
+			  unsigned int flags, char *out, size_t size)
+{
+	size_t len = 0;
+	for (int i = from; i < to; i++) {
+		if (!rs[i].shown)
+			continue;
+		struct ck_log_record rec = { .ts_nsec = rs[i].ts, .text = rs[i].text,
+					     .text_len = rs[i].len, .caller_id = rs[i].caller,
+					     .has_caller_id = has_caller };
+		len += ck_log_format(&rec, flags, out + len, size - len);
+	}
+	return len;
+}
+
+static bool log_equals(struct collect *c, const char *expect, size_t elen)
+{
+	if (c->len == elen && !memcmp(c->out, expect, elen))
+		return true;
+	printf("# got:\n%.*s# expected:\n%.*s", (int)c->len, c->out, (int)elen, expect);
+	return false;
+}
+
+/* A 6.1-style ring, with or without OFFSET(printk_info.caller_id). */
+static void test_printk_ring(bool with_caller)
+{
+	const char *name = with_caller ? "printk ring" : "printk ring without caller ids";
 	struct synth s;
 	synth_init(&s, 4);
-	prb_vmcoreinfo(&s);
+	prb_vmcoreinfo_caller(&s, with_caller);
 	/* 16 descriptors, 512 bytes of text; ids start just below the top of
 	 * the id space, as DESC0_ID does, so they wrap during the test */
 	struct prb_writer w = { .s = &s, .count_bits = 4, .size_bits = 9,
@@ -848,6 +903,7 @@ static void test_printk_ring(void)
 		struct written *r = &rs[i];
 		r->begin = w.head_lpos;
 		r->ts = 1000000000ull * (uint64_t)i + 1234567;
+		r->caller = w.caller = ring_caller(i);
 		r->shown = true;
 		if (i == 55) {
 			memcpy(r->text, "two\nlines \x01\xc3", 12);
@@ -879,50 +935,67 @@ static void test_printk_ring(void)
 	ring_put(&w, vpos, other, 8);
 	victim->shown = false;
 
-	char *expect = calloc(1, 65536);
-	size_t elen = 0;
+	char *plain = calloc(1, 65536), *column = calloc(1, 65536);
+	size_t plen = ring_expect(rs, tail, TOTAL, with_caller, 0, plain, 65536);
+	size_t clen = ring_expect(rs, tail, TOTAL, with_caller, CK_LOG_FORMAT_CALLER, column, 65536);
 	int nexp = 0;
-	for (int i = tail; i < TOTAL; i++) {
-		if (!rs[i].shown)
-			continue;
-		struct ck_log_record rec = { .ts_nsec = rs[i].ts, .text = rs[i].text,
-					     .text_len = rs[i].len };
-		elen += ck_log_format(&rec, expect + elen, 65536 - elen);
-		nexp++;
-	}
+	for (int i = tail; i < TOTAL; i++)
+		nexp += rs[i].shown;
 	prb_header(&s, w.count_bits, w.size_bits, rs[TOTAL - 1].id, rs[tail].id);
 	struct ck_dump *dump;
 	struct ck_kernel *k;
 	if (!no_error(synth_open(&s, &dump, &k))) {
-		check(false, "printk ring: open");
+		check(false, "%s: open", name);
 		unlink(s.path);
 		free(s.mem);
 		free(rs);
-		free(expect);
+		free(plain);
+		free(column);
 		return;
 	}
+	check(ck_kernel_log_has_caller_id(k) == with_caller, "%s: caller ids %s", name,
+	      with_caller ? "recorded" : "not recorded");
 	struct collect *c = calloc(1, sizeof(*c));
 	c->seq_ordered = true;
-	check(no_error(ck_kernel_log_walk(k, collect_fn, c)), "printk ring: walk succeeds");
+	c->flags = CK_LOG_FORMAT_CALLER;
+	check(no_error(ck_kernel_log_walk(k, collect_fn, c)), "%s: walk succeeds", name);
 	check(c->records == nexp && nexp >= 8,
-	      "printk ring: committed and finalized records only (%d of %d)", c->records,
+	      "%s: committed and finalized records only (%d of %d)", name, c->records,
 	      TOTAL - tail);
-	check(c->len == elen && !memcmp(c->out, expect, elen),
-	      "printk ring: text across wraps and ids past the id mask");
-	if (c->len != elen || memcmp(c->out, expect, elen))
-		printf("# got:\n%.*s# expected:\n%.*s", (int)c->len, c->out, (int)elen, expect);
-	check(c->seq_ordered && c->level == 6, "printk ring: oldest first, level decoded");
-	check(strstr(c->out, "two\n               lines \\x01\\xffffffc3\n") != NULL,
-	      "printk ring: embedded newline indented, bytes escaped like makedumpfile");
+	check(log_equals(c, column, clen), "%s: text across wraps and ids past the id mask", name);
+	/* facility and level are trusted only where caller_id confirms the
+	 * 5.10 layout next to them */
+	check(c->seq_ordered && c->level == (with_caller ? 6 : 0), "%s: oldest first, level %s",
+	      name, with_caller ? "decoded" : "not guessed");
+	if (with_caller) {
+		check(strstr(c->out, "[   53.001234] [C123456789] message 53\n") &&
+		      strstr(c->out, "[   57.001234] [      C1] message 57 padding padding\n") &&
+		      strstr(c->out, "[   58.001234] [      T0] message 58\n") &&
+		      strstr(c->out, "[   56.001234] [   T5607] message 56\n"),
+		      "%s: caller column, T<pid> and C<cpu> right-aligned in 8, wider ids widen it",
+		      name);
+		check(strstr(c->out, "[   55.001234] [T4194304] two\n"
+				     "                          lines \\x01\\xffffffc3\n") != NULL,
+		      "%s: continuation indented by timestamp and caller column", name);
+	} else {
+		check(clen == plen && !memcmp(column, plain, plen) && !strstr(c->out, "] ["),
+		      "%s: no caller column even when asked for", name);
+	}
+	memset(c, 0, sizeof(*c));
+	c->seq_ordered = true;
+	check(no_error(ck_kernel_log_walk(k, collect_fn, c)) && log_equals(c, plain, plen) &&
+	      strstr(c->out, "[   55.001234] two\n               lines \\x01\\xffffffc3\n"),
+	      "%s: without CK_LOG_FORMAT_CALLER, makedumpfile <= 1.7.4's layout", name);
 	memset(c, 0, sizeof(*c));
 	c->stop_after = 3;
 	check(no_error(ck_kernel_log_walk(k, collect_fn, c)) && c->records == 3,
-	      "printk ring: callback stops the walk");
+	      "%s: callback stops the walk", name);
 
 	synth_close(&s, dump, k);
 	free(c);
 	free(rs);
-	free(expect);
+	free(plain);
+	free(column);
 }
 
 static void test_printk_garbage(void)
@@ -1029,20 +1102,32 @@ static void test_printk_garbage(void)
 /* ---- legacy structured buffer (3.5 - 5.9) ------------------------------- */
 
 #define LOG_HDR 16	/* struct printk_log: ts 0, len 8, text_len 10, dict_len 12 */
+/* CONFIG_PRINTK_CALLER (5.1-5.9) adds u32 caller_id at 16; x86_64 packs
+ * the struct (__packed __aligned(4)) and aligns records to 4 */
+#define LOG_HDR_CALLER 20
 
-static uint32_t legacy_put(struct synth *s, uint64_t buf, uint32_t idx, const char *text,
-			   uint64_t ts)
+static uint32_t legacy_put_caller(struct synth *s, uint64_t buf, uint32_t idx, uint32_t hdr,
+				  const char *text, uint64_t ts, uint32_t caller)
 {
 	uint32_t tl = (uint32_t)strlen(text);
-	uint32_t len = (LOG_HDR + tl + 7) & ~7u;
+	uint32_t align = hdr == LOG_HDR ? 8 : 4;
+	uint32_t len = (hdr + tl + align - 1) & ~(align - 1);
 	put64(s, buf + idx, ts);
 	put16(s, buf + idx + 8, (uint16_t)len);
 	put16(s, buf + idx + 10, (uint16_t)tl);
 	put16(s, buf + idx + 12, 0);
 	s->mem[buf + idx + 14] = 0;
 	s->mem[buf + idx + 15] = (uint8_t)(4 << 5);
-	memcpy(s->mem + buf + idx + LOG_HDR, text, tl);
+	if (hdr == LOG_HDR_CALLER)
+		put32(s, buf + idx + 16, caller);
+	memcpy(s->mem + buf + idx + hdr, text, tl);
 	return idx + len;
+}
+
+static uint32_t legacy_put(struct synth *s, uint64_t buf, uint32_t idx, const char *text,
+			   uint64_t ts)
+{
+	return legacy_put_caller(s, buf, idx, LOG_HDR, text, ts, 0);
 }
 
 static void test_printk_legacy(void)
@@ -1077,6 +1162,11 @@ static void test_printk_legacy(void)
 				   "[    0.003000] after wrap\n[    0.004000] newest\n";
 		check(ok && c->records == 4 && !strcmp(c->out, want) && c->level == 4,
 		      "printk legacy: records across the wrap marker");
+		memset(c, 0, sizeof(*c));
+		c->flags = CK_LOG_FORMAT_CALLER;
+		check(!ck_kernel_log_has_caller_id(k) &&
+		      no_error(ck_kernel_log_walk(k, collect_fn, c)) && !strcmp(c->out, want),
+		      "printk legacy without CONFIG_PRINTK_CALLER: no caller column even when asked for");
 		synth_close(&s, dump, k);
 	}
 
@@ -1104,35 +1194,124 @@ static void test_printk_legacy(void)
 	free(c);
 }
 
+/* The structured buffer of a 5.1-5.9 kernel built with CONFIG_PRINTK_CALLER:
+ * VMCOREINFO has OFFSET(printk_log.caller_id), makedumpfile 1.7.5+ prints
+ * the caller column. */
+static void test_printk_legacy_caller(void)
+{
+	struct synth s;
+	synth_init(&s, 4);
+	uint64_t sym = PRB_PA, buf = PRB_PA + 0x1000;
+	vmci_add(&s, "SYMBOL(log_buf)=%" PRIx64 "\n", TEXT_VA + sym);
+	vmci_add(&s, "SYMBOL(log_buf_len)=%" PRIx64 "\n", TEXT_VA + sym + 8);
+	vmci_add(&s, "SYMBOL(log_first_idx)=%" PRIx64 "\n", TEXT_VA + sym + 12);
+	vmci_add(&s, "SYMBOL(log_next_idx)=%" PRIx64 "\n", TEXT_VA + sym + 16);
+	vmci_add(&s, "SIZE(printk_log)=20\nOFFSET(printk_log.ts_nsec)=0\nOFFSET(printk_log.len)=8\n"
+		     "OFFSET(printk_log.text_len)=10\nOFFSET(printk_log.dict_len)=12\n"
+		     "OFFSET(printk_log.caller_id)=16\n");
+	put64(&s, sym, TEXT_VA + buf);
+	put32(&s, sym + 8, 256);
+	uint32_t first = 180;
+	uint32_t i = legacy_put_caller(&s, buf, first, LOG_HDR_CALLER, "boot cpu", 0, 0);
+	i = legacy_put_caller(&s, buf, i, LOG_HDR_CALLER, "from irq", 1500000, 0x80000001u);
+	put16(&s, buf + i + 8, 0);	/* end marker */
+	uint32_t n = legacy_put_caller(&s, buf, 0, LOG_HDR_CALLER, "two\nlines", 2000000, 1234);
+	put32(&s, sym + 12, first);
+	put32(&s, sym + 16, n);
+	struct ck_dump *dump;
+	struct ck_kernel *k;
+	struct collect *c = calloc(1, sizeof(*c));
+	if (no_error(synth_open(&s, &dump, &k))) {
+		check(ck_kernel_log_has_caller_id(k), "printk legacy caller: caller ids recorded");
+		c->flags = CK_LOG_FORMAT_CALLER;
+		bool ok = no_error(ck_kernel_log_walk(k, collect_fn, c));
+		const char *want = "[    0.000000] [      T0] boot cpu\n"
+				   "[    0.001500] [      C1] from irq\n"
+				   "[    0.002000] [   T1234] two\n"
+				   "                          lines\n";
+		check(ok && c->records == 3 && !strcmp(c->out, want) && c->level == 4,
+		      "printk legacy caller: T<pid> and C<cpu> columns, continuation indented");
+		if (strcmp(c->out, want))
+			printf("# got:\n%s# expected:\n%s", c->out, want);
+		memset(c, 0, sizeof(*c));
+		ok = no_error(ck_kernel_log_walk(k, collect_fn, c));
+		check(ok && !strcmp(c->out, "[    0.000000] boot cpu\n[    0.001500] from irq\n"
+					    "[    0.002000] two\n               lines\n"),
+		      "printk legacy caller: without CK_LOG_FORMAT_CALLER, no column");
+		synth_close(&s, dump, k);
+	}
+
+	/* a caller_id offset outside the record header */
+	synth_init(&s, 4);
+	vmci_add(&s, "SYMBOL(log_buf)=%" PRIx64 "\n", TEXT_VA + sym);
+	vmci_add(&s, "SYMBOL(log_buf_len)=%" PRIx64 "\n", TEXT_VA + sym + 8);
+	vmci_add(&s, "SYMBOL(log_first_idx)=%" PRIx64 "\n", TEXT_VA + sym + 12);
+	vmci_add(&s, "SYMBOL(log_next_idx)=%" PRIx64 "\n", TEXT_VA + sym + 16);
+	vmci_add(&s, "SIZE(printk_log)=16\nOFFSET(printk_log.ts_nsec)=0\nOFFSET(printk_log.len)=8\n"
+		     "OFFSET(printk_log.text_len)=10\nOFFSET(printk_log.caller_id)=14\n");
+	put64(&s, sym, TEXT_VA + buf);
+	put32(&s, sym + 8, 256);
+	if (no_error(synth_open(&s, &dump, &k))) {
+		memset(c, 0, sizeof(*c));
+		check(is_error(ck_kernel_log_walk(k, collect_fn, c), CK_ERR_FORMAT, "outside"),
+		      "printk legacy caller: caller_id offset outside SIZE(printk_log)");
+		synth_close(&s, dump, k);
+	}
+	free(c);
+}
+
 /* ---- formatting --------------------------------------------------------- */
 
 static void test_log_format(void)
 {
 	struct ck_log_record rec = { .ts_nsec = 1234567891, .text = "hello", .text_len = 5 };
 	char buf[128];
-	size_t n = ck_log_format(&rec, buf, sizeof(buf));
+	size_t n = ck_log_format(&rec, 0, buf, sizeof(buf));
 	check(n == 21 && !strcmp(buf, "[    1.234567] hello\n"), "format: prefix and newline");
 	rec.ts_nsec = 123456ull * 1000000000 + 5000;
-	n = ck_log_format(&rec, buf, sizeof(buf));
+	n = ck_log_format(&rec, 0, buf, sizeof(buf));
 	check(!strcmp(buf, "[123456.000005] hello\n"), "format: wide timestamp");
 	rec.text = "a\nb";
 	rec.text_len = 3;
-	n = ck_log_format(&rec, buf, sizeof(buf));
+	n = ck_log_format(&rec, 0, buf, sizeof(buf));
 	check(!strcmp(buf, "[123456.000005] a\n                b\n"),
 	      "format: continuation indented by the prefix width");
 	rec.ts_nsec = 0;
 	rec.text = "t\tx\x1b\x7f\xff\0z";
 	rec.text_len = 8;
-	n = ck_log_format(&rec, buf, sizeof(buf));
+	n = ck_log_format(&rec, 0, buf, sizeof(buf));
 	check(!strcmp(buf, "[    0.000000] t\tx\\x1b\\x7f\\xffffffff\\x00z\n"),
 	      "format: control bytes escaped, high bytes sign-extended like makedumpfile");
 	char small[8];
-	size_t need = ck_log_format(&rec, small, sizeof(small));
+	size_t need = ck_log_format(&rec, 0, small, sizeof(small));
 	check(need == n && !strcmp(small, "[    0."), "format: truncates like snprintf");
-	check(ck_log_format(&rec, NULL, 0) == n, "format: size query with no buffer");
+	check(ck_log_format(&rec, 0, NULL, 0) == n, "format: size query with no buffer");
 	rec.text_len = 0;
-	ck_log_format(&rec, buf, sizeof(buf));
+	ck_log_format(&rec, 0, buf, sizeof(buf));
 	check(!strcmp(buf, "[    0.000000] \n"), "format: empty text");
+
+	/* makedumpfile 1.7.5+'s caller column */
+	struct ck_log_record cr = { .ts_nsec = 1500000000, .text = "a\nb", .text_len = 3,
+				    .has_caller_id = true, .caller_id = 0 };
+	n = ck_log_format(&cr, CK_LOG_FORMAT_CALLER, buf, sizeof(buf));
+	check(n == 56 && !strcmp(buf, "[    1.500000] [      T0] a\n                          b\n"),
+	      "format: caller T0, continuation indented by both columns");
+	cr.caller_id = CK_LOG_CALLER_CPU | 1;
+	cr.text_len = 1;
+	ck_log_format(&cr, CK_LOG_FORMAT_CALLER, buf, sizeof(buf));
+	check(!strcmp(buf, "[    1.500000] [      C1] a\n"), "format: caller on CPU 1 is C1");
+	cr.caller_id = 4194304;
+	ck_log_format(&cr, CK_LOG_FORMAT_CALLER, buf, sizeof(buf));
+	check(!strcmp(buf, "[    1.500000] [T4194304] a\n"), "format: the largest pid fills the column");
+	cr.caller_id = 0xffffffffu;
+	ck_log_format(&cr, CK_LOG_FORMAT_CALLER, buf, sizeof(buf));
+	check(!strcmp(buf, "[    1.500000] [C2147483647] a\n"), "format: a wider id widens the column");
+	cr.caller_id = 7;
+	ck_log_format(&cr, 0, buf, sizeof(buf));
+	check(!strcmp(buf, "[    1.500000] a\n"), "format: caller id but no flag: no column");
+	cr.has_caller_id = false;
+	ck_log_format(&cr, CK_LOG_FORMAT_CALLER, buf, sizeof(buf));
+	check(!strcmp(buf, "[    1.500000] a\n"), "format: flag but no caller id: no column");
 }
 
 int main(void)
@@ -1146,9 +1325,11 @@ int main(void)
 	test_kallsyms_mode(KS_PLACE);
 	test_kallsyms_mode(KS_ABSOLUTE);
 	test_kallsyms_garbage();
-	test_printk_ring();
+	test_printk_ring(true);
+	test_printk_ring(false);
 	test_printk_garbage();
 	test_printk_legacy();
+	test_printk_legacy_caller();
 	test_log_format();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
