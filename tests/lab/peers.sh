@@ -118,7 +118,10 @@ build() {
 		exec 8>&-
 		return 0
 	fi
+	# Under the lock, any build directory left is one a killed build left.
+	rm -rf "$peers/.build-$pkg".*
 	work=$(mktemp -d "$peers/.build-$pkg.XXXXXX")
+	trap 'rm -rf "${work:-}"' EXIT
 	t0=$(date +%s)
 	echo "peers: building $pkg $ver (log: $log)" >&2
 	origin=source
