@@ -60,12 +60,13 @@ grep '^capture:\|^@@CRASHKIT' "$lab/crashkit.log" 2>/dev/null | sed 's/^/# /'
 sed -n 's/^@@STEP \(vmcore.kdump-zlib\|vmcore.kdump-lzo\) rc=0 start=\([0-9.]*\) end=\([0-9.]*\)/# makedumpfile \1 start=\2 end=\3/p' "$lab/capture.log"
 
 oracle="$lab/dmesg.makedumpfile.txt"
+dargs=$(ck_dmesg_args "$oracle")	# with or without the caller column, as the oracle
 # -l twice: through mmap windows of /proc/vmcore (the default) and with
 # read() (--non-mmap); both must hold the same pages.
 for out in crashkit.kdump-zstd crashkit.kdump-zlib crashkit.kdump-lzo crashkit.kdump-lzo-non-mmap; do
 	f="$lab/$out"
 	[ -s "$f" ] || { fail "capture kernel: $out written"; continue; }
-	if "$CK" dmesg "$f" 2>&1 | cmp -s - "$oracle"; then pass "capture kernel: $out: dmesg equals makedumpfile --dump-dmesg of /proc/vmcore"
+	if "$CK" dmesg "$dargs" "$f" 2>&1 | cmp -s - "$oracle"; then pass "capture kernel: $out: dmesg equals makedumpfile --dump-dmesg of /proc/vmcore"
 	else fail "capture kernel: $out: dmesg equals makedumpfile's"; fi
 	if r=$("$tools/ck-cmp-pages" "$f" "$lab/vmcore.elf" 2>&1); then pass "capture kernel: $out: every page equals vmcore.elf's ($r)"
 	else fail "capture kernel: $out: pages equal vmcore.elf's" "$(echo "$r" | tail -2 | tr '\n' '|')"; fi

@@ -33,6 +33,20 @@ hook_cpio() {
 	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet)
 }
 
+# The crashkit dmesg option that prints the layout of FILE, an output of
+# `makedumpfile --dump-dmesg`: makedumpfile 1.7.5+ writes printk's caller
+# column after the timestamp ("[    0.000000] [      T0] Linux version")
+# when VMCOREINFO has the caller_id offset (every kernel since 5.10), 1.7.4
+# and older (Debian 12's 1.7.2) never.  --caller or --no-caller, from FILE's
+# first line.
+ck_dmesg_args() {
+	if head -n 1 "$1" 2> /dev/null | grep -qE '^\[ *[0-9]+\.[0-9]{6}\] \[ *[TC][0-9]+\] '; then
+		echo --caller
+	else
+		echo --no-caller
+	fi
+}
+
 # The peers used as oracles.  Debian 12's by default; tests/run.sh points
 # these at tests/lab/peers.sh's builds (docs/lab.md, "Peers").
 CK_CRASH=${CK_CRASH:-crash}

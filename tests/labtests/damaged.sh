@@ -55,7 +55,7 @@ src="$CK_LAB/vmcore.kdump-zlib"
 if [ -s "$src" ] && [ -s "$CK_LAB/dmesg.makedumpfile.txt" ]; then
 	t="$d/vmcore.kdump-zlib.cut90"
 	cut_copy "$src" 90 "$t"
-	if "$CK" dmesg "$t" > "$t.out" 2>/dev/null; then
+	if "$CK" dmesg "$(ck_dmesg_args "$CK_LAB/dmesg.makedumpfile.txt")" "$t" > "$t.out" 2>/dev/null; then
 		if cmp -s "$t.out" "$CK_LAB/dmesg.makedumpfile.txt"; then pass "kdump cut at 90%: dmesg whole"
 		else fail "kdump cut at 90%: dmesg answered but differs"; fi
 	else
@@ -70,7 +70,8 @@ src="$CK_LAB/vmcore.elf"
 if [ -s "$src" ] && [ -s "$CK_LAB/dmesg.makedumpfile.txt" ]; then
 	t="$d/vmcore.elf.cut50"
 	[ -f "$t" ] || cut_copy "$src" 50 "$t"
-	if "$CK" dmesg "$t" > "$t.out" 2>/dev/null && cmp -s "$t.out" "$CK_LAB/dmesg.makedumpfile.txt"; then
+	if "$CK" dmesg "$(ck_dmesg_args "$CK_LAB/dmesg.makedumpfile.txt")" "$t" > "$t.out" 2>/dev/null &&
+	   cmp -s "$t.out" "$CK_LAB/dmesg.makedumpfile.txt"; then
 		pass "ELF cut at 50%: dmesg still whole"
 	else
 		fail "ELF cut at 50%: dmesg still whole"
