@@ -51,6 +51,12 @@ expect_clean_error "info: two files that are not a split dump" "$d/nope" info "$
 expect_clean_error "dmesg: two files that are not a split dump" "$d/diskdump-zeros" dmesg "$d/diskdump-zeros" "$d/diskdump-zeros"
 usage_case "info bad option" info --bogus x
 usage_case "dmesg without dump" dmesg
+usage_case "dmesg --no-caller without dump" dmesg --no-caller
+usage_case "capture --no-caller without --dump-dmesg" capture --no-caller "$d/zeros" "$d/out"
+for opt in --caller --no-caller; do
+	expect_clean_error "dmesg $opt: zeros" "$d/zeros" dmesg "$opt" "$d/zeros"
+done
 usage_case "sym without name" sym "$d/zeros"
 check "help exits 0" "$CK" --help
 check "info --help exits 0" "$CK" info --help
+check "dmesg --help exits 0" "$CK" dmesg --help
