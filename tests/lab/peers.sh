@@ -26,7 +26,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${CRASHKIT_CACHE:-${HOME:-/root}/.cache/crashkit}
 peers=$cache/peers
-jobs=${CRASHKIT_PEERS_JOBS:-$(nproc 2> /dev/null || echo 2)}
 
 die() { echo "peers: $*" >&2; exit 1; }
 usage() { sed -n 's/^#   //p' "$0" >&2; exit 2; }
@@ -55,7 +54,8 @@ newest() {
 
 # Build PKG=VERSION in $work, leaving .debs in $work; output to stdout.
 build_source() {
-	local pkg=$1 ver=$2 work=$3 src
+	local pkg=$1 ver=$2 work=$3 src jobs
+	jobs=${CRASHKIT_PEERS_JOBS:-$(nproc 2> /dev/null || echo 2)}
 	(cd "$work" && "$here/apt.sh" get source --download-only "$pkg=$ver") || return 1
 	(cd "$work" && dpkg-source -x ./*.dsc src) || return 1
 	src=$work/src

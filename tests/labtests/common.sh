@@ -80,7 +80,7 @@ crash_run() {
 	if grep -q '^ *KERNEL: ' "$out"; then rm -f "$out.raw"; return 0; fi
 	line=$(grep -m 1 -i -E '^crash: |error|fatal|cannot|invalid|not found|segmentation' "$out.raw" ||
 		grep -v '^[[:space:]]*$' "$out.raw" | tail -n 1)
-	[ -n "$line" ] || line="no output"
+	[ -n "$line" ] || line="stops at start-up without a message"
 	[ "$rc" = 124 ] && line="timed out after 180 s; $line"
 	crash_error="$(crash_version): $(echo "$line" | cut -c1-160) (exit $rc)"
 	rm -f "$out.raw"
