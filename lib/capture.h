@@ -83,6 +83,40 @@ struct ck_error *ck_filter_exclude_range(struct ck_filter *filter, int dump_leve
 					 uint64_t counts[CK_PAGE_NR_CLASSES]);
 void ck_filter_rewind(struct ck_filter *filter);
 
+/* One pfn as the filter reads it (ck_filter_explain), for tests and
+ * debugging: its struct page's words, what the filter decodes from them,
+ * and the class it gets. */
+struct ck_page_explain {
+	uint64_t pfn;
+	uint64_t flags, mapping, private;
+	uint32_t mapcount;		/* _mapcount / page_type; -1 if not exported */
+	const char *type;		/* the page type decoded from it, or NULL */
+	const char *head_key;		/* "compound_head", "compound_info" or NULL */
+	uint64_t head_word;		/* that word (bit 0: tail) */
+	bool tail, slab, hugetlb;
+	unsigned order;			/* a compound head's order, else 0 */
+	/* For a tail: the head whose block holds it (UINT64_MAX if none),
+	 * its page type, order and flags. */
+	uint64_t head_pfn;
+	const char *head_type;
+	unsigned head_order;
+	uint64_t head_flags;
+	/* The class at the level (-1: kept), and the pfn whose struct page
+	 * decided it (itself, its compound head, the first page of a buddy
+	 * block).  alone_class: the class if the page were judged alone, as a
+	 * tool that cannot tell tails would judge it. */
+	int class;
+	uint64_t by_pfn;
+	int alone_class;
+};
+
+/* Explains one pfn at dump_level as if every pfn were in the dump (the
+ * range loop skips absent ones).  Zero pages are not decided here (they
+ * need the contents).  Uses the filter's buffer: not during an exclude.
+ * CK_ERR_NOT_FOUND if pfn has no readable struct page. */
+struct ck_error *ck_filter_explain(struct ck_filter *filter, int dump_level, uint64_t pfn,
+				   struct ck_page_explain *ret);
+
 /* ---- memory usage by page class (lib/mem_usage.c) ------------------------ */
 
 struct ck_mem_usage_opts {

@@ -784,3 +784,128 @@ struct ck_error *ck_filter_exclude_range(struct ck_filter *f, int level, uint64_
 	}
 	return NULL;
 }
+
+/* ---- one pfn explained (tests, debugging; not on the capture path) ------ */
+
+static const char *const type_names[PT_NR] = {
+	[PT_BUDDY] = "buddy",
+	[PT_OFFLINE] = "offline",
+	[PT_SLAB] = "slab",
+	[PT_HUGETLB] = "hugetlb",
+	[PT_UNACCEPTED] = "unaccepted",
+};
+
+/* The page type the filter decodes from _mapcount, or NULL. */
+static const char *type_name(const struct ck_filter *f, uint32_t mapcount)
+{
+	for (int t = 0; t < PT_NR; t++) {
+		if (type_is(f, t, mapcount))
+			return type_names[t];
+	}
+	return NULL;
+}
+
+/* Decodes pfn's struct page as ck_filter_exclude_range() does, with the
+ * next one for a head's order when it is in the same section (the range
+ * loop reads no further either).  False if it has no struct page. */
+static bool page_at(struct ck_filter *f, uint64_t pfn, struct page_view *v, uint64_t *head_word)
+{
+	uint64_t map;
+	struct ck_error *err = section_mem_map(f, pfn >> f->pfn_section_shift, &map);
+	if (err || !map) {
+		ck_error_destroy(err);
+		return false;
+	}
+	uint64_t last = ((pfn >> f->pfn_section_shift) + 1) << f->pfn_section_shift;
+	uint64_t n = pfn + 1 < last ? 2 : 1;
+	err = ck_kernel_read(f->kernel, map + pfn * f->size_page, f->buf, n * f->size_page);
+	if (err && n == 2) {
+		ck_error_destroy(err);
+		n = 1;
+		err = ck_kernel_read(f->kernel, map + pfn * f->size_page, f->buf, f->size_page);
+	}
+	if (err) {
+		ck_error_destroy(err);
+		return false;
+	}
+	page_decode(f, pfn, f->buf, n == 2 ? f->buf + f->size_page : NULL, v);
+	if (head_word)
+		*head_word = f->off_head != NOT_FOUND ? rd64(f->buf + f->off_head) : 0;
+	return true;
+}
+
+/* The compound head whose block holds a tail: the nearest pfn aligned to
+ * 2^k (k = 1..31) that is a head of order >= k, as the range loop would
+ * reach it; NOT_FOUND if none. */
+static uint64_t head_find(struct ck_filter *f, uint64_t pfn, struct page_view *head)
+{
+	for (unsigned k = 1; k < MAX_SANE_ORDER; k++) {
+		uint64_t q = pfn & ~((1ull << k) - 1);
+		if (q == (pfn & ~((1ull << (k - 1)) - 1)))
+			continue;
+		if (page_at(f, q, head, NULL) && !head->tail && head->order >= k)
+			return q;
+	}
+	return NOT_FOUND;
+}
+
+/* The class pfn gets at level: the block of the lowest pfn at or below it,
+ * aligned to the block's size, that classify() excludes and that reaches
+ * pfn (the range loop walks up, so the lowest wins). */
+static int class_find(struct ck_filter *f, int level, uint64_t pfn, uint64_t *by)
+{
+	for (int k = MAX_SANE_ORDER - 1; k >= 0; k--) {
+		uint64_t q = pfn & ~((1ull << k) - 1);
+		if (k < MAX_SANE_ORDER - 1 && q == (pfn & ~((1ull << (k + 1)) - 1)))
+			continue;
+		struct page_view v;
+		uint64_t nr;
+		if (!page_at(f, q, &v, NULL))
+			continue;
+		int c = classify(f, level, &v, &nr);
+		if (c >= 0 && q + nr > pfn) {
+			*by = q;
+			return c;
+		}
+	}
+	*by = pfn;
+	return -1;
+}
+
+struct ck_error *ck_filter_explain(struct ck_filter *f, int level, uint64_t pfn,
+				   struct ck_page_explain *ret)
+{
+	struct ck_page_explain e = {.pfn = pfn, .head_pfn = NOT_FOUND, .by_pfn = pfn};
+	if (f->off_head != NOT_FOUND)
+		e.head_key = vi_u64(f, "OFFSET(page.compound_head)") == f->off_head
+			     ? "compound_head" : "compound_info";
+	struct page_view v;
+	if (!page_at(f, pfn, &v, &e.head_word))
+		return ck_error_create(CK_ERR_NOT_FOUND, "pfn 0x%" PRIx64 " has no readable "
+				       "struct page", pfn);
+	e.flags = v.flags;
+	e.mapping = v.mapping;
+	e.private = v.private;
+	e.mapcount = v.mapcount;
+	e.type = type_name(f, v.mapcount);
+	e.tail = v.tail;
+	e.slab = v.slab;
+	e.order = v.order;
+	e.hugetlb = v.hugetlb;
+	uint64_t nr;
+	struct page_view alone = v;
+	alone.tail = false;
+	e.alone_class = classify(f, level, &alone, &nr);
+	if (v.tail) {
+		struct page_view head;
+		e.head_pfn = head_find(f, pfn, &head);
+		if (e.head_pfn != NOT_FOUND) {
+			e.head_type = type_name(f, head.mapcount);
+			e.head_order = head.order;
+			e.head_flags = head.flags;
+		}
+	}
+	e.class = class_find(f, level, pfn, &e.by_pfn);
+	*ret = e;
+	return NULL;
+}
