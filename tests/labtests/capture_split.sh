@@ -208,9 +208,13 @@ fi
 
 # -L: every file stops at the limit, stays .incomplete and valid; exit 1.
 "$CK" capture -c -d 31 -L 3M --splitblock-size $SB --split "$vmcore" "$d/l1" "$d/l2" "$d/l3" 2> "$d/l.err"; rc=$?
-ok=1
+ok=1 cut=0
 for f in l1 l2 l3; do
+	for g in "$d/$f" "$d/$f.incomplete"; do
+		[ ! -e "$g" ] || [ "$(stat -c %s "$g")" -le $((3 << 20)) ] || ok=0
+	done
 	if [ -e "$d/$f.incomplete" ]; then
+		cut=$((cut + 1))
 		"$cmp_pages" "$d/$f.incomplete" "$vmcore" > /dev/null 2>&1 || ok=0
 		"$CK" info "$d/$f.incomplete" 2>/dev/null | grep -q 'incomplete: *yes' || ok=0
 	elif [ -e "$d/$f" ]; then
@@ -219,8 +223,10 @@ for f in l1 l2 l3; do
 		ok=0
 	fi
 done
-[ "$rc" = 1 ] && [ "$ok" = 1 ] && [ -e "$d/l1.incomplete" ] && [ -e "$d/l3" ] &&
-	pass "capture --split -L 3M: exit 1, the cut file stays .incomplete and valid, the others complete ($(ls "$d" | grep '^l[123]' | tr '\n' ' '))" ||
+# Which files the limit cuts depends on the kernel's dump (6.1: the first
+# only; 7.3's holds more): at least one, each within the limit.
+[ "$rc" = 1 ] && [ "$ok" = 1 ] && [ "$cut" -ge 1 ] &&
+	pass "capture --split -L 3M: exit 1, $cut cut file(s) stay .incomplete and valid, the others complete, none over 3 MiB ($(ls "$d" | grep '^l[123]' | tr '\n' ' '))" ||
 	fail "capture --split -L 3M" "rc $rc $(ls "$d" | grep '^l' | tr '\n' ' ') $(tail -1 "$d/l.err")"
 
 rm -rf "$d"
