@@ -6,6 +6,8 @@
  *
  *   ck-cmp-pages DUMP REFERENCE
  *   ck-cmp-pages --set DUMP OTHER    compare only which pfns each holds
+ *   ck-cmp-pages --set-all DUMP OTHER    the same, naming every pfn that
+ *                                        differs (--set names 20)
  *
  * Prints "pages N same N differ N missing-in-reference N" and exits 0 when
  * nothing differs, 1 otherwise, 2 on usage or open errors.
@@ -20,7 +22,7 @@
 
 #define CK_MAXU(x, y) ((x) > (y) ? (x) : (y))
 
-static int compare_sets(struct ck_dump *a, struct ck_dump *b)
+static int compare_sets(struct ck_dump *a, struct ck_dump *b, bool all)
 {
 	uint64_t max = CK_MAXU(ck_dump_info(a)->max_pfn, ck_dump_info(b)->max_pfn);
 	uint64_t both = 0, only_a = 0, only_b = 0;
@@ -30,7 +32,7 @@ static int compare_sets(struct ck_dump *a, struct ck_dump *b)
 		if (ha && hb)
 			both++;
 		else if (ha || hb) {
-			if (only_a + only_b < 20)
+			if (all || only_a + only_b < 20)
 				printf("pfn 0x%" PRIx64 " only in %s\n", pfn, ha ? "first" : "second");
 			*(ha ? &only_a : &only_b) += 1;
 		}
@@ -42,7 +44,8 @@ static int compare_sets(struct ck_dump *a, struct ck_dump *b)
 
 int main(int argc, char **argv)
 {
-	bool sets = argc == 4 && !strcmp(argv[1], "--set");
+	bool all = argc == 4 && !strcmp(argv[1], "--set-all");
+	bool sets = all || (argc == 4 && !strcmp(argv[1], "--set"));
 	if (sets) {
 		argv++;
 		argc--;
@@ -60,7 +63,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (sets) {
-		int rc = compare_sets(a, b);
+		int rc = compare_sets(a, b, all);
 		ck_dump_destroy(a);
 		ck_dump_destroy(b);
 		return rc;
