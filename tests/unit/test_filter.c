@@ -381,6 +381,32 @@ static void check_counts(struct ck_filter *f, const struct kernel_spec *s, const
 	EXPECT(!memcmp(whole, part, sizeof(whole)), "%s: ranges left other pages", name);
 }
 
+/* ck_filter_explain (ck-page-info) agrees with the range loop on every
+ * pfn at level 31, and finds a tail's head (pfns 128-143: order 4). */
+static void check_explain(struct ck_filter *f, const char *name)
+{
+	uint64_t bm[NR_PFNS / 64], counts[CK_PAGE_NR_CLASSES];
+	run_level(f, 31, NR_PFNS, bm, counts);
+	int bad = 0;
+	for (uint64_t pfn = 0; pfn < NR_PFNS; pfn++) {
+		struct ck_page_explain e;
+		struct ck_error *err = ck_filter_explain(f, 31, pfn, &e);
+		bool ok = !err && (e.class < 0) == kept(bm, pfn);
+		if (!ok && bad++ < 6)
+			EXPECT(ok, "%s: pfn %" PRIu64 ": %s class %d, range loop %s", name, pfn,
+			       err ? ck_error_message(err) : "", err ? -2 : e.class,
+			       kept(bm, pfn) ? "kept" : "excluded");
+		ck_error_destroy(err);
+	}
+	EXPECT(bad == 0, "%s: %d pfns explained otherwise", name, bad);
+	struct ck_page_explain e;
+	struct ck_error *err = ck_filter_explain(f, 31, 133, &e);
+	EXPECT(!err && e.tail && e.head_pfn == 128 && e.head_order == 4 && e.by_pfn == 128 &&
+	       e.class == CK_PAGE_USER, "%s: pfn 133 tail %d head %" PRIu64 " order %u by %"
+	       PRIu64 " class %d", name, e.tail, e.head_pfn, e.head_order, e.by_pfn, e.class);
+	ck_error_destroy(err);
+}
+
 static void test_eras(void)
 {
 	for (size_t i = 0; i < CK_ARRAY_SIZE(eras); i++) {
@@ -400,6 +426,7 @@ static void test_eras(void)
 			EXPECT(!why, "%s: note '%s'", e->name, why);
 			check_classes(o.filter, &s, e->name);
 			check_counts(o.filter, &s, e->name);
+			check_explain(o.filter, e->name);
 		}
 		close_filter(&o);
 	}
