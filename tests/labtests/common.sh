@@ -142,9 +142,9 @@ explain_set_diff() {
 		{ print "bad " $0; exit }
 		END {
 			printf "ok %d %d %d %d %d %d\n", zero, mdf["cache"], mdf["cache_private"], mdf["user"], mdf["free"], tails
-			printf "note %d partial page(s) at a RAM segment end", partial
-			if (tails) printf ", %d tail page(s) makedumpfile %s judged alone (no OFFSET(page.compound_info)) with their head kept, %d of them zero", tails, ver, tzero
-			printf "\n"
+			note = partial ? sprintf("%d partial page(s) at a RAM segment end", partial) : ""
+			if (tails) note = note (note ? ", " : "") sprintf("%d tail page(s) makedumpfile %s judged alone (no OFFSET(page.compound_info)) with their head kept, %d of them zero", tails, ver, tzero)
+			print "note " (note ? note : "no difference")
 		}')
 	expl_bad=$(echo "$r" | sed -n 's/^bad //p' | head -n 1)
 	[ -n "$expl_bad" ] && { expl_bad="only crashkit keeps $expl_bad"; return; }
