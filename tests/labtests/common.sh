@@ -68,8 +68,8 @@ mdf_has() {
 # crash_run OUT VMLINUX DUMP... with crash's commands on stdin (`sys`
 # first): crash's answers in OUT, without the lines that name the dump
 # files.  Status 0 if crash came through its start-up (sys printed
-# KERNEL:); else 1, with crash_error set to "crash X.Y.Z: " and the first
-# line that looks like an error (or the last line, if none does).
+# KERNEL:); else 1, with crash_error set to "crash X.Y.Z: " and crash's
+# first error line (or the last line, if none looks like one).
 crash_error=
 crash_run() {
 	local out=$1 rc line
@@ -78,7 +78,10 @@ crash_run() {
 	rc=$?
 	grep -v -e DUMPFILE -e 'PARTIAL DUMP' "$out.raw" > "$out"
 	if grep -q '^ *KERNEL: ' "$out"; then rm -f "$out.raw"; return 0; fi
-	line=$(grep -m 1 -i -E '^crash: |error|fatal|cannot|invalid|not found|segmentation' "$out.raw" ||
+	# crash's own "crash: ..." line before any warning ("WARNING: SLUB:
+	# cannot determine ..." comes first on 7.3)
+	line=$(grep -m 1 '^crash: ' "$out.raw" ||
+		grep -m 1 -i -E 'error|fatal|cannot|invalid|not found|segmentation' "$out.raw" ||
 		grep -v '^[[:space:]]*$' "$out.raw" | tail -n 1)
 	[ -n "$line" ] || line="stops at start-up without a message"
 	[ "$rc" = 124 ] && line="timed out after 180 s; $line"
