@@ -64,9 +64,9 @@ build_source() {
 		return 1
 	fi
 	# parallel=N: debhelper passes -jN to make, and crash's Makefile hands
-	# its jobserver to the bundled gdb's build.  nocheck, nodoc: only the
-	# binary matters.
-	(cd "$src" && DEB_BUILD_OPTIONS="parallel=$jobs nocheck nodoc" \
+	# its jobserver to the bundled gdb's build.  nocheck, nodoc,
+	# noautodbgsym: only the binary matters.
+	(cd "$src" && DEB_BUILD_OPTIONS="parallel=$jobs nocheck nodoc noautodbgsym" \
 		dpkg-buildpackage -b -uc -us) || return 1
 }
 
