@@ -190,24 +190,30 @@ struct mk_elf_spec {
 	bool xnum;		/* e_phnum = PN_XNUM, the count in section 0 */
 };
 
+/* An ELF64 little-endian core header whose program headers follow it. */
+MK_FN void mk_elf_header(Elf64_Ehdr *eh, uint16_t machine, uint16_t phnum)
+{
+	memset(eh, 0, sizeof(*eh));
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_CORE;
+	eh->e_machine = machine;
+	eh->e_version = EV_CURRENT;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_ehsize = sizeof(*eh);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	eh->e_phnum = phnum;
+}
+
 MK_FN int mk_elf_buf(const struct mk_elf_spec *s, struct mk_buf *out)
 {
 	struct mk_buf notes = { 0 };
 	mk_notes(&notes, s->vmcoreinfo, s->nr_prstatus, s->qemu);
 	Elf64_Ehdr eh;
-	memset(&eh, 0, sizeof(eh));
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = ET_CORE;
-	eh.e_machine = s->machine ? s->machine : EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_phoff = sizeof(eh);
+	mk_elf_header(&eh, s->machine ? s->machine : EM_X86_64, 1 + s->nr_segs);
 	eh.e_flags = s->e_flags;
-	eh.e_ehsize = sizeof(eh);
-	eh.e_phentsize = sizeof(Elf64_Phdr);
-	eh.e_phnum = 1 + s->nr_segs;
 	mk_buf_put(out, 0, &eh, sizeof(eh));
 
 	uint64_t off = sizeof(eh) + (1 + s->nr_segs) * sizeof(Elf64_Phdr);
@@ -719,18 +725,7 @@ MK_FN int mk_kmem_write(const struct mk_kmem *k, const char *path)
 	struct mk_buf notes = { 0 }, out = { 0 };
 	mk_notes(&notes, k->vmci, 1, false);
 	Elf64_Ehdr eh;
-	memset(&eh, 0, sizeof(eh));
-	memcpy(eh.e_ident, ELFMAG, SELFMAG);
-	eh.e_ident[EI_CLASS] = ELFCLASS64;
-	eh.e_ident[EI_DATA] = ELFDATA2LSB;
-	eh.e_ident[EI_VERSION] = EV_CURRENT;
-	eh.e_type = ET_CORE;
-	eh.e_machine = EM_X86_64;
-	eh.e_version = EV_CURRENT;
-	eh.e_phoff = sizeof(eh);
-	eh.e_ehsize = sizeof(eh);
-	eh.e_phentsize = sizeof(Elf64_Phdr);
-	eh.e_phnum = 2;
+	mk_elf_header(&eh, EM_X86_64, 2);
 	Elf64_Phdr ph[2];
 	memset(ph, 0, sizeof(ph));
 	uint64_t note_off = sizeof(eh) + sizeof(ph);
