@@ -25,8 +25,8 @@ TEST_LIBS := $(CORES_LIBS) $(PKG_LIBS) -lsnappy
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes -Wvla
-BASE_CFLAGS := -std=gnu11 -DCRASHKIT_VERSION=\"$(VERSION)\" -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude -Ilib \
-	$(WARN) $(PKG_CFLAGS)
+BASE_CFLAGS := -std=gnu11 -DCRASHKIT_VERSION=\"$(VERSION)\" -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude \
+	$(WARN) $(PKG_CFLAGS) -MMD -MP
 
 ifeq ($(BUILD),asan)
 OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -40,8 +40,13 @@ ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
 # --as-needed: an executable records only the libraries it calls into.
 ALL_LDFLAGS := $(LDOPT) -Wl,--as-needed $(LDFLAGS)
 
-CORES_LIB_SRCS := $(sort $(wildcard lib/core_*.c))
-LIB_SRCS := $(filter-out $(CORES_LIB_SRCS),$(sort $(wildcard lib/*.c)))
+# lib/ has a folder per layer (docs/design.md, "Layers"); the archive of
+# each link unit takes its folders' files.  tests/house.sh checks that no
+# file includes a layer above its own and what each executable links.
+LIB_DIRS := base dump kernel walk capture
+CORES_LIB_DIRS := cores
+LIB_SRCS := $(sort $(foreach d,$(LIB_DIRS),$(wildcard lib/$(d)/*.c)))
+CORES_LIB_SRCS := $(sort $(foreach d,$(CORES_LIB_DIRS),$(wildcard lib/$(d)/*.c)))
 COMMON_TOOL_SRCS := tools/common.c
 CORES_TOOL_SRCS := tools/crashkit-cores.c tools/cmd_cores.c
 TOOL_SRCS := $(filter-out $(COMMON_TOOL_SRCS) $(CORES_TOOL_SRCS),$(sort $(wildcard tools/*.c)))
@@ -66,7 +71,17 @@ CRASHKIT_CORES := $(O)/crashkit-cores
 .PHONY: all deps check demo clean bench
 all: $(CRASHKIT) $(CRASHKIT_CORES) $(UNIT_BINS) $(TESTTOOL_BINS)
 
-$(O)/%.o: %.c $(wildcard include/*.h lib/*.h tools/*.h tests/*.h)
+# The library and the tests see lib/'s internal headers; tools/ sees only
+# the public header (and its own tools.h).
+$(O)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib -c -o $@ $<
+
+$(O)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib -c -o $@ $<
+
+$(O)/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -107,3 +122,5 @@ bench:
 
 clean:
 	rm -rf build
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

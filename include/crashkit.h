@@ -391,6 +391,166 @@ struct ck_error *ck_core_serve(const struct ck_core_policy *policy, int listen_f
 			       int stop_fd, ck_core_log_fn *log, void *log_arg);
 struct ck_error *ck_core_uninstall(const struct ck_core_policy *policy, char **restored_ret);
 
+/* ---- codecs ------------------------------------------------------------ */
+
+enum ck_codec {
+	CK_CODEC_NONE,
+	CK_CODEC_ZLIB,
+	CK_CODEC_LZO,
+	CK_CODEC_SNAPPY,
+	CK_CODEC_ZSTD,
+};
+
+const char *ck_codec_name(enum ck_codec codec);
+
+/* ---- page classes (lib/walk/page_class.c) ------------------------------- */
+
+/* makedumpfile's dump level bits. */
+enum {
+	CK_DL_ZERO = 1,
+	CK_DL_CACHE = 2,
+	CK_DL_CACHE_PRIVATE = 4,
+	CK_DL_USER = 8,
+	CK_DL_FREE = 16,
+};
+
+enum ck_page_class {
+	CK_PAGE_ZERO,
+	CK_PAGE_CACHE,
+	CK_PAGE_CACHE_PRIVATE,
+	CK_PAGE_USER,
+	CK_PAGE_FREE,
+	CK_PAGE_HWPOISON,
+	CK_PAGE_OFFLINE,
+	CK_PAGE_NR_CLASSES,
+};
+
+const char *ck_page_class_name(enum ck_page_class c);
+
+/* ---- memory usage by page class (lib/capture/mem_usage.c) ------------------------ */
+
+struct ck_mem_usage_opts {
+	/* For a live system's /proc/kcore: the iomem file ("/proc/iomem")
+	 * whose "Crash kernel" ranges are left out, as a dump would leave
+	 * them out; NULL: none.  Not read for other inputs. */
+	const char *iomem;
+	uint64_t cycle_pfns;		/* pfns per bitmap cycle; 0: default */
+};
+
+struct ck_mem_usage {
+	uint32_t page_size;
+	uint64_t max_pfn;
+	uint64_t total;			/* pages of memory in the input */
+	/* Pages of each class at dump level 31: zero pages are those the
+	 * other classes leave, as makedumpfile --mem-usage counts them. */
+	uint64_t pages[CK_PAGE_NR_CLASSES];
+	uint64_t kernel;		/* the rest: what -d 31 keeps, zero pages aside */
+	uint64_t absent;		/* in the memory map, not in the input */
+	uint64_t unreadable;		/* read errors (kept out of every class) */
+	uint64_t crashkernel;		/* live: pages of the crash kernel's reservation */
+	int supported;			/* CK_DL_* classes decided */
+	bool live;			/* the input is /proc/kcore */
+	uint64_t bitmap_bytes;		/* memory of each of its two bitmaps */
+	char note[320];			/* why some classes are not decided, or "" */
+};
+
+/* Counts the pages of each dump-level class in input (a vmcore, a dump
+ * or /proc/kcore) with the capture's filter, cycle by cycle, and reads
+ * the pages it keeps to find zero pages: memory bounded whatever the
+ * machine's size. */
+struct ck_error *ck_mem_usage(const char *input, const struct ck_mem_usage_opts *opts,
+			      struct ck_mem_usage *ret);
+
+/* ---- the capture pipeline (lib/capture/capture.c) ------------------------------- */
+
+struct ck_capture_stats {
+	uint64_t max_pfn;
+	uint64_t pages_ram;		/* pfns present in the input */
+	uint64_t excluded[CK_PAGE_NR_CLASSES];
+	uint64_t unreadable;		/* read errors: recorded, not fatal */
+	uint64_t absent;		/* excluded in the input (re-filtering) */
+	uint64_t kept;			/* pages written */
+	uint64_t pages_done;		/* progress: pfns processed so far */
+	uint64_t bytes_in;		/* page bytes of the kept pages */
+	uint64_t bytes_out;		/* size of the output */
+	uint64_t segments;		/* -E: PT_LOADs written */
+	uint64_t bitmap_bytes;		/* memory of the bitmaps (both) */
+	bool incomplete;
+	char filter_note[320];		/* why some classes were kept, or "" */
+	const char *encoder;
+	unsigned int threads;
+	uint64_t split_start, split_end;	/* a split dump's file: its pfns */
+};
+
+/* How workers read kept pages.  /proc/vmcore serves read() a page at a
+ * time through a temporary kernel mapping of each page, and mmap() by
+ * mapping the old memory once: AUTO maps /proc/vmcore in windows and reads
+ * other files with pread (docs/capture.md). */
+enum ck_capture_read {
+	CK_CAPTURE_READ_AUTO,
+	CK_CAPTURE_READ_PREAD,		/* makedumpfile --non-mmap */
+	CK_CAPTURE_READ_MMAP,
+};
+
+struct ck_capture_opts {
+	enum ck_codec codec;
+	int dump_level;
+	bool flattened;
+	bool elf;			/* ELF output (makedumpfile -E) */
+	int out_fd;			/* flattened: write here (stdout); else -1 */
+	unsigned int nr_threads;	/* 0: online CPUs */
+	uint64_t size_limit;		/* 0: none */
+	bool force;			/* overwrite OUTPUT */
+	uint64_t cycle_pfns;		/* pfns per bitmap cycle; 0: default */
+	enum ck_capture_read read;	/* how workers read the input */
+	/* One file of a split dump: only [split_start, split_end) is saved
+	 * (lib/capture/split.c sets these). */
+	bool split;
+	uint64_t split_start, split_end;
+	int64_t tv_sec, tv_usec;	/* kdump header timestamp; 0: now */
+	void (*progress)(const struct ck_capture_stats *stats, void *arg);
+	void *progress_arg;
+};
+
+/* Captures input into output.  Files are written as OUTPUT.incomplete and
+ * renamed when complete; an incomplete dump (size limit, full disk) is left
+ * under OUTPUT.incomplete, valid and flagged, and the call fails with
+ * CK_ERR_OS (ENOSPC) after filling *stats. */
+struct ck_error *ck_capture(const char *input, const char *output,
+			    const struct ck_capture_opts *opts, struct ck_capture_stats *stats);
+
+/* ---- split dumps (lib/capture/split.c) ---------------------------------- */
+
+/* makedumpfile's default split block (--splitblock-size): 1 GiB. */
+#define CK_SPLIT_BLOCK_SIZE (1ull << 30)
+/* How makedumpfile --split cuts [0, max_pfn) into nr files: dumpable pages
+ * counted per split block of block_size bytes (0: the default), each file
+ * but the last takes whole blocks until it holds total / nr pages.
+ * ranges: nr pairs [start, end).  Walks the input's bitmaps twice; memory
+ * does not depend on the dump size. */
+struct ck_error *ck_capture_split_ranges(const char *input, int dump_level, uint64_t block_size,
+					 size_t nr, uint64_t (*ranges)[2],
+					 uint64_t *total_ret);
+/* makedumpfile --split: writes outputs[0..nr) (each via .incomplete and a
+ * rename), one pfn range each.  stats[i] for each file.  A file cut short
+ * (size limit, full disk) stays incomplete while the others are written;
+ * the call then fails (CK_ERR_OS, ENOSPC) naming it.  block_size: bytes
+ * per split block (makedumpfile --splitblock-size), 0: 1 GiB. */
+struct ck_error *ck_capture_split(const char *input, const char *const *outputs, size_t nr,
+				  const struct ck_capture_opts *opts, uint64_t block_size,
+				  struct ck_capture_stats *stats);
+/* makedumpfile --reassemble: the files of one split dump, in any order,
+ * into one ordinary kdump-compressed OUTPUT (via OUTPUT.incomplete). */
+struct ck_error *ck_capture_split_reassemble(const char *const *inputs, size_t nr,
+					     const char *output, bool force,
+					     uint64_t *pages_ret, uint64_t *bytes_ret);
+
+
+/* makedumpfile -R: reassembles the flattened stream read from in_fd into
+ * OUTPUT (via OUTPUT.incomplete), copying through a fixed buffer. */
+struct ck_error *ck_capture_reassemble(int in_fd, const char *output, bool force,
+				       uint64_t *bytes_ret);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,8 +34,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "flattened_format.h"
-#include "kdump_format.h"
+#include "dump/flattened_format.h"
+#include "dump/kdump_format.h"
 
 #define MK_FN static __attribute__((unused))
 

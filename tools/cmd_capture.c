@@ -11,7 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "crashkit.h"
 #include "tools.h"
 
 static void usage(FILE *f)
@@ -197,7 +197,7 @@ static int split_capture(int nargs, char **args, struct ck_capture_opts *o,
 			 uint64_t splitblock, int msg_level)
 {
 	size_t nr = nargs > 1 ? (size_t)nargs - 1 : 0;
-	struct ck_capture_stats *st = ck_calloc_array(nr ? nr : 1, sizeof(*st));
+	struct ck_capture_stats *st = calloc(nr ? nr : 1, sizeof(*st));
 	if (!st)
 		return ck_report(&ck_error_nomem);
 	struct progress p = { .tty = msg_level && isatty(STDERR_FILENO), .last_pct = 101 };

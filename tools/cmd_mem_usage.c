@@ -9,7 +9,7 @@
 
 #include <json-c/json.h>
 
-#include "capture.h"
+#include "crashkit.h"
 #include "tools.h"
 
 static const struct {
@@ -65,7 +65,7 @@ static double mib(const struct ck_mem_usage *mu, uint64_t pages)
 static void print_table(const char *input, const struct ck_mem_usage *mu)
 {
 	printf("%-15s %12s %10s %11s  %s\n", "class", "pages", "MiB", "excludable", "description");
-	for (size_t i = 0; i < CK_ARRAY_SIZE(classes); i++) {
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
 		uint64_t n = mu->pages[classes[i].cls];
 		if (!classes[i].bit && !n)
 			continue;	/* hwpoison, offline: only when there are some */
@@ -106,7 +106,7 @@ static int print_json(const char *input, const struct ck_mem_usage *mu)
 	json_object_object_add(o, "total_bytes",
 			       json_object_new_uint64(mu->total * mu->page_size));
 	json_object *jc = json_object_new_object();
-	for (size_t i = 0; i < CK_ARRAY_SIZE(classes); i++) {
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
 		json_object *c = json_object_new_object();
 		json_object_object_add(c, "pages", json_object_new_uint64(mu->pages[classes[i].cls]));
 		json_object_object_add(c, "dump_level_bit",

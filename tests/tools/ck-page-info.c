@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 
 struct info_ctx {
 	struct ck_dump *dump;

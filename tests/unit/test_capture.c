@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 #include "../mkdump.h"
 #include "../harness.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core_internal.h"
+#include "cores/cores.h"
 #include "../harness.h"
 
 

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "kernel/kernel.h"
 #include "../mkdump.h"
 #include "../harness.h"
 

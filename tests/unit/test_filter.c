@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 #include "../mkdump.h"
 #include "../harness.h"
 

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "kernel/kernel.h"
 #include "../mkdump.h"
 #include "../harness.h"
 

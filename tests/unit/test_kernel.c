@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "kernel/kernel.h"
 
 static int passed, failed;
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "capture.h"
+#include "capture/capture.h"
 #include "../mkdump.h"
 #include "../harness.h"
 

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Allocation helpers with overflow checks. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/base.h"
+
+void *ck_calloc_array(size_t nmemb, size_t size)
+{
+	return calloc(nmemb ? nmemb : 1, size ? size : 1);
+}
+
+void *ck_realloc_array(void *ptr, size_t nmemb, size_t size)
+{
+	size_t bytes;
+	if (__builtin_mul_overflow(nmemb, size, &bytes))
+		return NULL;
+	return realloc(ptr, bytes ? bytes : 1);
+}
+
+char *ck_strdup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	int r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
+}
+
+bool ck_vec_grow(void **ptr, size_t *cap, size_t nr, size_t elem_size)
+{
+	if (nr < *cap)
+		return true;
+	size_t new_cap = *cap ? *cap * 2 : 16;
+	if (new_cap < *cap)
+		return false;
+	void *p = ck_realloc_array(*ptr, new_cap, elem_size);
+	if (!p)
+		return false;
+	*ptr = p;
+	*cap = new_cap;
+	return true;
+}

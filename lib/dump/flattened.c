@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * makedumpfile's flattened format: a stream of (offset, size, data) records
+ * that, written at their offsets, rebuild a kdump-compressed or ELF file
+ * (`makedumpfile -R` does that).  Instead of rebuilding, we index the records
+ * once and let ck_file_read() map logical offsets to where the data sits in
+ * the stream.  Layout: lib/flattened_format.h; docs/formats/flattened.md.
+ *
+ * Records may overlap: makedumpfile writes the kdump sub header a second time
+ * at the end to fill in the eraseinfo fields.  As with `makedumpfile -R`, the
+ * later record wins.  Overlap is rare, so we only pay for resolving it (a
+ * sweep over record boundaries with a heap of active records, O(n log n))
+ * when sorting shows some.
+ */
+#include <endian.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "dump/dump.h"
+#include "dump/flattened_format.h"
+
+#define FLAT_READ_CHUNK (1u << 20)
+
+struct flat_rec {
+	uint64_t logical;
+	uint64_t physical;
+	uint64_t size;
+	uint64_t seq;		/* position in the stream: later wins */
+};
+
+/* Reads record headers through a 1 MiB window: records are often a page or
+ * less, so this saves a pread per record. */
+struct flat_reader {
+	struct ck_file *file;
+	uint8_t *buf;
+	uint64_t off;
+	size_t len;
+};
+
+static struct ck_error *flat_reader_get(struct flat_reader *r, uint64_t off,
+					struct ck_flat_record *rec, bool *eof)
+{
+	if (off < r->off || off + sizeof(*rec) > r->off + r->len) {
+		size_t n;
+		struct ck_error *err = ck_file_read_partial(r->file, off, r->buf,
+							    FLAT_READ_CHUNK, &n);
+		if (err)
+			return err;
+		r->off = off;
+		r->len = n;
+	}
+	if (off + sizeof(*rec) > r->off + r->len) {
+		*eof = true;
+		return NULL;
+	}
+	memcpy(rec, r->buf + (off - r->off), sizeof(*rec));
+	*eof = false;
+	return NULL;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	const struct flat_rec *x = a, *y = b;
+	if (x->logical != y->logical)
+		return x->logical < y->logical ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Max-heap of record indices keyed by seq. */
+static void heap_push(size_t *heap, size_t *nr, const struct flat_rec *recs, size_t v)
+{
+	size_t i = (*nr)++;
+	heap[i] = v;
+	while (i) {
+		size_t parent = (i - 1) / 2;
+		if (recs[heap[parent]].seq >= recs[heap[i]].seq)
+			break;
+		size_t t = heap[parent];
+		heap[parent] = heap[i];
+		heap[i] = t;
+		i = parent;
+	}
+}
+
+static void heap_pop(size_t *heap, size_t *nr, const struct flat_rec *recs)
+{
+	heap[0] = heap[--*nr];
+	size_t i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < *nr && recs[heap[l]].seq > recs[heap[m]].seq)
+			m = l;
+		if (r < *nr && recs[heap[r]].seq > recs[heap[m]].seq)
+			m = r;
+		if (m == i)
+			break;
+		size_t t = heap[m];
+		heap[m] = heap[i];
+		heap[i] = t;
+		i = m;
+	}
+}
+
+static bool seg_push(struct ck_file_seg **segs, size_t *nr, size_t *cap,
+		     uint64_t logical, uint64_t physical, uint64_t size)
+{
+	if (*nr) {
+		struct ck_file_seg *last = &(*segs)[*nr - 1];
+		if (last->logical + last->size == logical &&
+		    last->physical + last->size == physical) {
+			last->size += size;
+			return true;
+		}
+	}
+	struct ck_file_seg s = { logical, physical, size };
+	return CK_VEC_PUSH(*segs, *nr, *cap, s);
+}
+
+/* Turns records sorted by logical offset into disjoint segments, the latest
+ * record winning where they overlap. */
+static struct ck_error *flat_resolve(struct flat_rec *recs, size_t nr,
+				     struct ck_file_seg **segs_ret, size_t *nr_ret)
+{
+	struct ck_error *err = NULL;
+	struct ck_file_seg *segs = NULL;
+	size_t nr_segs = 0, cap = 0;
+	bool overlap = false;
+	for (size_t i = 1; i < nr && !overlap; i++)
+		overlap = recs[i].logical < recs[i - 1].logical + recs[i - 1].size;
+
+	if (!overlap) {
+		for (size_t i = 0; i < nr; i++) {
+			if (!seg_push(&segs, &nr_segs, &cap, recs[i].logical,
+				      recs[i].physical, recs[i].size)) {
+				free(segs);
+				return &ck_error_nomem;
+			}
+		}
+		*segs_ret = segs;
+		*nr_ret = nr_segs;
+		return NULL;
+	}
+
+	_cleanup_free_ uint64_t *points = ck_calloc_array(2 * nr, sizeof(uint64_t));
+	_cleanup_free_ size_t *heap = ck_calloc_array(nr, sizeof(size_t));
+	if (!points || !heap)
+		return &ck_error_nomem;
+	for (size_t i = 0; i < nr; i++) {
+		points[2 * i] = recs[i].logical;
+		points[2 * i + 1] = recs[i].logical + recs[i].size;
+	}
+	qsort(points, 2 * nr, sizeof(uint64_t), u64_cmp);
+	size_t nr_points = 0;
+	for (size_t i = 0; i < 2 * nr; i++)
+		if (!nr_points || points[nr_points - 1] != points[i])
+			points[nr_points++] = points[i];
+
+	size_t nr_heap = 0, next = 0;
+	for (size_t p = 0; p + 1 < nr_points; p++) {
+		uint64_t at = points[p], to = points[p + 1];
+		while (next < nr && recs[next].logical == at)
+			heap_push(heap, &nr_heap, recs, next++);
+		while (nr_heap && recs[heap[0]].logical + recs[heap[0]].size <= at)
+			heap_pop(heap, &nr_heap, recs);
+		/* Expired records below the top stay until they surface; the
+		 * top is always live because it was checked just above. */
+		if (!nr_heap)
+			continue;
+		const struct flat_rec *w = &recs[heap[0]];
+		if (!seg_push(&segs, &nr_segs, &cap, at, w->physical + (at - w->logical),
+			      to - at)) {
+			err = &ck_error_nomem;
+			break;
+		}
+	}
+	if (err) {
+		free(segs);
+		return err;
+	}
+	*segs_ret = segs;
+	*nr_ret = nr_segs;
+	return NULL;
+}
+
+struct ck_error *ck_flattened_index(struct ck_file *file)
+{
+	struct ck_error *err = NULL;
+	struct ck_flat_header fh;
+	size_t n;
+
+	if (file->flattened)
+		return ck_error_create(CK_ERR_INVALID, "'%s' is already indexed", file->path);
+	memset(&fh, 0, sizeof(fh));
+	err = ck_file_read_partial(file, 0, &fh, sizeof(fh), &n);
+	if (err)
+		return err;
+	/* "makedumpfile" and at least one NUL: makedumpfile strncpy()s it
+	 * into 16 bytes, QEMU memcpy()s it with its NUL into zeroed memory. */
+	if (n < sizeof(CK_FLAT_SIGNATURE) ||
+	    memcmp(fh.signature, CK_FLAT_SIGNATURE, sizeof(CK_FLAT_SIGNATURE)))
+		return ck_error_create(CK_ERR_NOT_FORMAT, "'%s': not flattened", file->path);
+	if (n < sizeof(fh) || file->real_size < CK_FLAT_HEADER_SIZE)
+		return ck_error_create(CK_ERR_TRUNCATED,
+			"'%s': flattened header cut off: file size 0x%" PRIx64
+			", the header takes 0x%x bytes", file->path, file->real_size,
+			CK_FLAT_HEADER_SIZE);
+	int64_t type = be64toh(fh.type);
+	if (type != CK_FLAT_TYPE)
+		return ck_error_create(CK_ERR_FORMAT,
+			"'%s': flattened header at offset 0x10: unknown type %" PRId64,
+			file->path, type);
+
+	struct flat_reader rd = { .file = file, .buf = malloc(FLAT_READ_CHUNK) };
+	struct flat_rec *recs = NULL;
+	size_t nr = 0, cap = 0;
+	uint64_t logical_size = 0;
+	bool ended = false;
+	if (!rd.buf)
+		return &ck_error_nomem;
+
+	uint64_t pos = CK_FLAT_HEADER_SIZE;
+	for (uint64_t seq = 0;; seq++) {
+		struct ck_flat_record rh;
+		bool eof;
+		err = flat_reader_get(&rd, pos, &rh, &eof);
+		if (err)
+			goto out;
+		if (eof)
+			break;	/* cut before the end record */
+		int64_t off = be64toh(rh.offset), size = be64toh(rh.size);
+		if (off == CK_FLAT_END_MARK && size == CK_FLAT_END_MARK) {
+			ended = true;
+			break;
+		}
+		if (off < 0 || size < 0) {
+			err = ck_error_create(CK_ERR_FORMAT,
+				"'%s': flattened record at offset 0x%" PRIx64
+				": bad offset %" PRId64 " or size %" PRId64,
+				file->path, pos, off, size);
+			goto out;
+		}
+		uint64_t data = pos + sizeof(rh);
+		uint64_t avail = file->real_size - data;	/* data <= real_size */
+		uint64_t take = CK_MIN((uint64_t)size, avail);
+		if (take) {
+			struct flat_rec r = { off, data, take, seq };
+			if (!CK_VEC_PUSH(recs, nr, cap, r)) {
+				err = &ck_error_nomem;
+				goto out;
+			}
+			logical_size = CK_MAX(logical_size, (uint64_t)off + take);
+		}
+		if (take < (uint64_t)size)
+			break;	/* the last record's data is cut */
+		pos = data + size;
+	}
+
+	if (nr > 1)
+		qsort(recs, nr, sizeof(*recs), rec_cmp);
+	struct ck_file_seg *segs;
+	size_t nr_segs;
+	err = flat_resolve(recs, nr, &segs, &nr_segs);
+	if (err)
+		goto out;
+	free(file->segs);
+	file->segs = segs;
+	file->nr_segs = nr_segs;
+	file->size = logical_size;
+	file->flattened = true;
+	file->truncated = !ended;
+out:
+	free(recs);
+	free(rd.buf);
+	return err;
+}
