@@ -40,34 +40,37 @@ ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
 # --as-needed: an executable records only the libraries it calls into.
 ALL_LDFLAGS := $(LDOPT) -Wl,--as-needed $(LDFLAGS)
 
-# lib/ has a folder per layer (docs/design.md, "Layers"); the archive of
-# each link unit takes its folders' files.  tests/house.sh checks that no
-# file includes a layer above its own and what each executable links.
-LIB_DIRS := base dump kernel walk capture
-CORES_LIB_DIRS := cores
-LIB_SRCS := $(sort $(foreach d,$(LIB_DIRS),$(wildcard lib/$(d)/*.c)))
-CORES_LIB_SRCS := $(sort $(foreach d,$(CORES_LIB_DIRS),$(wildcard lib/$(d)/*.c)))
+# lib/ has a folder per layer (docs/design.md, "Layers"), each built into
+# its own archive, lib/FOLDER/*.c -> $(O)/libFOLDER.a, and each executable
+# links the archives of its layers, highest first: a call from a lower
+# layer up does not link.  tests/house.sh checks the includes and, from
+# each executable's link map ($(O)/NAME.map), which folders it took.
+CRASHKIT_DIRS := capture walk kernel dump base
+CORES_DIRS := cores base
+ALL_DIRS := capture cores walk kernel dump base
+folder_objs = $(patsubst %.c,$(O)/%.o,$(sort $(wildcard lib/$(1)/*.c)))
+archives = $(foreach d,$(1),$(O)/lib$(d).a)
 COMMON_TOOL_SRCS := tools/common.c
 CORES_TOOL_SRCS := tools/crashkit-cores.c tools/cmd_cores.c
 TOOL_SRCS := $(filter-out $(COMMON_TOOL_SRCS) $(CORES_TOOL_SRCS),$(sort $(wildcard tools/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 TESTTOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 
-LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
-CORES_LIB_OBJS := $(CORES_LIB_SRCS:%.c=$(O)/%.o)
 COMMON_TOOL_OBJS := $(COMMON_TOOL_SRCS:%.c=$(O)/%.o)
 CORES_TOOL_OBJS := $(CORES_TOOL_SRCS:%.c=$(O)/%.o)
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(O)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 TESTTOOL_BINS := $(TESTTOOL_SRCS:tests/tools/%.c=$(O)/tests/%)
 
-# libcrashkit.a: dumps, kernel, capture.  libcrashkit-cores.a: userspace
-# cores (lib/core_*.c), on top of libcrashkit.a.
-LIBA := $(O)/libcrashkit.a
-CORES_LIBA := $(O)/libcrashkit-cores.a
+# crashkit: capture and the dump commands; crashkit-cores: userspace cores
+# on the base layer alone.  The unit tests link every folder.
+LIBA := $(call archives,$(CRASHKIT_DIRS))
+CORES_LIBA := $(call archives,$(CORES_DIRS))
+ALL_LIBA := $(call archives,$(ALL_DIRS))
 CRASHKIT := $(O)/crashkit
 CRASHKIT_CORES := $(O)/crashkit-cores
 
+.SECONDEXPANSION:
 .PHONY: all deps check demo clean bench
 all: $(CRASHKIT) $(CRASHKIT_CORES) $(UNIT_BINS) $(TESTTOOL_BINS)
 
@@ -85,23 +88,19 @@ $(O)/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIBA): $(LIB_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(CORES_LIBA): $(CORES_LIB_OBJS)
+$(O)/lib%.a: $$(call folder_objs,$$*)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(CRASHKIT): $(TOOL_OBJS) $(COMMON_TOOL_OBJS) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(TOOL_OBJS) $(COMMON_TOOL_OBJS) $(LIBA) $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -Wl,-Map=$@.map -o $@ $(TOOL_OBJS) $(COMMON_TOOL_OBJS) $(LIBA) $(PKG_LIBS)
 
-$(CRASHKIT_CORES): $(CORES_TOOL_OBJS) $(COMMON_TOOL_OBJS) $(CORES_LIBA) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CORES_TOOL_OBJS) $(COMMON_TOOL_OBJS) $(CORES_LIBA) $(LIBA) \
+$(CRASHKIT_CORES): $(CORES_TOOL_OBJS) $(COMMON_TOOL_OBJS) $(CORES_LIBA)
+	$(CC) $(ALL_LDFLAGS) -Wl,-Map=$@.map -o $@ $(CORES_TOOL_OBJS) $(COMMON_TOOL_OBJS) $(CORES_LIBA) \
 		$(CORES_LIBS) $(PKG_LIBS)
 
-$(O)/tests/%: $(O)/tests/unit/%.o $(CORES_LIBA) $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CORES_LIBA) $(LIBA) $(TEST_LIBS)
+$(O)/tests/%: $(O)/tests/unit/%.o $(ALL_LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBA) $(TEST_LIBS)
 
 # Test tools may link peers' libraries (libkdumpfile) as oracles.
 $(O)/tests/%: $(O)/tests/tools/%.o $(LIBA)
