@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The base layer: errors, checked allocation and arithmetic, codecs.  It
- * knows nothing of dumps or kernels; every other folder of lib/ builds on it.
+ * The base layer: errors, checked allocation and arithmetic, typed vectors
+ * and hash maps (base/vector.h, base/hash_map.h), binary search, a string
+ * builder, whole-buffer I/O and output files, codecs.  It knows nothing of
+ * dumps or kernels; every other folder of lib/ builds on it.
  */
 #ifndef CRASHKIT_BASE_H
 #define CRASHKIT_BASE_H
@@ -16,6 +18,8 @@
 
 #include "crashkit.h"
 #include "base/banned.h"
+#include "base/hash_map.h"
+#include "base/vector.h"
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -61,6 +65,106 @@ bool ck_vec_grow(void **ptr, size_t *cap, size_t nr, size_t elem_size);
 	(ck_vec_grow((void **)&(ptr), &(cap), (nr), sizeof(*(ptr)))            \
 		 ? ((ptr)[(nr)++] = (val), true)                               \
 		 : false)
+
+/* ---- binary search (lib/base/search.c) --------------------------------- */
+
+/* Compares key with an element of a sorted array, like strcmp: < 0 when
+ * key sorts before elem.  arg is passed through. */
+typedef int ck_cmp_fn(const void *key, const void *elem, void *arg);
+
+/* Over base[0..nr), nr elements of size bytes sorted in cmp's order:
+ *  lower: the index of the first element >= key (nr when none);
+ *  upper: the index of the first element > key (nr when none);
+ *  le:    the index of the last element <= key, nr when none: the range,
+ *	   segment or symbol that starts at or below an address;
+ *  eq:    the index of an element equal to key (the first), nr when none. */
+size_t ck_bsearch_lower(const void *key, const void *base, size_t nr, size_t size,
+			ck_cmp_fn *cmp, void *arg);
+size_t ck_bsearch_upper(const void *key, const void *base, size_t nr, size_t size,
+			ck_cmp_fn *cmp, void *arg);
+size_t ck_bsearch_le(const void *key, const void *base, size_t nr, size_t size,
+		     ck_cmp_fn *cmp, void *arg);
+size_t ck_bsearch_eq(const void *key, const void *base, size_t nr, size_t size,
+		     ck_cmp_fn *cmp, void *arg);
+
+/* ---- string builder (lib/base/strbuf.c) -------------------------------- */
+
+/* A string that grows as it is added to; buf is NUL-terminated whenever it
+ * is not NULL.  A failed allocation is sticky: later adds do nothing and
+ * return false, detach returns NULL, so a run of adds is checked once. */
+struct ck_strbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+	bool failed;
+};
+#define CK_STRBUF_INIT { .buf = NULL, .len = 0, .cap = 0, .failed = false }
+
+void ck_strbuf_init(struct ck_strbuf *sb);
+void ck_strbuf_deinit(struct ck_strbuf *sb);
+/* Empties the string (and clears failed), keeping the memory. */
+void ck_strbuf_reset(struct ck_strbuf *sb);
+bool ck_strbuf_add(struct ck_strbuf *sb, const void *data, size_t len);
+bool ck_strbuf_adds(struct ck_strbuf *sb, const char *s);
+bool ck_strbuf_addf(struct ck_strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+bool ck_strbuf_vaddf(struct ck_strbuf *sb, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* The string (free() it; "" when nothing was added), or NULL after a
+ * failed allocation; sb is left empty either way. */
+char *ck_strbuf_detach(struct ck_strbuf *sb, size_t *len_ret);
+
+/* ---- whole-buffer I/O and output files (lib/base/io.c) ------------------ */
+
+/*
+ * All of len bytes, at off for the p- forms.  EINTR and short transfers
+ * are retried; a read stops at the end of the input (*done < len, return
+ * 0); a write of zero bytes is ENOSPC.  Return 0 or an errno; *done (may
+ * be NULL) says how many bytes moved.  For callers with their own message.
+ */
+int ck_read_n(int fd, void *buf, size_t len, size_t *done);
+int ck_pread_n(int fd, void *buf, size_t len, uint64_t off, size_t *done);
+int ck_write_n(int fd, const void *buf, size_t len, size_t *done);
+int ck_pwrite_n(int fd, const void *buf, size_t len, uint64_t off, size_t *done);
+
+/* The same with the usual messages:
+ *  write_all:  "writing 'PATH': <errno>"
+ *  pwrite_all: "writing 'PATH' at offset 0x<where it failed>: <errno>"
+ *  read_all:   "reading 'PATH': <errno>"; the end of input is no error,
+ *		*got < len says it came
+ *  pread_all:  "reading 'PATH' at offset 0x<where>: <errno>", and the end
+ *		of the file CK_ERR_TRUNCATED "'PATH': 0x<len> bytes at offset
+ *		0x<off> are past its end" */
+struct ck_error *ck_write_all(int fd, const void *buf, size_t len, const char *path);
+struct ck_error *ck_pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
+			       const char *path);
+struct ck_error *ck_read_all(int fd, void *buf, size_t len, size_t *got, const char *path);
+struct ck_error *ck_pread_all(int fd, void *buf, size_t len, uint64_t off, const char *path);
+
+/*
+ * An output file that never looks complete before it is: refused if PATH
+ * exists (unless force), written as PATH.incomplete, fsynced and renamed to
+ * PATH by commit.  A failed or abandoned one stays PATH.incomplete (keep) or
+ * is unlinked.  Initialise with CK_OUTFILE_INIT; abandon after a successful
+ * commit, or on one never opened, does nothing, so one cleanup serves all.
+ */
+struct ck_outfile {
+	int fd;			/* open read-write on tmp_path */
+	char *path;		/* PATH */
+	char *tmp_path;		/* PATH.incomplete */
+};
+#define CK_OUTFILE_INIT { .fd = -1, .path = NULL, .tmp_path = NULL }
+
+/* CK_ERR_INVALID "'PATH' exists (use -f to overwrite it)" unless force or
+ * PATH is absent: to check names before long work, or several at once. */
+struct ck_error *ck_outfile_check(const char *path, bool force);
+/* The check, then PATH.incomplete created (0600) and truncated. */
+struct ck_error *ck_outfile_open(const char *path, bool force, struct ck_outfile *ret);
+/* fsync; EINVAL and EROFS (nothing to sync to) are not errors. */
+struct ck_error *ck_outfile_sync(struct ck_outfile *of);
+/* sync, rename to PATH, close.  On failure of stays open for abandon. */
+struct ck_error *ck_outfile_commit(struct ck_outfile *of);
+void ck_outfile_abandon(struct ck_outfile *of, bool keep);
 
 
 /* ---- codecs ----------------------------------------------------------- */

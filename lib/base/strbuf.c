@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A growing, always NUL-terminated string (git's strbuf is the model). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+
+void ck_strbuf_init(struct ck_strbuf *sb)
+{
+	*sb = (struct ck_strbuf)CK_STRBUF_INIT;
+}
+
+void ck_strbuf_deinit(struct ck_strbuf *sb)
+{
+	free(sb->buf);
+	ck_strbuf_init(sb);
+}
+
+void ck_strbuf_reset(struct ck_strbuf *sb)
+{
+	sb->len = 0;
+	sb->failed = false;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+}
+
+/* Room for extra more bytes and the NUL; false (and sticky) on ENOMEM. */
+static bool strbuf_grow(struct ck_strbuf *sb, size_t extra)
+{
+	size_t need;
+	if (sb->failed)
+		return false;
+	if (__builtin_add_overflow(sb->len, extra, &need) ||
+	    __builtin_add_overflow(need, 1, &need)) {
+		sb->failed = true;
+		return false;
+	}
+	char *p = ck_vector_grow(sb->buf, &sb->cap, need, 1);
+	if (!p) {
+		sb->failed = true;
+		return false;
+	}
+	sb->buf = p;
+	sb->buf[sb->len] = '\0';	/* a new buffer is a string too */
+	return true;
+}
+
+bool ck_strbuf_add(struct ck_strbuf *sb, const void *data, size_t len)
+{
+	if (!strbuf_grow(sb, len))
+		return false;
+	memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+	sb->buf[sb->len] = '\0';
+	return true;
+}
+
+bool ck_strbuf_adds(struct ck_strbuf *sb, const char *s)
+{
+	return ck_strbuf_add(sb, s, strlen(s));
+}
+
+/* Formats into the room there is; when that is too small, grows and
+ * formats again. */
+bool ck_strbuf_vaddf(struct ck_strbuf *sb, const char *fmt, va_list ap)
+{
+	if (sb->failed)
+		return false;
+	size_t room = sb->cap > sb->len ? sb->cap - sb->len : 0;
+	va_list copy;
+	va_copy(copy, ap);
+	int n = vsnprintf(room ? sb->buf + sb->len : NULL, room, fmt, copy);
+	va_end(copy);
+	if (n >= 0 && (size_t)n >= room && strbuf_grow(sb, (size_t)n))
+		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	else if (n < 0 || (size_t)n >= room)
+		sb->failed = true;
+	if (sb->failed) {
+		if (sb->buf)
+			sb->buf[sb->len] = '\0';	/* undo a cut-off attempt */
+		return false;
+	}
+	sb->len += (size_t)n;
+	return true;
+}
+
+bool ck_strbuf_addf(struct ck_strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	bool ok = ck_strbuf_vaddf(sb, fmt, ap);
+	va_end(ap);
+	return ok;
+}
+
+char *ck_strbuf_detach(struct ck_strbuf *sb, size_t *len_ret)
+{
+	if (sb->failed || (!sb->buf && !strbuf_grow(sb, 0))) {
+		ck_strbuf_deinit(sb);
+		return NULL;
+	}
+	char *s = sb->buf;
+	if (len_ret)
+		*len_ret = sb->len;
+	ck_strbuf_init(sb);
+	return s;
+}
