@@ -955,4 +955,266 @@ MK_FN void mk_kallsyms(const struct mk_ks_out *o, uint64_t pa, uint64_t va,
 		*lay = L;
 }
 
+
+/* ---- reading back (unit tests) ------------------------------------------- */
+
+/*
+ * What the unit tests expect when they open what mk_*() wrote: every
+ * readable byte is mk_byte() of its address, errors name the file.  These
+ * report through tests/harness.h's EXPECT; the shapes (elf_basic,
+ * kdump_spec) are the dumps that test_elf.c, test_kdump.c, test_flattened.c
+ * and test_dump.c share.
+ */
+#include <inttypes.h>
+
+#include "dump/dump.h"
+#include "harness.h"
+
+#define PS 4096u
+
+MK_FN const char *msg(struct ck_error *err)
+{
+	return err ? ck_error_message(err) : "(no error)";
+}
+
+MK_FN const char std_vmcoreinfo[] =
+	"OSRELEASE=6.1.0-56-amd64\n"
+	"BUILD-ID=0123456789abcdef\n"
+	"PAGESIZE=4096\n"
+	"SYMBOL(init_uts_ns)=ffffffff82a13460\n"
+	"NUMBER(phys_base)=16777216\n"
+	"KERNELOFFSET=13000000\n";
+
+
+/* The ELF test layout: overlap, a partial page, p_filesz < p_memsz (makedumpfile
+ * -E's excluded pages), memory above 4 GiB. */
+MK_FN const struct mk_seg elf_segs[] = {
+	{ 0x0, 16 * PS, 16 * PS, 0xffff888000000000ull },
+	{ 0x4000, 4 * PS, 4 * PS, 0xffffffff81000000ull },	/* "kernel text" */
+	{ 0x20000, 0x1c00, 0x1c00, 0 },				/* ends mid-page */
+	{ 0x40000, 8 * PS, 0x2800, 0 },				/* excluded tail */
+	{ 0x100000000ull, 4 * PS, 4 * PS, 0 },
+};
+
+MK_FN const struct mk_elf_spec elf_basic = {
+	.segs = elf_segs,
+	.nr_segs = CK_ARRAY_SIZE(elf_segs),
+	.vmcoreinfo = std_vmcoreinfo,
+	.nr_prstatus = 2,
+};
+
+/* Expected byte at physical address a of an ELF spec: -1 if no segment covers
+ * it, -2 in a segment's [p_filesz, p_memsz) tail (excluded, not zeros). */
+MK_FN int elf_expect(const struct mk_elf_spec *s, uint64_t a)
+{
+	int r = -1;
+	for (size_t i = 0; i < s->nr_segs; i++) {
+		const struct mk_seg *g = &s->segs[i];
+		if (a < g->paddr || a - g->paddr >= g->memsz)
+			continue;
+		if (a - g->paddr < g->filesz)
+			return mk_byte(a);
+		r = -2;
+	}
+	return r;
+}
+
+/* Fills want with the expected page (bytes no segment covers are zeros);
+ * false if the page cannot be read: nothing covers it, or part of it is in
+ * an excluded tail. */
+MK_FN bool elf_expect_page(const struct mk_elf_spec *s, uint64_t pfn, uint8_t *want)
+{
+	bool any = false;
+	for (size_t i = 0; i < PS; i++) {
+		int b = elf_expect(s, pfn * PS + i);
+		if (b == -2)
+			return false;
+		want[i] = b < 0 ? 0 : b;
+		any |= b >= 0;
+	}
+	return any;
+}
+
+/* pfns worth checking in elf_basic: the low ones and those around 4 GiB. */
+MK_FN size_t elf_test_pfns(uint64_t *pfns)
+{
+	size_t n = 0;
+	for (uint64_t p = 0; p < 0x50; p++)
+		pfns[n++] = p;
+	for (uint64_t p = 0x100000 - 2; p < 0x100000 + 8; p++)
+		pfns[n++] = p;
+	return n;
+}
+
+/* Standard kdump page kinds: a hole of not-RAM pfns, excluded pages, raw
+ * pages, and the codec for the rest. */
+#define KD_PFNS 96
+MK_FN void kdump_kinds(uint8_t *kinds, enum mk_kind codec)
+{
+	for (uint64_t pfn = 0; pfn < KD_PFNS; pfn++) {
+		if (pfn >= 40 && pfn < 48)
+			kinds[pfn] = MK_NOT_RAM;
+		else if (pfn % 10 == 7)
+			kinds[pfn] = MK_EXCLUDED;
+		else if (pfn % 13 == 0)
+			kinds[pfn] = MK_RAW;
+		else
+			kinds[pfn] = codec;
+	}
+}
+
+MK_FN struct mk_kdump_spec kdump_spec(const uint8_t *kinds, enum mk_kind codec)
+{
+	return (struct mk_kdump_spec){
+		.version = 6,
+		.max_mapnr = KD_PFNS,
+		.kinds = kinds,
+		.vmcoreinfo = std_vmcoreinfo,
+		.nr_prstatus = 2,
+		.nr_cpus = 2,
+		.release = "6.1.0-56-amd64",
+		.time = 1700000000,
+		.dump_level = 31,
+		.status_codec = mk_kind_flag(codec),
+		.zero_shared = true,
+	};
+}
+
+/*
+ * What reading a page of a generated dump should give.  kind: for kdump the
+ * mk_kind of the pfn (saved pages must read back); for ELF pass -1 and the
+ * ELF spec.  Checks has_page agrees with the read, and that a failed read
+ * has one of the allowed codes and names the file.  Returns false on a
+ * mismatch (already reported through EXPECT).
+ */
+MK_FN void check_page(struct ck_dump *d, const char *path, uint64_t pfn, bool present,
+		       const uint8_t *want, bool allow_truncated)
+{
+	uint8_t got[PS];
+	struct ck_error *err = ck_dump_read_phys(d, pfn * PS, got, PS);
+	bool has = ck_dump_has_page(d, pfn);
+	if (!err) {
+		EXPECT(present, "%s: pfn 0x%" PRIx64 " read but should not exist", path, pfn);
+		EXPECT(has, "%s: pfn 0x%" PRIx64 " read but has_page is false", path, pfn);
+		if (present)
+			EXPECT(!memcmp(got, want, PS), "%s: pfn 0x%" PRIx64 " reads wrong data",
+			       path, pfn);
+		return;
+	}
+	enum ck_error_code code = ck_error_code(err);
+	EXPECT(!has, "%s: pfn 0x%" PRIx64 " has_page but read fails: %s", path, pfn, msg(err));
+	if (present)
+		EXPECT(allow_truncated && code == CK_ERR_TRUNCATED,
+		       "%s: pfn 0x%" PRIx64 " should read: %s", path, pfn, msg(err));
+	else
+		EXPECT(code == CK_ERR_FAULT || (allow_truncated && code == CK_ERR_TRUNCATED),
+		       "%s: pfn 0x%" PRIx64 ": code %d: %s", path, pfn, code, msg(err));
+	EXPECT(strstr(msg(err), path) != NULL, "error does not name the file: %s", msg(err));
+	ck_error_destroy(err);
+}
+
+MK_FN void check_elf_pages(struct ck_dump *d, const char *path, const struct mk_elf_spec *s,
+			    bool allow_truncated)
+{
+	uint64_t pfns[128];
+	uint8_t want[PS];
+	size_t n = elf_test_pfns(pfns);
+	for (size_t i = 0; i < n; i++) {
+		bool present = elf_expect_page(s, pfns[i], want);
+		check_page(d, path, pfns[i], present, want, allow_truncated);
+	}
+}
+
+MK_FN void check_kdump_pages(struct ck_dump *d, const char *path, const uint8_t *kinds,
+			      uint64_t max_mapnr, uint64_t lo, uint64_t hi, bool allow_truncated)
+{
+	uint8_t want[PS];
+	for (uint64_t pfn = 0; pfn < max_mapnr + 2; pfn++) {
+		bool present = pfn < max_mapnr && mk_kind_saved(kinds[pfn]) && pfn >= lo &&
+			       pfn < hi;
+		mk_fill(want, pfn * PS, PS);
+		check_page(d, path, pfn, present, want, allow_truncated);
+	}
+}
+
+MK_FN struct ck_dump *open_ok(const char *path)
+{
+	struct ck_dump *d = NULL;
+	struct ck_error *err = ck_dump_open(path, &d);
+	EXPECT(!err, "open %s: %s", path, msg(err));
+	ck_error_destroy(err);
+	return err ? NULL : d;
+}
+
+MK_FN void expect_open_error(const char *path, enum ck_error_code code, const char *needle)
+{
+	struct ck_dump *d = NULL;
+	struct ck_error *err = ck_dump_open(path, &d);
+	EXPECT(err != NULL, "open %s should fail", path);
+	if (err) {
+		EXPECT(ck_error_code(err) == code, "%s: code %d, want %d: %s", path,
+		       ck_error_code(err), code, msg(err));
+		EXPECT(!needle || strstr(msg(err), needle), "%s: message lacks '%s': %s", path,
+		       needle, msg(err));
+		EXPECT(strstr(msg(err), path) != NULL, "error does not name the file: %s",
+		       msg(err));
+	}
+	ck_error_destroy(err);
+	ck_dump_destroy(d);
+}
+
+MK_FN bool has_note(struct ck_dump *d, const char *name, uint32_t type, size_t *count)
+{
+	const struct ck_note *notes;
+	size_t nr, c = 0;
+	ck_dump_notes(d, &notes, &nr);
+	for (size_t i = 0; i < nr; i++)
+		if (!strcmp(notes[i].name, name) && notes[i].type == type)
+			c++;
+	if (count)
+		*count = c;
+	return c > 0;
+}
+
+MK_FN const enum mk_kind codec_kinds[] = { MK_ZLIB, MK_LZO, MK_SNAPPY, MK_ZSTD };
+MK_FN const char *const codec_names[] = { "zlib", "lzo", "snappy", "zstd" };
+
+/* Opens path; if it opens, reads every pfn below a bound.  Nothing must
+ * crash, hang or allocate absurdly; errors must name the file. */
+MK_FN int survive(const char *path)
+{
+	struct ck_dump *d = NULL;
+	struct ck_error *err = ck_dump_open(path, &d);
+	if (err) {
+		EXPECT(strstr(msg(err), path) != NULL, "error does not name the file: %s",
+		       msg(err));
+		ck_error_destroy(err);
+		return 0;
+	}
+	const struct ck_dump_info *i = ck_dump_info(d);
+	uint8_t *page = malloc(i->page_size);
+	uint64_t n = CK_MIN(i->max_pfn, (uint64_t)160);
+	for (uint64_t pfn = 0; pfn < n; pfn++) {
+		ck_dump_has_page(d, pfn);
+		err = ck_dump_read_phys(d, pfn * i->page_size, page, i->page_size);
+		if (err)
+			EXPECT(strstr(msg(err), path) != NULL || ck_error_code(err) == CK_ERR_NOMEM,
+			       "read error does not name the file: %s", msg(err));
+		ck_error_destroy(err);
+	}
+	/* and above 4 GiB, where ELF segments may be */
+	for (uint64_t pfn = 0x100000; pfn < 0x100008; pfn++) {
+		err = ck_dump_read_phys(d, pfn * i->page_size, page, i->page_size);
+		ck_error_destroy(err);
+	}
+	const struct ck_note *notes;
+	size_t nr;
+	ck_dump_notes(d, &notes, &nr);
+	const struct ck_mem_range *r;
+	ck_dump_mem_ranges(d, &r, &nr);
+	free(page);
+	ck_dump_destroy(d);
+	return 1;
+}
+
 #endif /* CRASHKIT_TESTS_MKDUMP_H */

@@ -21,7 +21,6 @@
 #include "../mkdump.h"
 #include "../harness.h"
 
-#define PS 4096u
 
 
 static const char vmcoreinfo_text[] =

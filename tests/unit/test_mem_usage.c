@@ -15,7 +15,6 @@
 #include "../mkdump.h"
 #include "../harness.h"
 
-#define PS 4096u
 
 static const char vmcoreinfo_text[] =
 	"OSRELEASE=6.1.0-test\n"
