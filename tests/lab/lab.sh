@@ -16,6 +16,18 @@
 # Progress goes to stderr; the last line on stdout is the output dir.
 set -euo pipefail
 
+# A guest under TCG now and then dies in its own boot, before the lab
+# does anything (seen: 6.12's QMP boot, "Oops: int3" in enqueue_timer while
+# the kernel patches its text): a failed run is tried once more, from
+# scratch, and says so.  LAB_ATTEMPT marks the inner run.
+if [ -z "${LAB_ATTEMPT:-}" ]; then
+	rc=0
+	LAB_ATTEMPT=1 "$0" "$@" || rc=$?
+	[ $rc = 1 ] || exit $rc	# 0, or 2: usage
+	echo "lab: error: the run failed; trying once more from scratch" >&2
+	LAB_ATTEMPT=2 exec "$0" "$@"
+fi
+
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # HOME may be unset under CI or a service manager: fall back to root's.
 cache=${CRASHKIT_CACHE:-${HOME:-/root}/.cache/crashkit}
