@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of lib/kallsyms.c: kallsyms tables generated in every address
- * encoding the kernel has used (tests/mkdump.h mk_kallsyms) inside a small
- * x86_64 kernel image (mk_kmem), written as an ELF vmcore and opened through
- * the real dump reader.  Each encoding must be recognised from the
+ * Unit tests of lib/kernel/kallsyms.c: kallsyms tables generated in every
+ * address encoding the kernel has used (tests/mkdump.h mk_kallsyms) inside a
+ * small x86_64 kernel image (mk_kmem), written as an ELF vmcore and opened
+ * through the real dump reader.  Each encoding must be recognised from the
  * VMCOREINFO symbols alone and give every symbol both ways: name -> address
  * and address -> name.  Tables no encoding explains must fail with an error
  * that names the dump.

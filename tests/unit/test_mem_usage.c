@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of --mem-usage (lib/mem_usage.c) on generated dumps
+ * Unit tests of --mem-usage (lib/capture/mem_usage.c) on generated dumps
  * (tests/mkdump.h), whose contents are known: total and zero pages, the
  * same counts with tiny bitmap cycles, agreement with capture -d 31's
  * stats, and a /proc/kcore-like core (segments without a physical address,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Unit tests of the page-class filter (lib/filter.c) on generated kernels
- * (tests/mkdump.h mk_kmem): one mem_map of 2048 struct pages, the same
+ * Unit tests of the page-class filter (lib/walk/page_class.c) on generated
+ * kernels (tests/mkdump.h mk_kmem): one mem_map of 2048 struct pages, the same
  * pages in every kernel era, described by that era's VMCOREINFO keys:
  *
  *   5.x-6.2   word page types (-129, -257), PG_slab, page[1] bytes
@@ -554,7 +554,7 @@ static void test_no_slab(void)
 
 int main(void)
 {
-	int r = harness_begin("filter");
+	int r = harness_begin("page_class");
 	if (r)
 		return r;
 	run("every kernel era: pfn classes and counts, whole and in ranges", test_eras);
