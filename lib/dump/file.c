@@ -112,41 +112,33 @@ static struct ck_error *pread_full(struct ck_file *file, uint64_t off, void *buf
 		memcpy(buf, file->map + off, len);
 		return NULL;
 	}
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t r = pread(file->fd, p, len, off);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return ck_error_create_errno(errno,
-				"'%s': read of %zu bytes at offset 0x%" PRIx64 " failed",
-				file->path, len, off);
-		}
-		if (r == 0) {
-			/* The file shrank under us since we sized it. */
-			return ck_error_create(CK_ERR_TRUNCATED,
-				"'%s': unexpected end of file at offset 0x%" PRIx64,
-				file->path, off);
-		}
-		p += r;
-		off += r;
-		len -= r;
+	size_t done;
+	int e = ck_pread_n(file->fd, buf, len, off, &done);
+	if (e)
+		return ck_error_create_errno(e,
+			"'%s': read of %zu bytes at offset 0x%" PRIx64 " failed",
+			file->path, len - done, off + done);
+	if (done < len) {
+		/* The file shrank under us since we sized it. */
+		return ck_error_create(CK_ERR_TRUNCATED,
+			"'%s': unexpected end of file at offset 0x%" PRIx64,
+			file->path, off + done);
 	}
 	return NULL;
+}
+
+static int seg_cmp(const void *key, const void *elem, void *arg)
+{
+	uint64_t off = *(const uint64_t *)key;
+	const struct ck_file_seg *seg = elem;
+	return off < seg->logical ? -1 : off > seg->logical;
 }
 
 /* Index of the last segment whose logical start is <= off, or nr_segs if none. */
 static size_t seg_find(const struct ck_file *file, uint64_t off)
 {
-	size_t lo = 0, hi = file->nr_segs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (file->segs[mid].logical <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? lo - 1 : file->nr_segs;
+	return ck_bsearch_le(&off, file->segs, file->nr_segs, sizeof(*file->segs), seg_cmp,
+			     NULL);
 }
 
 static struct ck_error *flat_read(struct ck_file *file, uint64_t off, uint8_t *buf,

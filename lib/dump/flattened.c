@@ -109,50 +109,32 @@ static void heap_pop(size_t *heap, size_t *nr, const struct flat_rec *recs)
 	}
 }
 
-static bool seg_push(struct ck_file_seg **segs, size_t *nr, size_t *cap,
-		     uint64_t logical, uint64_t physical, uint64_t size)
+CK_DEFINE_VECTOR(seg_vector, struct ck_file_seg)
+CK_DEFINE_VECTOR(rec_vector, struct flat_rec)
+
+static bool seg_push(struct seg_vector *segs, uint64_t logical, uint64_t physical,
+		     uint64_t size)
 {
-	if (*nr) {
-		struct ck_file_seg *last = &(*segs)[*nr - 1];
+	if (segs->size) {
+		struct ck_file_seg *last = seg_vector_at(segs, segs->size - 1);
 		if (last->logical + last->size == logical &&
 		    last->physical + last->size == physical) {
 			last->size += size;
 			return true;
 		}
 	}
-	struct ck_file_seg s = { logical, physical, size };
-	return CK_VEC_PUSH(*segs, *nr, *cap, s);
+	return seg_vector_append(segs, &(struct ck_file_seg){ logical, physical, size });
 }
 
 /* Turns records sorted by logical offset into disjoint segments, the latest
- * record winning where they overlap. */
-static struct ck_error *flat_resolve(struct flat_rec *recs, size_t nr,
-				     struct ck_file_seg **segs_ret, size_t *nr_ret)
+ * record winning where they overlap: a sweep over the record boundaries with
+ * a heap of the records that cover each. */
+static bool flat_sweep(const struct flat_rec *recs, size_t nr, struct seg_vector *segs)
 {
-	struct ck_error *err = NULL;
-	struct ck_file_seg *segs = NULL;
-	size_t nr_segs = 0, cap = 0;
-	bool overlap = false;
-	for (size_t i = 1; i < nr && !overlap; i++)
-		overlap = recs[i].logical < recs[i - 1].logical + recs[i - 1].size;
-
-	if (!overlap) {
-		for (size_t i = 0; i < nr; i++) {
-			if (!seg_push(&segs, &nr_segs, &cap, recs[i].logical,
-				      recs[i].physical, recs[i].size)) {
-				free(segs);
-				return &ck_error_nomem;
-			}
-		}
-		*segs_ret = segs;
-		*nr_ret = nr_segs;
-		return NULL;
-	}
-
 	_cleanup_free_ uint64_t *points = ck_calloc_array(2 * nr, sizeof(uint64_t));
 	_cleanup_free_ size_t *heap = ck_calloc_array(nr, sizeof(size_t));
 	if (!points || !heap)
-		return &ck_error_nomem;
+		return false;
 	for (size_t i = 0; i < nr; i++) {
 		points[2 * i] = recs[i].logical;
 		points[2 * i + 1] = recs[i].logical + recs[i].size;
@@ -175,18 +157,32 @@ static struct ck_error *flat_resolve(struct flat_rec *recs, size_t nr,
 		if (!nr_heap)
 			continue;
 		const struct flat_rec *w = &recs[heap[0]];
-		if (!seg_push(&segs, &nr_segs, &cap, at, w->physical + (at - w->logical),
-			      to - at)) {
-			err = &ck_error_nomem;
-			break;
-		}
+		if (!seg_push(segs, at, w->physical + (at - w->logical), to - at))
+			return false;
 	}
-	if (err) {
-		free(segs);
-		return err;
+	return true;
+}
+
+/* Records sorted by logical offset as disjoint segments.  Overlap is rare:
+ * only then is the sweep paid for. */
+static struct ck_error *flat_resolve(const struct flat_rec *recs, size_t nr,
+				     struct ck_file_seg **segs_ret, size_t *nr_ret)
+{
+	struct seg_vector segs;
+	seg_vector_init(&segs);
+	bool overlap = false;
+	for (size_t i = 1; i < nr && !overlap; i++)
+		overlap = recs[i].logical < recs[i - 1].logical + recs[i - 1].size;
+	bool ok = true;
+	if (overlap)
+		ok = flat_sweep(recs, nr, &segs);
+	for (size_t i = 0; ok && !overlap && i < nr; i++)
+		ok = seg_push(&segs, recs[i].logical, recs[i].physical, recs[i].size);
+	if (!ok) {
+		seg_vector_deinit(&segs);
+		return &ck_error_nomem;
 	}
-	*segs_ret = segs;
-	*nr_ret = nr_segs;
+	*segs_ret = seg_vector_steal(&segs, nr_ret);
 	return NULL;
 }
 
@@ -219,12 +215,12 @@ struct ck_error *ck_flattened_index(struct ck_file *file)
 			file->path, type);
 
 	struct flat_reader rd = { .file = file, .buf = malloc(FLAT_READ_CHUNK) };
-	struct flat_rec *recs = NULL;
-	size_t nr = 0, cap = 0;
+	struct rec_vector recs;
 	uint64_t logical_size = 0;
 	bool ended = false;
 	if (!rd.buf)
 		return &ck_error_nomem;
+	rec_vector_init(&recs);
 
 	uint64_t pos = CK_FLAT_HEADER_SIZE;
 	for (uint64_t seq = 0;; seq++) {
@@ -252,7 +248,7 @@ struct ck_error *ck_flattened_index(struct ck_file *file)
 		uint64_t take = CK_MIN((uint64_t)size, avail);
 		if (take) {
 			struct flat_rec r = { off, data, take, seq };
-			if (!CK_VEC_PUSH(recs, nr, cap, r)) {
+			if (!rec_vector_append(&recs, &r)) {
 				err = &ck_error_nomem;
 				goto out;
 			}
@@ -263,11 +259,11 @@ struct ck_error *ck_flattened_index(struct ck_file *file)
 		pos = data + size;
 	}
 
-	if (nr > 1)
-		qsort(recs, nr, sizeof(*recs), rec_cmp);
+	if (recs.size > 1)
+		qsort(recs.data, recs.size, sizeof(*recs.data), rec_cmp);
 	struct ck_file_seg *segs;
 	size_t nr_segs;
-	err = flat_resolve(recs, nr, &segs, &nr_segs);
+	err = flat_resolve(recs.data, recs.size, &segs, &nr_segs);
 	if (err)
 		goto out;
 	free(file->segs);
@@ -277,7 +273,7 @@ struct ck_error *ck_flattened_index(struct ck_file *file)
 	file->flattened = true;
 	file->truncated = !ended;
 out:
-	free(recs);
+	rec_vector_deinit(&recs);
 	free(rd.buf);
 	return err;
 }

@@ -6,36 +6,16 @@
  * pipe.  Shared by the kdump-compressed and ELF writers.
  */
 #include <endian.h>
-#include <errno.h>
-#include <inttypes.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dump/dump.h"
 #include "dump/flattened_format.h"
 
-/* write() or pwrite() all of len, retrying on EINTR and short writes.  A
- * zero-byte write (a full device that says nothing) counts as ENOSPC. */
-static struct ck_error *write_all(int fd, bool at_offset, uint64_t off, const uint8_t *p,
-				  size_t len, const char *path, bool stream)
+/* The stream is written in order: an error names it, not an offset. */
+static struct ck_error *stream_write(int fd, const void *buf, size_t len, const char *path)
 {
-	size_t done = 0;
-	while (done < len) {
-		ssize_t r = at_offset ? pwrite(fd, p + done, len - done, off + done)
-				      : write(fd, p + done, len - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (stream)
-				return ck_error_create_errno(r < 0 ? errno : ENOSPC,
-							     "writing flattened stream '%s'", path);
-			return ck_error_create_errno(r < 0 ? errno : ENOSPC,
-						     "writing '%s' at offset 0x%" PRIx64, path,
-						     off + done);
-		}
-		done += r;
-	}
-	return NULL;
+	int e = ck_write_n(fd, buf, len, NULL);
+	return e ? ck_error_create_errno(e, "writing flattened stream '%s'", path) : NULL;
 }
 
 struct ck_error *ck_output_write(int fd, bool flattened, const char *path, uint64_t off,
@@ -44,14 +24,13 @@ struct ck_error *ck_output_write(int fd, bool flattened, const char *path, uint6
 	if (!len)
 		return NULL;
 	if (!flattened)
-		return write_all(fd, true, off, buf, len, path, false);
+		return ck_pwrite_all(fd, buf, len, off, path);
 	struct ck_flat_record rec = {
 		.offset = (int64_t)htobe64(off),
 		.size = (int64_t)htobe64(len),
 	};
-	struct ck_error *err = write_all(fd, false, 0, (const uint8_t *)&rec, sizeof(rec), path,
-					 true);
-	return err ? err : write_all(fd, false, 0, buf, len, path, true);
+	struct ck_error *err = stream_write(fd, &rec, sizeof(rec), path);
+	return err ? err : stream_write(fd, buf, len, path);
 }
 
 struct ck_error *ck_output_begin_stream(int fd, const char *path)
@@ -64,7 +43,7 @@ struct ck_error *ck_output_begin_stream(int fd, const char *path)
 	};
 	memcpy(h.signature, CK_FLAT_SIGNATURE, strlen(CK_FLAT_SIGNATURE));
 	memcpy(block, &h, sizeof(h));
-	return write_all(fd, false, 0, block, sizeof(block), path, true);
+	return stream_write(fd, block, sizeof(block), path);
 }
 
 struct ck_error *ck_output_end_stream(int fd, const char *path)
@@ -73,5 +52,5 @@ struct ck_error *ck_output_end_stream(int fd, const char *path)
 		.offset = (int64_t)htobe64((uint64_t)CK_FLAT_END_MARK),
 		.size = (int64_t)htobe64((uint64_t)CK_FLAT_END_MARK),
 	};
-	return write_all(fd, false, 0, (const uint8_t *)&end, sizeof(end), path, true);
+	return stream_write(fd, &end, sizeof(end), path);
 }
