@@ -207,6 +207,40 @@ struct ck_error *ck_kernel_symbols_info(struct ck_kernel *kernel, struct ck_symb
 /* KASLR offset (VMCOREINFO KERNELOFFSET), 0 when absent. */
 uint64_t ck_kernel_offset(const struct ck_kernel *kernel);
 
+/* ---- kernel facts (lib/kernel/facts.c) -------------------------------- */
+
+/* The crashed kernel's uname (init_uts_ns.name): each field at most 64
+ * bytes and NUL-terminated. */
+struct ck_utsname {
+	char sysname[65], nodename[65], release[65];
+	char version[65], machine[65], domainname[65];
+};
+struct ck_error *ck_kernel_utsname(struct ck_kernel *kernel, struct ck_utsname *ret);
+/* The CPU that panicked (panic_cpu, read through kallsyms); -1 when the
+ * kernel had not panicked (a dump of a running machine). */
+struct ck_error *ck_kernel_panic_cpu(struct ck_kernel *kernel, int32_t *ret);
+/* Seconds since the epoch when the kernel crashed (VMCOREINFO CRASHTIME). */
+struct ck_error *ck_kernel_crash_time(const struct ck_kernel *kernel, int64_t *ret);
+/* Physical minus link-time load address of the kernel image, as the kdump
+ * header's phys_base holds it (x86_64 NUMBER(phys_base)); CK_ERR_UNSUPPORTED
+ * for an architecture that has none. */
+struct ck_error *ck_kernel_phys_base(const struct ck_kernel *kernel, uint64_t *ret);
+
+/* ---- opening a dump (lib/kernel/open.c) ------------------------------- */
+
+struct ck_open_opts {
+	bool kernel;		/* also interpret the dump as a Linux kernel */
+	/* Told what is worth a warning before the kernel is read (a truncated
+	 * dump: "answering from what is there"); NULL: nobody. */
+	void (*warn)(void *arg, const char *msg);
+	void *warn_arg;
+};
+/* Opens DUMP arguments: one dump, or the files of a split dump read
+ * together (ck_dump_open_split), and with opts->kernel the kernel in it
+ * (*kernel_ret; destroy it before the dump).  opts NULL: the dump only. */
+struct ck_error *ck_open(const char *const *paths, size_t nr, const struct ck_open_opts *opts,
+			 struct ck_dump **dump_ret, struct ck_kernel **kernel_ret);
+
 /* ---- kernel log ------------------------------------------------------- */
 
 struct ck_log_record {

@@ -144,7 +144,8 @@ static int dump_dmesg(const char *input, const char *path, enum ck_caller_mode m
 {
 	struct ck_dump *dump;
 	struct ck_kernel *kernel;
-	struct ck_error *err = ck_tool_open(input, true, &dump, &kernel);
+	const struct ck_open_opts oo = { .kernel = true, .warn = ck_warn_cb };
+	struct ck_error *err = ck_open(&input, 1, &oo, &dump, &kernel);
 	if (err)
 		return ck_report(err);
 	struct log_out o = { 0 };

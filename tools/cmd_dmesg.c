@@ -90,8 +90,9 @@ int ck_cmd_dmesg(int argc, char **argv)
 
 	struct ck_dump *dump;
 	struct ck_kernel *kernel;
-	struct ck_error *err = ck_tool_open_files((const char *const *)argv + optind,
-						  (size_t)(argc - optind), true, &dump, &kernel);
+	const struct ck_open_opts oo = { .kernel = true, .warn = ck_warn_cb };
+	struct ck_error *err = ck_open((const char *const *)argv + optind, (size_t)(argc - optind),
+				       &oo, &dump, &kernel);
 	if (err)
 		return ck_report(err);
 

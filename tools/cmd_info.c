@@ -34,27 +34,19 @@ struct kernel_facts {
 	char *kernel_error_buf;
 };
 
-/* Reads the utsname of the initial namespace from memory: the version string
- * ("#1 SMP PREEMPT_DYNAMIC Debian ...") is not in VMCOREINFO. */
+/* The version string ("#1 SMP PREEMPT_DYNAMIC Debian ...") and the host
+ * name are not in VMCOREINFO: the kernel's utsname has them. */
 static void read_utsname(struct ck_kernel *kernel, struct kernel_facts *f)
 {
-	uint64_t uts, off;
-	if (ck_kernel_vmcoreinfo_u64(kernel, "SYMBOL(init_uts_ns)", &uts) ||
-	    ck_kernel_vmcoreinfo_u64(kernel, "OFFSET(uts_namespace.name)", &off))
-		return;
-	/* struct new_utsname: six char[65] fields: sysname, nodename, release,
-	 * version, machine, domainname. */
-	char name[6][65];
-	struct ck_error *err = ck_kernel_read(kernel, uts + off, name, sizeof(name));
+	struct ck_utsname uts;
+	struct ck_error *err = ck_kernel_utsname(kernel, &uts);
 	if (err) {
 		ck_error_destroy(err);
 		return;
 	}
-	for (int i = 0; i < 6; i++)
-		name[i][64] = '\0';
-	memcpy(f->nodename, name[1], 65);
-	memcpy(f->version, name[3], 65);
-	memcpy(f->machine, name[4], 65);
+	memcpy(f->nodename, uts.nodename, sizeof(f->nodename));
+	memcpy(f->version, uts.version, sizeof(f->version));
+	memcpy(f->machine, uts.machine, sizeof(f->machine));
 }
 
 static void gather_kernel(struct ck_dump *dump, struct kernel_facts *f,
@@ -72,12 +64,8 @@ static void gather_kernel(struct ck_dump *dump, struct kernel_facts *f,
 	f->have_kernel = true;
 	f->release = ck_kernel_vmcoreinfo_str(kernel, "OSRELEASE");
 	f->build_id = ck_kernel_vmcoreinfo_str(kernel, "BUILD-ID");
-	int64_t t;
-	err = ck_kernel_vmcoreinfo_s64(kernel, "CRASHTIME", &t);
-	if (!err) {
-		f->have_crash_time = true;
-		f->crash_time = t;
-	}
+	err = ck_kernel_crash_time(kernel, &f->crash_time);
+	f->have_crash_time = !err;
 	ck_error_destroy(err);
 	f->have_offset = ck_kernel_vmcoreinfo_str(kernel, "KERNELOFFSET") != NULL;
 	f->offset = ck_kernel_offset(kernel);
@@ -91,18 +79,9 @@ static void gather_kernel(struct ck_dump *dump, struct kernel_facts *f,
 	}
 	f->have_symbols = true;
 
-	/* panic_cpu is PANIC_CPU_INVALID (-1) until panic() or crash_kexec()
-	 * claims it, so a dump of a running machine says "none". */
-	struct ck_symbol sym;
-	err = ck_kernel_symbol_by_name(kernel, "panic_cpu", &sym);
-	if (!err) {
-		uint32_t v;
-		err = ck_kernel_read_u32(kernel, sym.address, &v);
-		if (!err) {
-			f->have_panic_cpu = true;
-			f->panic_cpu = (int32_t)v;
-		}
-	}
+	/* -1 for a dump of a running machine: "none" */
+	err = ck_kernel_panic_cpu(kernel, &f->panic_cpu);
+	f->have_panic_cpu = !err;
 	ck_error_destroy(err);
 }
 
@@ -332,8 +311,9 @@ int ck_cmd_info(int argc, char **argv)
 		return ck_usage_error("info", "expected a DUMP argument (or the files of a split dump)");
 
 	struct ck_dump *dump;
-	struct ck_error *err = ck_tool_open_files((const char *const *)argv + optind,
-						  (size_t)(argc - optind), false, &dump, NULL);
+	const struct ck_open_opts oo = { .warn = ck_warn_cb };
+	struct ck_error *err = ck_open((const char *const *)argv + optind, (size_t)(argc - optind),
+				       &oo, &dump, NULL);
 	if (err)
 		return ck_report(err);
 	struct kernel_facts f = { 0 };

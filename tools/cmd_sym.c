@@ -76,7 +76,8 @@ int ck_cmd_sym(int argc, char **argv)
 
 	struct ck_dump *dump;
 	struct ck_kernel *kernel;
-	struct ck_error *err = ck_tool_open(argv[optind], true, &dump, &kernel);
+	const struct ck_open_opts oo = { .kernel = true, .warn = ck_warn_cb };
+	struct ck_error *err = ck_open((const char *const *)argv + optind, 1, &oo, &dump, &kernel);
 	if (err)
 		return ck_report(err);
 	int ret = CK_EXIT_OK;

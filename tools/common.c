@@ -38,6 +38,11 @@ void ck_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void ck_warn_cb(void *arg, const char *msg)
+{
+	ck_warn("%s", msg);
+}
+
 bool ck_parse_u64(const char *s, int base, unsigned long long *ret)
 {
 	if (!s || !*s || *s == '-' || *s == '+')

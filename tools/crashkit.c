@@ -52,41 +52,6 @@ static int cmd_cores(int argc, char **argv)
 	return CK_EXIT_ERROR;
 }
 
-struct ck_error *ck_tool_open(const char *path, bool want_kernel, struct ck_dump **dump_ret,
-			      struct ck_kernel **kernel_ret)
-{
-	return ck_tool_open_files(&path, 1, want_kernel, dump_ret, kernel_ret);
-}
-
-struct ck_error *ck_tool_open_files(const char *const *paths, size_t nr, bool want_kernel,
-				    struct ck_dump **dump_ret, struct ck_kernel **kernel_ret)
-{
-	struct ck_dump *dump;
-	const char *path = paths[0];
-	struct ck_error *err = nr > 1 ? ck_dump_open_split(paths, nr, &dump)
-				      : ck_dump_open(path, &dump);
-	if (err)
-		return err;
-	const struct ck_dump_info *info = ck_dump_info(dump);
-	if (info->truncated)
-		ck_warn("'%s' is truncated: %llu of %llu bytes present (%llu missing); "
-			"answering from what is there",
-			path, (unsigned long long)info->file_size,
-			(unsigned long long)info->expected_size,
-			(unsigned long long)(info->expected_size - info->file_size));
-	if (want_kernel) {
-		struct ck_kernel *kernel;
-		err = ck_kernel_create(dump, &kernel);
-		if (err) {
-			ck_dump_destroy(dump);
-			return err;
-		}
-		*kernel_ret = kernel;
-	}
-	*dump_ret = dump;
-	return NULL;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: %s COMMAND [ARGS]\n\ncommands:\n", ck_progname);

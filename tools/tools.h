@@ -30,13 +30,9 @@ int ck_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(
 /* Prints "crashkit: warning: ..." */
 void ck_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Opens a dump and, if want_kernel, interprets it as a Linux kernel.  On a
- * truncated dump, warns once and goes on. */
-struct ck_error *ck_tool_open(const char *path, bool want_kernel, struct ck_dump **dump_ret,
-			      struct ck_kernel **kernel_ret);
-/* The same for DUMP arguments: one dump, or the files of a split dump. */
-struct ck_error *ck_tool_open_files(const char *const *paths, size_t nr, bool want_kernel,
-				    struct ck_dump **dump_ret, struct ck_kernel **kernel_ret);
+/* ck_open_opts.warn of the tools: prints "crashkit: warning: MSG" (a
+ * truncated dump: warned once, then the command goes on). */
+void ck_warn_cb(void *arg, const char *msg);
 
 /* Parses "0x1234", "ffffffff81000000" or a decimal/hex number.  False if s is
  * not a number. */

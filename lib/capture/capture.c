@@ -609,46 +609,19 @@ static uint64_t count_runs(const uint64_t *bm, uint64_t nbits)
 	return runs;
 }
 
-/* Reads init_uts_ns.name for the header's utsname (crash and libkdumpfile
- * read the machine from it).  Leaves uts untouched on failure. */
+/* The header's utsname: the crashed kernel's (crash and libkdumpfile read
+ * the machine from it).  Leaves uts untouched on failure. */
 static void read_utsname(struct ck_kernel *kernel, char uts[6][65])
 {
-	uint64_t addr, off = 0;
-	struct ck_error *err = ck_kernel_vmcoreinfo_u64(kernel, "SYMBOL(init_uts_ns)", &addr);
+	struct ck_utsname u;
+	struct ck_error *err = ck_kernel_utsname(kernel, &u);
 	if (err) {
 		ck_error_destroy(err);
 		return;
 	}
-	if (ck_kernel_vmcoreinfo_str(kernel, "OFFSET(uts_namespace.name)")) {
-		err = ck_kernel_vmcoreinfo_u64(kernel, "OFFSET(uts_namespace.name)", &off);
-		if (err) {
-			ck_error_destroy(err);
-			return;
-		}
-	}
-	char buf[6 * 65];
-	err = ck_kernel_read(kernel, addr + off, buf, sizeof(buf));
-	if (err) {
-		ck_error_destroy(err);
-		return;
-	}
-	for (int i = 0; i < 6; i++) {
-		memcpy(uts[i], buf + i * 65, 64);
-		uts[i][64] = '\0';
-	}
-}
-
-/* e_machine for an ELF written from a dump that is not ELF itself. */
-static uint16_t arch_machine(const char *arch)
-{
-	static const struct { const char *name; uint16_t machine; } m[] = {
-		{ "x86_64", EM_X86_64 }, { "aarch64", EM_AARCH64 }, { "ppc64le", EM_PPC64 },
-		{ "s390x", EM_S390 }, { "riscv64", EM_RISCV }, { "i386", EM_386 },
-	};
-	for (size_t i = 0; arch && i < CK_ARRAY_SIZE(m); i++)
-		if (!strcmp(arch, m[i].name))
-			return m[i].machine;
-	return EM_NONE;
+	const char *f[6] = { u.sysname, u.nodename, u.release, u.version, u.machine, u.domainname };
+	for (int i = 0; i < 6; i++)
+		memcpy(uts[i], f[i], 65);
 }
 
 /* The two bitmaps of the pfns [start, end): 1st = the memory the dump
@@ -749,14 +722,7 @@ struct ck_error *ck_capture(const char *input, const char *output,
 		err = NULL;
 	} else {
 		read_utsname(kernel, uts);
-		if (ck_kernel_vmcoreinfo_str(kernel, "NUMBER(phys_base)")) {
-			int64_t v;
-			struct ck_error *e = ck_kernel_vmcoreinfo_s64(kernel, "NUMBER(phys_base)", &v);
-			if (e)
-				ck_error_destroy(e);
-			else
-				phys_base = (uint64_t)v;
-		}
+		ck_error_destroy(ck_kernel_phys_base(kernel, &phys_base));
 		if (opts->dump_level & ~CK_DL_ZERO) {
 			err = ck_filter_create(kernel, &filter);
 			if (err) {
@@ -818,7 +784,7 @@ struct ck_error *ck_capture(const char *input, const char *output,
 	if (opts->elf) {
 		const struct ck_elf_load *loads;
 		uint16_t machine = 0;
-		size_t nr_loads = ck_dump_elf_loads(dump, &loads, &machine);
+		size_t nr_loads = ck_dump_loads(dump, &loads, &machine);
 		const struct ck_mem_range *ranges;
 		size_t nr_ranges;
 		ck_dump_mem_ranges(dump, &ranges, &nr_ranges);
@@ -841,7 +807,7 @@ struct ck_error *ck_capture(const char *input, const char *output,
 			.flattened = opts->flattened,
 			.size_limit = opts->size_limit,
 			.page_size = cap.page_size,
-			.machine = machine ? machine : arch_machine(info->arch),
+			.machine = machine ? machine : ck_elf_machine(info->arch),
 			.loads = loads,
 			.nr_loads = nr_loads,
 			.ranges = ranges,

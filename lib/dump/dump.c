@@ -173,7 +173,7 @@ struct ck_error *ck_dump_open_split(const char *const *paths, size_t nr,
 	for (; !err && opened + 1 < nr; opened++)
 		err = ck_dump_open(paths[opened + 1], &others[opened]);
 	if (!err && nr > 1) {
-		err = ck_dump_kdump_join(dump, others, nr - 1);
+		err = ck_dump_join(dump, others, nr - 1);
 		opened = 0;	/* taken */
 	}
 	for (size_t i = 0; i < opened; i++)
@@ -185,6 +185,26 @@ struct ck_error *ck_dump_open_split(const char *const *paths, size_t nr,
 	}
 	*ret = dump;
 	return NULL;
+}
+
+struct ck_error *ck_dump_join(struct ck_dump *dump, struct ck_dump **others, size_t nr)
+{
+	if (dump->ops->join)
+		return dump->ops->join(dump, others, nr);
+	for (size_t i = 0; i < nr; i++)
+		ck_dump_destroy(others[i]);
+	return ck_error_create(CK_ERR_INVALID, "'%s' is not a file of a split dump",
+			       dump->info.path);
+}
+
+size_t ck_dump_loads(const struct ck_dump *dump, const struct ck_elf_load **ret,
+		     uint16_t *machine)
+{
+	if (!dump->ops->loads) {
+		*ret = NULL;
+		return 0;
+	}
+	return dump->ops->loads(dump, ret, machine);
 }
 
 void ck_dump_destroy(struct ck_dump *dump)

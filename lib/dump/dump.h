@@ -61,6 +61,12 @@ struct ck_error *ck_flattened_index(struct ck_file *file);
 
 /* ---- dump drivers ------------------------------------------------------ */
 
+/* An ELF dump's PT_LOAD as written (they may overlap: /proc/vmcore maps the
+ * kernel image twice), for writers that keep the virtual addresses. */
+struct ck_elf_load {
+	uint64_t paddr, vaddr, memsz;
+};
+
 struct ck_dump_ops {
 	const char *name;
 	/*
@@ -81,14 +87,24 @@ struct ck_dump_ops {
 	 * dump->file (read_page would copy it from there), so that runs of
 	 * pages can be read in one call (capture). */
 	bool (*page_offset)(struct ck_dump *dump, uint64_t pfn, uint64_t *off);
+	/* Optional (formats that split: kdump): dump answers for the pages of
+	 * others too, the other files of its split dump read together.  Takes
+	 * others, also on failure.  Called through ck_dump_join(). */
+	struct ck_error *(*join)(struct ck_dump *dump, struct ck_dump **others, size_t nr);
+	/* Optional (ELF): the program headers as written and e_machine.
+	 * Called through ck_dump_loads(). */
+	size_t (*loads)(const struct ck_dump *dump, const struct ck_elf_load **ret,
+			uint16_t *machine);
 	void (*close)(struct ck_dump *dump);
 };
 
 extern const struct ck_dump_ops ck_dump_elf_ops;
 extern const struct ck_dump_ops ck_dump_kdump_ops;
-/* lib/dump_kdump.c: dump answers for the pages of others too (split dump
- * files read together); takes others, also on failure. */
-struct ck_error *ck_dump_kdump_join(struct ck_dump *dump, struct ck_dump **others, size_t nr);
+
+/* The driver's join: dump answers for the pages of others too (the files of
+ * a split dump read together).  Takes others, also on failure; a format
+ * without split dumps refuses. */
+struct ck_error *ck_dump_join(struct ck_dump *dump, struct ck_dump **others, size_t nr);
 
 #define CK_PAGE_CACHE_SLOTS 16
 
@@ -117,15 +133,14 @@ struct ck_dump {
 	char format_buf[32];
 };
 
-/* An ELF dump's PT_LOAD as written (they may overlap: /proc/vmcore maps the
- * kernel image twice), for writers that keep the virtual addresses. */
-struct ck_elf_load {
-	uint64_t paddr, vaddr, memsz;
-};
-/* The PT_LOADs of an ELF dump in file order and its e_machine; 0 and NULL
- * for other formats. */
-size_t ck_dump_elf_loads(const struct ck_dump *dump, const struct ck_elf_load **ret,
-			 uint16_t *machine);
+/* The program headers of the dump in file order and its e_machine, for a
+ * writer that keeps them (ELF); 0 for formats that have none. */
+size_t ck_dump_loads(const struct ck_dump *dump, const struct ck_elf_load **ret,
+		     uint16_t *machine);
+/* e_machine of an architecture as ck_dump_info() names it ("x86_64",
+ * "aarch64", ...): the ELF reader's table read backwards.  EM_NONE (0)
+ * when unknown. */
+uint16_t ck_elf_machine(const char *arch);
 
 /* Parses raw ELF notes (n_namesz/n_descsz/n_type records, 4-byte aligned)
  * from dump->notes_buf into dump->notes, and picks up VMCOREINFO. Used by

@@ -556,13 +556,17 @@ out:
 	return err;
 }
 
-size_t ck_dump_elf_loads(const struct ck_dump *dump, const struct ck_elf_load **ret,
-			 uint16_t *machine)
+uint16_t ck_elf_machine(const char *arch)
 {
-	if (strcmp(dump->ops->name, "elf") || !dump->priv) {
-		*ret = NULL;
-		return 0;
-	}
+	for (size_t i = 0; arch && i < CK_ARRAY_SIZE(elf_arches); i++)
+		if (!strcmp(arch, elf_arches[i].name))
+			return elf_arches[i].machine;
+	return EM_NONE;
+}
+
+static size_t elf_loads(const struct ck_dump *dump, const struct ck_elf_load **ret,
+			uint16_t *machine)
+{
 	const struct elf_priv *priv = dump->priv;
 	*ret = priv->loads;
 	if (machine)
@@ -761,11 +765,12 @@ static void elf_has_pages(struct ck_dump *dump, uint64_t start, uint64_t end, ui
 }
 
 const struct ck_dump_ops ck_dump_elf_ops = {
-	.has_pages = elf_has_pages,
 	.name = "elf",
 	.open = elf_open,
 	.read_page = elf_read_page,
 	.has_page = elf_has_page,
+	.has_pages = elf_has_pages,
 	.page_offset = elf_page_offset,
+	.loads = elf_loads,
 	.close = elf_close,
 };

@@ -631,14 +631,6 @@ static bool kdump_has_page(struct ck_dump *dump, uint64_t pfn)
 	return pd.offset > 0 && pd.size && ck_file_has(dump->file, pd.offset, pd.size);
 }
 
-const struct ck_dump_ops ck_dump_kdump_ops = {
-	.name = "kdump",
-	.open = kdump_open,
-	.read_page = kdump_read_page,
-	.has_page = kdump_has_page,
-	.close = kdump_close,
-};
-
 /*
  * The files of one split dump read as one: dump (any of them) answers for
  * every pfn from the file whose range holds it, as crash does.  They must
@@ -646,7 +638,7 @@ const struct ck_dump_ops ck_dump_kdump_ops = {
  * --reassemble tell the files of one dump so), and their ranges must not
  * overlap; a file left out leaves its pages missing.  Takes others.
  */
-struct ck_error *ck_dump_kdump_join(struct ck_dump *dump, struct ck_dump **others, size_t nr)
+static struct ck_error *kdump_join(struct ck_dump *dump, struct ck_dump **others, size_t nr)
 {
 	struct ck_error *err = NULL;
 	struct kdump_priv *priv = dump->ops == &ck_dump_kdump_ops ? dump->priv : NULL;
@@ -700,3 +692,12 @@ struct ck_error *ck_dump_kdump_join(struct ck_dump *dump, struct ck_dump **other
 	/* Pages the cache holds may now come from elsewhere: none do yet. */
 	return NULL;
 }
+
+const struct ck_dump_ops ck_dump_kdump_ops = {
+	.name = "kdump",
+	.open = kdump_open,
+	.read_page = kdump_read_page,
+	.has_page = kdump_has_page,
+	.join = kdump_join,
+	.close = kdump_close,
+};

@@ -42,6 +42,7 @@ struct x86_64_priv {
 	uint64_t root;		/* physical address of init_top_pgt */
 	int levels;		/* 4 or 5 */
 	uint64_t entry_mask;	/* physical address bits of an entry */
+	int64_t phys_base;	/* NUMBER(phys_base) */
 	/* a few recent translations: the printk ring and kallsyms tables are
 	 * read page after page */
 	uint64_t tlb_vpage[TLB_SLOTS];
@@ -107,6 +108,7 @@ static struct ck_error *x86_64_init(struct ck_kernel *kernel)
 	priv->root = root;
 	priv->levels = levels;
 	priv->entry_mask = entry_mask;
+	priv->phys_base = phys_base;
 	kernel->arch_priv = priv;
 	return NULL;
 }
@@ -194,16 +196,13 @@ static struct ck_error *x86_64_elf_loads(struct ck_kernel *kernel,
 	if (!loads)
 		return &ck_error_nomem;
 	size_t n = 0;
-	int64_t phys_base = 0;
 	struct ck_symbol text, end;
-	struct ck_error *err = ck_kernel_vmcoreinfo_s64(kernel, "NUMBER(phys_base)", &phys_base);
-	if (!err)
-		err = ck_kernel_symbol_by_name(kernel, "_text", &text);
+	struct ck_error *err = ck_kernel_symbol_by_name(kernel, "_text", &text);
 	if (!err)
 		err = ck_kernel_symbol_by_name(kernel, "_end", &end);
 	if (!err && text.address >= START_KERNEL_MAP && end.address > text.address)
 		loads[n++] = (struct ck_elf_load){
-			.paddr = text.address - START_KERNEL_MAP + (uint64_t)phys_base,
+			.paddr = text.address - START_KERNEL_MAP + (uint64_t)priv->phys_base,
 			.vaddr = text.address,
 			.memsz = end.address - text.address,
 		};
@@ -237,10 +236,19 @@ static struct ck_error *x86_64_elf_loads(struct ck_kernel *kernel,
 	return NULL;
 }
 
+/* The kernel image's physical load address minus its link-time one, as
+ * the kdump header's phys_base records it. */
+static uint64_t x86_64_phys_base(const struct ck_kernel *kernel)
+{
+	const struct x86_64_priv *priv = kernel->arch_priv;
+	return (uint64_t)priv->phys_base;
+}
+
 const struct ck_arch_ops ck_arch_x86_64_ops = {
-	.elf_loads = x86_64_elf_loads,
 	.name = "x86_64",
 	.init = x86_64_init,
 	.virt_to_phys = x86_64_virt_to_phys,
 	.deinit = x86_64_deinit,
+	.elf_loads = x86_64_elf_loads,
+	.phys_base = x86_64_phys_base,
 };

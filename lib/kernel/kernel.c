@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A dump seen as a Linux kernel: VMCOREINFO, the architecture's address
- * translation, reads of kernel virtual memory and symbols.
+ * translation and reads of kernel virtual memory.  Symbols are looked up in
+ * symbols.c, facts (utsname, panic CPU) decoded in facts.c, both on top of
+ * this file.
  *
  * The architecture is a driver chosen at run time: by the name the dump
  * container gives (ELF e_machine, kdump header utsname), else by asking each
@@ -179,47 +181,4 @@ struct ck_error *ck_kernel_read_u32(struct ck_kernel *kernel, uint64_t vaddr,
 		return err;
 	*ret = le32toh(v);
 	return NULL;
-}
-
-/* Decodes kallsyms once, on first use.  A failure is not cached: the next
- * lookup tries again and reports the same error, which names the dump (a
- * kallsyms failure is about the file, not about the name looked up). */
-static struct ck_error *kernel_kallsyms(struct ck_kernel *kernel)
-{
-	if (kernel->kallsyms)
-		return NULL;
-	struct ck_error *err = ck_kallsyms_create(kernel, &kernel->kallsyms);
-	const struct ck_dump_info *info = ck_dump_info(kernel->dump);
-	if (err && info && info->path)
-		err = ck_error_prepend(err, "'%s'", info->path);
-	return err;
-}
-
-struct ck_error *ck_kernel_symbols_info(struct ck_kernel *kernel, struct ck_symbols_info *ret)
-{
-	struct ck_error *err = kernel_kallsyms(kernel);
-	if (err)
-		return err;
-	ck_kallsyms_info(kernel->kallsyms, ret);
-	return NULL;
-}
-
-struct ck_error *ck_kernel_symbol_by_name(struct ck_kernel *kernel, const char *name,
-					  struct ck_symbol *ret)
-{
-	if (!name)
-		return ck_error_create(CK_ERR_INVALID, "symbol lookup: no name");
-	struct ck_error *err = kernel_kallsyms(kernel);
-	if (err)
-		return err;
-	return ck_kallsyms_by_name(kernel->kallsyms, name, ret);
-}
-
-struct ck_error *ck_kernel_symbol_by_address(struct ck_kernel *kernel, uint64_t addr,
-					     struct ck_symbol *ret)
-{
-	struct ck_error *err = kernel_kallsyms(kernel);
-	if (err)
-		return err;
-	return ck_kallsyms_by_address(kernel->kallsyms, addr, ret);
 }

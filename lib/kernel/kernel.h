@@ -45,6 +45,9 @@ struct ck_arch_ops {
 	 * known for this architecture. */
 	struct ck_error *(*elf_loads)(struct ck_kernel *kernel, const struct ck_mem_range *ranges,
 				      size_t nr_ranges, struct ck_elf_load **ret, size_t *nr_ret);
+	/* The kernel image's physical minus link-time load address (the
+	 * kdump header's phys_base).  NULL: the arch has none. */
+	uint64_t (*phys_base)(const struct ck_kernel *kernel);
 };
 
 extern const struct ck_arch_ops ck_arch_x86_64_ops;

@@ -202,7 +202,7 @@ static void test_elf(void)
 			       "-d %d: %zu ranges", level, nr);
 			/* both virtual mappings of the "kernel text" */
 			const struct ck_elf_load *loads;
-			size_t nl = ck_dump_elf_loads(d, &loads, NULL);
+			size_t nl = ck_dump_loads(d, &loads, NULL);
 			bool text = false, direct = false;
 			for (size_t i = 0; i < nl; i++) {
 				const struct ck_elf_load *l = &loads[i];
