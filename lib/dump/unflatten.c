@@ -99,7 +99,7 @@ struct ck_error *ck_capture_reassemble(int in_fd, const char *output, bool force
 				       uint64_t *bytes_ret)
 {
 	struct ck_outfile of = CK_OUTFILE_INIT;
-	uint64_t size;
+	uint64_t size = 0;
 	struct ck_error *err = ck_outfile_check(output, force);
 	if (err)
 		return err;
