@@ -51,7 +51,7 @@ ALL_DIRS := capture cores walk kernel dump base
 folder_objs = $(patsubst %.c,$(O)/%.o,$(sort $(wildcard lib/$(1)/*.c)))
 archives = $(foreach d,$(1),$(O)/lib$(d).a)
 COMMON_TOOL_SRCS := tools/common.c
-CORES_TOOL_SRCS := tools/crashkit-cores.c tools/cmd_cores.c
+CORES_TOOL_SRCS := tools/crashkit-cores.c $(wildcard tools/cmd_cores*.c)
 TOOL_SRCS := $(filter-out $(COMMON_TOOL_SRCS) $(CORES_TOOL_SRCS),$(sort $(wildcard tools/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 TESTTOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
@@ -71,6 +71,9 @@ CRASHKIT := $(O)/crashkit
 CRASHKIT_CORES := $(O)/crashkit-cores
 
 .SECONDEXPANSION:
+# Objects reached only through the archives' pattern rule would count as
+# intermediate and be deleted after each build; keep them.
+.SECONDARY:
 .PHONY: all deps check demo clean bench
 all: $(CRASHKIT) $(CRASHKIT_CORES) $(UNIT_BINS) $(TESTTOOL_BINS)
 
