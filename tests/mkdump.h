@@ -619,22 +619,38 @@ MK_FN int mk_flatten(const char *src, const char *dst, const struct mk_flat_spec
 /*
  * A small x86_64 kernel's physical memory, from address 0, that libcrashkit
  * can translate: a top-level page table at MK_KMEM_PGT (SYMBOL(init_top_pgt)
- * through the kernel text mapping, 2 MiB pages over the whole image, no
- * KASLR) and the direct map at MK_KMEM_DIRECT (one 1 GiB page).  Tests put
+ * through the kernel text mapping, 2 MiB pages over the whole image) and the
+ * direct map (one 1 GiB page).  By default 4 levels and no KASLR; with
+ * mk_kmem_init_opts() 5 levels, a KERNELOFFSET, extra leaf bits.  Tests put
  * structures with mk_kmem_put*() and the VMCOREINFO that describes them
  * with mk_kmem_vmci(), then write an ELF vmcore with mk_kmem_write().
  */
 #include <stdarg.h>
 
-#define MK_KMEM_TEXT	0xffffffff81000000ull	/* maps physical 0 */
-#define MK_KMEM_DIRECT	0xffff888000000000ull
-#define MK_KMEM_PGT	0x1000ull
+#define MK_KMEM_TEXT	UINT64_C(0xffffffff81000000)	/* maps physical 0, before KASLR */
+#define MK_KMEM_DIRECT	UINT64_C(0xffff888000000000)	/* 4 levels */
+#define MK_KMEM_DIRECT5	UINT64_C(0xff11000000000000)	/* 5 levels */
+#define MK_KMEM_PGT	UINT64_C(0x1000)
+#define MK_START_KERNEL_MAP UINT64_C(0xffffffff80000000)
+#define MK_4K		UINT64_C(0x1000)
+#define MK_2M		UINT64_C(0x200000)
+#define MK_1G		UINT64_C(0x40000000)
+
+struct mk_kmem_opts {
+	int levels;		/* of page tables: 4 (also for 0) or 5 */
+	uint64_t kaslr;		/* KERNELOFFSET: the text mapping moves up by this */
+	uint64_t leaf_bits;	/* more bits in every leaf entry (NX) */
+};
 
 struct mk_kmem {
 	uint8_t *mem;
 	uint64_t size;
 	uint64_t pt_next;	/* next free page-table page */
-	char vmci[16384];
+	int levels;
+	uint64_t text;		/* virtual address of physical 0 in the text mapping */
+	uint64_t direct;	/* virtual address of physical 0 in the direct map */
+	uint64_t leaf_bits;
+	char vmci[32768];
 	size_t vmci_len;
 };
 
@@ -654,11 +670,28 @@ MK_FN void mk_kmem_put32(struct mk_kmem *k, uint64_t pa, uint32_t v)
 	memcpy(k->mem + pa, &v, 4);
 }
 
+MK_FN void mk_kmem_put16(struct mk_kmem *k, uint64_t pa, uint16_t v)
+{
+	if (pa + 2 > k->size)
+		abort();
+	v = htole16(v);
+	memcpy(k->mem + pa, &v, 2);
+}
+
 MK_FN void mk_kmem_put8(struct mk_kmem *k, uint64_t pa, uint8_t v)
 {
 	if (pa >= k->size)
 		abort();
 	k->mem[pa] = v;
+}
+
+MK_FN uint64_t mk_kmem_get64(const struct mk_kmem *k, uint64_t pa)
+{
+	uint64_t v;
+	if (pa + 8 > k->size)
+		abort();
+	memcpy(&v, k->mem + pa, 8);
+	return le64toh(v);
 }
 
 MK_FN void mk_kmem_vmci(struct mk_kmem *k, const char *fmt, ...)
@@ -675,20 +708,20 @@ MK_FN void mk_kmem_vmci(struct mk_kmem *k, const char *fmt, ...)
 	k->vmci_len += (size_t)n;
 }
 
-/* Maps va to pa with a page of page_size (2 MiB or 1 GiB), 4 levels. */
+/* Maps va to pa with a page of page_size (4 KiB, 2 MiB or 1 GiB). */
 MK_FN void mk_kmem_map(struct mk_kmem *k, uint64_t va, uint64_t pa, uint64_t page_size)
 {
 	uint64_t table = MK_KMEM_PGT;
-	for (int level = 3;; level--) {
+	for (int level = k->levels - 1;; level--) {
 		unsigned shift = 12 + 9 * (unsigned)level;
 		uint64_t e = table + ((va >> shift) & 511) * 8;
 		if ((1ull << shift) == page_size) {
-			mk_kmem_put64(k, e, pa | 0xe3);	/* present, rw, A, D, PSE */
+			/* present, rw, A, D; PSE above 4 KiB */
+			mk_kmem_put64(k, e, pa | 0x63 | (page_size > 4096 ? 0x80 : 0) |
+						    k->leaf_bits);
 			return;
 		}
-		uint64_t cur;
-		memcpy(&cur, k->mem + e, 8);
-		cur = le64toh(cur);
+		uint64_t cur = mk_kmem_get64(k, e);
 		if (!(cur & 1)) {
 			cur = k->pt_next | 0x63;
 			k->pt_next += 4096;
@@ -699,24 +732,33 @@ MK_FN void mk_kmem_map(struct mk_kmem *k, uint64_t va, uint64_t pa, uint64_t pag
 }
 
 /* size: a multiple of 2 MiB.  Page tables take the pages from MK_KMEM_PGT
- * to 0x5000. */
-MK_FN void mk_kmem_init(struct mk_kmem *k, uint64_t size)
+ * on, 0x5000 with 4 levels and only these mappings. */
+MK_FN void mk_kmem_init_opts(struct mk_kmem *k, uint64_t size, const struct mk_kmem_opts *o)
 {
 	memset(k, 0, sizeof(*k));
 	k->mem = calloc(1, size);
 	if (!k->mem)
 		abort();
 	k->size = size;
+	k->levels = o->levels == 5 ? 5 : 4;
+	k->text = MK_KMEM_TEXT + o->kaslr;
+	k->direct = k->levels == 5 ? MK_KMEM_DIRECT5 : MK_KMEM_DIRECT;
+	k->leaf_bits = o->leaf_bits;
 	k->pt_next = MK_KMEM_PGT + 4096;
 	for (uint64_t off = 0; off < size; off += 0x200000)
-		mk_kmem_map(k, MK_KMEM_TEXT + off, off, 0x200000);
-	mk_kmem_map(k, MK_KMEM_DIRECT, 0, 0x40000000);
+		mk_kmem_map(k, k->text + off, off, 0x200000);
+	mk_kmem_map(k, k->direct, 0, 0x40000000);
 	mk_kmem_vmci(k, "OSRELEASE=6.1.0-mkdump\nPAGESIZE=4096\n");
 	mk_kmem_vmci(k, "SYMBOL(init_top_pgt)=%llx\n",
-		     (unsigned long long)(MK_KMEM_TEXT + MK_KMEM_PGT));
-	mk_kmem_vmci(k, "NUMBER(phys_base)=%lld\n",
-		     -(long long)(MK_KMEM_TEXT - 0xffffffff80000000ull));
-	mk_kmem_vmci(k, "NUMBER(pgtable_l5_enabled)=0\nKERNELOFFSET=0\n");
+		     (unsigned long long)(k->text + MK_KMEM_PGT));
+	mk_kmem_vmci(k, "NUMBER(phys_base)=%lld\n", -(long long)(k->text - MK_START_KERNEL_MAP));
+	mk_kmem_vmci(k, "NUMBER(pgtable_l5_enabled)=%d\nKERNELOFFSET=%llx\n", k->levels == 5,
+		     (unsigned long long)o->kaslr);
+}
+
+MK_FN void mk_kmem_init(struct mk_kmem *k, uint64_t size)
+{
+	mk_kmem_init_opts(k, size, &(struct mk_kmem_opts){ .levels = 4 });
 }
 
 /* An ELF vmcore: the VMCOREINFO note, one NT_PRSTATUS, one PT_LOAD. */
@@ -752,6 +794,34 @@ MK_FN void mk_kmem_deinit(struct mk_kmem *k)
 {
 	free(k->mem);
 	k->mem = NULL;
+}
+
+/* ---- a randomised kernel for the kernel layer (mk_kernel) ----------------- */
+
+/*
+ * The kernel that test_arch_x86_64.c, test_kallsyms.c and test_printk.c
+ * start from: mk_kmem with KASLR, NX set in every leaf entry (which translation must ignore),
+ * 4 or 5 levels, and a vmalloc area of 4 KiB pages in reverse physical
+ * order: virtual page i at MK_KERNEL_VMALLOC is physical page 15 - i from
+ * MK_KERNEL_VMALLOC_PA.
+ */
+#define MK_KERNEL_SIZE		(UINT64_C(16) << 20)
+#define MK_KERNEL_KASLR		UINT64_C(0x20000000)
+#define MK_KERNEL_TEXT		(MK_KMEM_TEXT + MK_KERNEL_KASLR)	/* physical 0 */
+#define MK_KERNEL_VMALLOC	UINT64_C(0xffffc90000000000)
+#define MK_KERNEL_VMALLOC_PA	UINT64_C(0x800000)
+#define MK_KERNEL_VMALLOC_PAGES	16
+
+MK_FN void mk_kernel_init(struct mk_kmem *k, int levels)
+{
+	mk_kmem_init_opts(k, MK_KERNEL_SIZE,
+			  &(struct mk_kmem_opts){ .levels = levels, .kaslr = MK_KERNEL_KASLR,
+						  .leaf_bits = 1ull << 63 });
+	for (uint64_t i = 0; i < MK_KERNEL_VMALLOC_PAGES; i++)
+		mk_kmem_map(k, MK_KERNEL_VMALLOC + i * 4096,
+			    MK_KERNEL_VMALLOC_PA + (MK_KERNEL_VMALLOC_PAGES - 1 - i) * 4096, 4096);
+	mk_kmem_vmci(k, "SYMBOL(_stext)=%llx\n", (unsigned long long)MK_KERNEL_TEXT);
+	mk_kmem_vmci(k, "NUMBER(KERNEL_IMAGE_SIZE)=1073741824\nNUMBER(sme_mask)=0\n");
 }
 
 /* ---- kallsyms tables (mk_kallsyms) -------------------------------------- */
@@ -956,6 +1026,18 @@ MK_FN void mk_kallsyms(const struct mk_ks_out *o, uint64_t pa, uint64_t va,
 }
 
 
+/* mk_kallsyms() into a kernel image at physical pa, seen through its text
+ * mapping; the VMCOREINFO lines go to k's. */
+MK_FN void mk_kmem_kallsyms(struct mk_kmem *k, uint64_t pa, enum mk_ks_encoding enc,
+			    const struct mk_ksym *syms, size_t nr, struct mk_ks_layout *lay)
+{
+	struct mk_ks_out o = {
+		.mem = k->mem, .size = k->size,
+		.vmci = k->vmci, .vmci_len = &k->vmci_len, .vmci_size = sizeof(k->vmci),
+	};
+	mk_kallsyms(&o, pa, k->text + pa, enc, syms, nr, lay);
+}
+
 /* ---- reading back (unit tests) ------------------------------------------- */
 
 /*
@@ -967,7 +1049,7 @@ MK_FN void mk_kallsyms(const struct mk_ks_out *o, uint64_t pa, uint64_t va,
  */
 #include <inttypes.h>
 
-#include "dump/dump.h"
+#include "kernel/kernel.h"
 #include "harness.h"
 
 #define PS 4096u
@@ -1215,6 +1297,34 @@ MK_FN int survive(const char *path)
 	free(page);
 	ck_dump_destroy(d);
 	return 1;
+}
+
+
+/* Writes k as an ELF vmcore at path and opens it as a kernel; on failure
+ * nothing is left open. */
+MK_FN struct ck_error *mk_kmem_open(const struct mk_kmem *k, const char *path,
+				    struct ck_dump **dump_ret, struct ck_kernel **kernel_ret)
+{
+	if (mk_kmem_write(k, path))
+		abort();
+	struct ck_dump *dump;
+	struct ck_error *err = ck_dump_open(path, &dump);
+	if (err)
+		return err;
+	err = ck_kernel_create(dump, kernel_ret);
+	if (err) {
+		ck_dump_destroy(dump);
+		return err;
+	}
+	*dump_ret = dump;
+	return NULL;
+}
+
+MK_FN void mk_kmem_close(struct mk_kmem *k, struct ck_dump *dump, struct ck_kernel *kernel)
+{
+	ck_kernel_destroy(kernel);
+	ck_dump_destroy(dump);
+	mk_kmem_deinit(k);
 }
 
 #endif /* CRASHKIT_TESTS_MKDUMP_H */

@@ -7,6 +7,8 @@
 #ifndef CRASHKIT_DUMP_H
 #define CRASHKIT_DUMP_H
 
+#include <errno.h>
+
 #include "base/base.h"
 
 /* ---- ck_file: a byte source that a dump driver reads from ------------- */
@@ -147,9 +149,103 @@ uint16_t ck_elf_machine(const char *arch);
  * every driver. */
 struct ck_error *ck_dump_parse_notes(struct ck_dump *dump);
 
-/* ---- kdump-compressed writer (lib/dump/kdump_write.c) ------------------------- */
+/* ---- writers: one interface, two formats ------------------------------- */
 
-struct ck_kdump_writer;
+/*
+ * A dump writer places pages in pfn order and writes them, to a file or as
+ * makedumpfile's flattened stream.  The kdump-compressed writer
+ * (lib/dump/kdump_write.c) and the ELF writer (lib/dump/elf_write.c)
+ * implement the same ops; the capture pipeline (lib/capture/capture.c)
+ * knows no other.
+ *
+ * To a file, pages go in two steps so that capture workers write in
+ * parallel (docs/capture.md): reserve, called in pfn order one at a time,
+ * decides where a batch of pages goes (the size limit applied there);
+ * put writes it, from any thread.  The bytes are the same whatever order
+ * the puts land in.  To a stream, add places and writes at once, in stream
+ * order.
+ */
+
+/* One page handed to a writer, in pfn order. */
+struct ck_out_page {
+	uint64_t pfn;
+	uint32_t size;			/* bytes in the chunk's data; 0: zero page */
+	uint32_t flags;			/* CK_KDUMP_COMPRESSED_* or 0 (raw) */
+};
+
+/* A batch of pages between its reserve and its put.  The writer keeps its
+ * own state in priv (kdump: descriptors; ELF: extents of data and zeros,
+ * and where to go back to if the put fails). */
+struct ck_write_batch {
+	size_t nr;			/* pages placed: the first nr */
+	bool put;			/* the reserve left bytes for put to write */
+	void *priv;
+};
+
+struct ck_writer;
+
+struct ck_writer_ops {
+	const char *name;
+	/* A batch of up to max_pages pages; deinit frees what init took. */
+	struct ck_error *(*batch_init)(struct ck_writer *w, struct ck_write_batch *b,
+				       size_t max_pages);
+	void (*batch_deinit)(struct ck_writer *w, struct ck_write_batch *b);
+	/* Places the first pages that fit (b->nr of nr) after those of the
+	 * previous call; data (the pages' bytes back to back) is kept until
+	 * the put.  *full_ret when the size limit cut the batch or an
+	 * earlier put found the disk full.  To a file only. */
+	struct ck_error *(*reserve)(struct ck_writer *w, const struct ck_out_page *pages,
+				    size_t nr, const uint8_t *data, struct ck_write_batch *b,
+				    bool *full_ret);
+	/* Writes a reserved batch; thread-safe.  On ENOSPC/EFBIG/EDQUOT
+	 * nothing of the batch counts, *full_ret is set and later reserves
+	 * come back full. */
+	struct ck_error *(*put)(struct ck_writer *w, const struct ck_write_batch *b,
+				bool *full_ret);
+	/* A batch's put found the disk full: the dump ends before it.
+	 * Called like reserve, with no reserve running. */
+	void (*rewind)(struct ck_writer *w, const struct ck_write_batch *b);
+	/* Reserve and put at once, for a stream (b: scratch room for nr
+	 * pages).  *nr_written says how many made it; fewer than nr means
+	 * the size limit or the disk is full (then *full_ret is set and the
+	 * error, if any, says which). */
+	struct ck_error *(*add)(struct ck_writer *w, struct ck_write_batch *b,
+				const struct ck_out_page *pages, size_t nr, const uint8_t *data,
+				size_t *nr_written, bool *full_ret);
+	/* Optional (NULL: the format has none): writes both bitmaps of the
+	 * pfns [start, start + nr) (start a multiple of 8): bit i of each
+	 * stands for pfn start + i. */
+	struct ck_error *(*bitmaps)(struct ck_writer *w, uint64_t start, uint64_t nr,
+				    const uint64_t *bitmap1, const uint64_t *bitmap2);
+	/* Writes what is left and the final header (flagged incomplete when
+	 * asked). */
+	struct ck_error *(*finish)(struct ck_writer *w, bool incomplete);
+	/* Bytes of output so far (the largest end written); any thread. */
+	uint64_t (*size)(const struct ck_writer *w);
+	/* Program headers written (ELF); 0 for a format without. */
+	uint64_t (*segments)(const struct ck_writer *w);
+	void (*destroy)(struct ck_writer *w);
+};
+
+struct ck_writer {
+	const struct ck_writer_ops *ops;
+};
+
+/* ck_writer_destroy(NULL) does nothing. */
+static inline void ck_writer_destroy(struct ck_writer *w)
+{
+	if (w)
+		w->ops->destroy(w);
+}
+
+/* ENOSPC, EFBIG, EDQUOT: the disk or the file is full; the dump stays
+ * valid and incomplete. */
+static inline bool ck_writer_errno_full(int e)
+{
+	return e == ENOSPC || e == EFBIG || e == EDQUOT;
+}
+
+/* -- kdump-compressed (header version 6) -- */
 
 struct ck_kdump_writer_params {
 	int fd;
@@ -180,57 +276,14 @@ struct ck_kdump_writer_params {
 	int64_t tv_sec, tv_usec;
 };
 
-/* One page handed to the writer, in pfn order. */
-struct ck_out_page {
-	uint64_t pfn;
-	uint32_t size;			/* bytes in the chunk's data; 0: zero page */
-	uint32_t flags;			/* CK_KDUMP_COMPRESSED_* or 0 (raw) */
-};
-
-struct ck_error *ck_kdump_writer_create(const struct ck_kdump_writer_params *params,
-					struct ck_kdump_writer **ret);
-/* Appends pages whose data lie back to back in data.  *nr_written says how
- * many fit; fewer than nr means the size limit or the disk is full (then
- * *full_ret is set and the error, if any, says which). */
-struct ck_error *ck_kdump_writer_add(struct ck_kdump_writer *w, const struct ck_out_page *pages,
-				     size_t nr, const uint8_t *data, size_t *nr_written,
-				     bool *full_ret);
-
-/* The same in two steps, for writers in parallel threads (docs/capture.md). */
-struct ck_kdump_page_desc;
-struct ck_kdump_batch {
-	uint64_t data_off, data_len;	/* where the batch's data goes */
-	uint64_t desc_off;		/* where its descriptors go */
-	size_t nr;			/* pages that fit (the first nr) */
-};
 /* Writeback is started on a put of at least this much data. */
 #define CK_KDUMP_WRITEBACK_MIN (256u * 1024)
-/* Places the first pages that fit (batch->nr of nr) after those of the
- * previous call and fills their descriptors (descs: room for nr).  Calls
- * must come in pfn order, one at a time; *full_ret when the size limit cut
- * the batch or an earlier put found the disk full. */
-struct ck_error *ck_kdump_writer_reserve(struct ck_kdump_writer *w, const struct ck_out_page *pages,
-					 size_t nr, struct ck_kdump_page_desc *descs,
-					 struct ck_kdump_batch *batch, bool *full_ret);
-/* Writes a reserved batch: data (back to back, batch->data_len bytes) and
- * descriptors.  Thread-safe for a file; a flattened stream needs the puts in
- * reserve order.  On ENOSPC/EFBIG/EDQUOT nothing of the batch counts,
- * *full_ret is set and later reserves come back full. */
-struct ck_error *ck_kdump_writer_put(struct ck_kdump_writer *w, const struct ck_kdump_batch *batch,
-				     const struct ck_kdump_page_desc *descs, const uint8_t *data,
-				     bool *full_ret);
-/* Writes both bitmaps of the pfns [start, start + nr) (start a multiple of
- * 8): bit i of each stands for pfn start + i. */
-struct ck_error *ck_kdump_writer_bitmaps(struct ck_kdump_writer *w, uint64_t start, uint64_t nr,
-					 const uint64_t *bitmap1, const uint64_t *bitmap2);
-/* Writes the final header (INCOMPLETE flag when asked). */
-struct ck_error *ck_kdump_writer_finish(struct ck_kdump_writer *w, bool incomplete);
-uint64_t ck_kdump_writer_size(const struct ck_kdump_writer *w);
-void ck_kdump_writer_destroy(struct ck_kdump_writer *w);
 
-/* ---- ELF writer (lib/dump/elf_write.c) ---------------------------------------- */
+/* Pages may be compressed (flags) or zero (size 0: the shared zero page). */
+struct ck_error *ck_kdump_writer_create(const struct ck_kdump_writer_params *params,
+					struct ck_writer **ret);
 
-struct ck_elf_writer;
+/* -- ELF (crashkit capture -E) -- */
 
 struct ck_elf_writer_params {
 	int fd;
@@ -252,62 +305,15 @@ struct ck_elf_writer_params {
 	size_t notes_len;
 	/* The same file opened O_DIRECT, or -1: whole pages of data go
 	 * through it into space preallocated ahead of them (docs/capture.md).
-	 * The caller closes it after the writer is done. */
+	 * The writer takes it and closes it when destroyed. */
 	int dio_fd;
 };
 
-/* Pages come as for the kdump writer, uncompressed (size = page size) or
- * zero (size 0). */
+/* Pages come uncompressed (size = page size) or zero (size 0).  A batch is
+ * a contiguous range of the file, made of extents of the chunk's data and
+ * of zeros (short zero runs kept). */
 struct ck_error *ck_elf_writer_create(const struct ck_elf_writer_params *params,
-				      struct ck_elf_writer **ret);
-struct ck_error *ck_elf_writer_add(struct ck_elf_writer *w, const struct ck_out_page *pages,
-				   size_t nr, const uint8_t *data, size_t *nr_written,
-				   bool *full_ret);
-
-/* The same in two steps, for writers in parallel threads, as for kdump
- * (docs/capture.md).  A batch is a contiguous range of the file, made of
- * extents of the chunk's data and of zeros (short zero runs kept). */
-struct ck_elf_extent {
-	uint64_t off, len;
-	const uint8_t *src;		/* into the chunk's data; NULL: zeros */
-};
-/* The writer's state before a batch, to go back to if its put fails. */
-struct ck_elf_mark {
-	size_t cur;
-	bool cur_started, open;
-	uint64_t seg_paddr, seg_offset, seg_filesz;
-	uint64_t nr_phdrs;
-	size_t nr_alias_segs;
-	uint64_t cursor, pend_paddr, pend_len;
-};
-struct ck_elf_batch {
-	uint64_t data_off, data_len;	/* where the batch goes in the file */
-	size_t nr;			/* pages that fit (the first nr) */
-	struct ck_elf_extent *ext;	/* owned by the caller: free() it */
-	size_t nr_ext, ext_cap;
-	struct ck_elf_mark mark;
-	bool direct;			/* its space is preallocated: O_DIRECT */
-};
-/* Lays out the first pages that fit after those of the previous call
- * (segments, program headers, the size limit): calls in pfn order, one at
- * a time, with data kept until the put.  To a file only. */
-struct ck_error *ck_elf_writer_reserve(struct ck_elf_writer *w, const struct ck_out_page *pages,
-				       size_t nr, const uint8_t *data, struct ck_elf_batch *batch,
-				       bool *full_ret);
-/* pwrites a reserved batch; thread-safe.  On ENOSPC/EFBIG/EDQUOT *full_ret
- * is set and later reserves come back full. */
-struct ck_error *ck_elf_writer_put(struct ck_elf_writer *w, const struct ck_elf_batch *batch,
-				   bool *full_ret);
-/* A batch's put failed: the dump ends before it (its segments and every
- * later one are forgotten).  Called like reserve, with no reserve running;
- * later reserves come back full. */
-void ck_elf_writer_rewind(struct ck_elf_writer *w, const struct ck_elf_batch *batch);
-struct ck_error *ck_elf_writer_finish_header(struct ck_elf_writer *w, bool incomplete);
-/* Closes the segments, writes the program headers and the header. */
-struct ck_error *ck_elf_writer_finish(struct ck_elf_writer *w, bool incomplete);
-uint64_t ck_elf_writer_size(const struct ck_elf_writer *w);
-uint64_t ck_elf_writer_segments(const struct ck_elf_writer *w);
-void ck_elf_writer_destroy(struct ck_elf_writer *w);
+				      struct ck_writer **ret);
 
 /* ---- output (lib/dump/output.c) ----------------------------------------- */
 

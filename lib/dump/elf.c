@@ -383,36 +383,35 @@ static uint64_t elf_sections_end(struct ck_dump *dump, const Elf64_Ehdr *eh)
 	return end;
 }
 
-static struct ck_error *elf_open(struct ck_dump *dump)
+/* The ELF header and the program headers (*ph_ret, freed by the caller),
+ * checked; *ph_end_ret is where the program headers end. */
+static struct ck_error *elf_read_headers(struct ck_dump *dump, Elf64_Ehdr *eh, Elf64_Phdr **ph_ret,
+					 uint64_t *phnum_ret, uint64_t *ph_end_ret)
 {
-	struct ck_error *err = NULL;
 	const char *path = dump->info.path;
 	struct ck_file *file = dump->file;
-	Elf64_Ehdr eh;
 	size_t n;
-	_cleanup_free_ Elf64_Phdr *ph = NULL;
-	struct elf_priv *priv = NULL;
 
-	memset(&eh, 0, sizeof(eh));
-	err = ck_file_read_partial(file, 0, &eh, sizeof(eh), &n);
+	memset(eh, 0, sizeof(*eh));
+	struct ck_error *err = ck_file_read_partial(file, 0, eh, sizeof(*eh), &n);
 	if (err)
 		return err;
-	if (n < SELFMAG || memcmp(eh.e_ident, ELFMAG, SELFMAG))
+	if (n < SELFMAG || memcmp(eh->e_ident, ELFMAG, SELFMAG))
 		return ck_error_create(CK_ERR_NOT_FORMAT, "'%s': no ELF magic", path);
-	err = elf_check_ident(dump, eh.e_ident, n);
+	err = elf_check_ident(dump, eh->e_ident, n);
 	if (err)
 		return err;
-	if (eh.e_type != ET_CORE)
+	if (eh->e_type != ET_CORE)
 		return ck_error_create(CK_ERR_FORMAT,
 			"'%s': ELF file of type %u, not a core dump (ET_CORE)",
-			path, eh.e_type);
-	if (eh.e_phentsize != sizeof(Elf64_Phdr))
+			path, eh->e_type);
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
 		return ck_error_create(CK_ERR_FORMAT,
 			"'%s': ELF header at offset 0x0: e_phentsize %u, expected %zu",
-			path, eh.e_phentsize, sizeof(Elf64_Phdr));
+			path, eh->e_phentsize, sizeof(Elf64_Phdr));
 
 	uint64_t phnum = 0;
-	err = elf_phnum(dump, &eh, &phnum);
+	err = elf_phnum(dump, eh, &phnum);
 	if (err)
 		return err;
 	if (!phnum)
@@ -420,50 +419,83 @@ static struct ck_error *elf_open(struct ck_dump *dump)
 			"'%s': ELF core has no program headers", path);
 	uint64_t ph_size, ph_end;
 	if (ck_mul_overflow(phnum, sizeof(Elf64_Phdr), &ph_size) ||
-	    ck_add_overflow(eh.e_phoff, ph_size, &ph_end) || ph_end > file->size)
+	    ck_add_overflow(eh->e_phoff, ph_size, &ph_end) || ph_end > file->size)
 		return ck_error_create(CK_ERR_TRUNCATED,
 			"'%s': ELF program headers (%" PRIu64 " at offset 0x%" PRIx64
 			") extend past the end of the file (size 0x%" PRIx64 ")",
-			path, phnum, (uint64_t)eh.e_phoff, file->size);
-	ph = malloc(ph_size);	/* bounded by the file size just above */
+			path, phnum, (uint64_t)eh->e_phoff, file->size);
+	Elf64_Phdr *ph = malloc(ph_size);	/* bounded by the file size just above */
 	if (!ph)
 		return &ck_error_nomem;
-	err = ck_file_read(file, eh.e_phoff, ph, ph_size);
-	if (err)
+	err = ck_file_read(file, eh->e_phoff, ph, ph_size);
+	if (err) {
+		free(ph);
 		return err;
-
-	priv = calloc(1, sizeof(*priv));
-	if (!priv)
-		return &ck_error_nomem;
-	dump->priv = priv;
-
-	err = elf_load_notes(dump, ph, phnum);
-	if (err)
-		goto out;
-
-	/* PT_LOADs, checked, and the file size the headers imply. */
-	uint64_t expected = ph_end;
-	if (dump->notes_len) {
-		for (uint64_t i = 0; i < phnum; i++)
-			if (ph[i].p_type == PT_NOTE)
-				expected = CK_MAX(expected, ph[i].p_offset + ph[i].p_filesz);
 	}
+	*ph_ret = ph;
+	*phnum_ret = phnum;
+	*ph_end_ret = ph_end;
+	return NULL;
+}
+
+/* One PT_LOAD, checked, into priv->loads and priv->pieces; *file_end_ret
+ * is where its data ends in the file (0 when it has no memory). */
+static struct ck_error *elf_add_load(struct ck_dump *dump, struct elf_priv *priv,
+				     const Elf64_Phdr *p, uint64_t phdr_off,
+				     uint64_t *file_end_ret)
+{
+	const char *path = dump->info.path;
+	uint64_t mem_end, file_end;
+	*file_end_ret = 0;
+	if (ck_add_overflow(p->p_paddr, p->p_memsz, &mem_end) ||
+	    ck_add_overflow(p->p_offset, p->p_filesz, &file_end))
+		return ck_error_create(CK_ERR_FORMAT,
+			"'%s': PT_LOAD at offset 0x%" PRIx64 ": address or size "
+			"overflows (paddr 0x%" PRIx64 " memsz 0x%" PRIx64
+			" offset 0x%" PRIx64 " filesz 0x%" PRIx64 ")",
+			path, phdr_off, p->p_paddr, p->p_memsz, p->p_offset,
+			p->p_filesz);
+	if (p->p_filesz > p->p_memsz)
+		return ck_error_create(CK_ERR_FORMAT,
+			"'%s': PT_LOAD at offset 0x%" PRIx64 ": p_filesz 0x%" PRIx64
+			" is larger than p_memsz 0x%" PRIx64,
+			path, phdr_off, p->p_filesz, p->p_memsz);
+	if (!p->p_memsz)
+		return NULL;
+	*file_end_ret = file_end;
+	priv->loads[priv->nr_loads++] = (struct ck_elf_load){
+		.paddr = p->p_paddr,
+		.vaddr = p->p_vaddr,
+		.memsz = p->p_memsz,
+	};
+	priv->pieces[priv->nr_pieces++] = (struct elf_piece){
+		.paddr = p->p_paddr,
+		.memsz = p->p_memsz,
+		.offset = p->p_offset,
+		.filesz = p->p_filesz,
+	};
+	return NULL;
+}
+
+/* The PT_LOADs, checked and made disjoint; *expected grows to the end of
+ * their data, *nr_virtual_ret counts /proc/kcore's virtual-only ones. */
+static struct ck_error *elf_read_loads(struct ck_dump *dump, struct elf_priv *priv,
+				       const Elf64_Ehdr *eh, const Elf64_Phdr *ph,
+				       uint64_t phnum, uint64_t *expected,
+				       size_t *nr_virtual_ret)
+{
 	size_t nr_loads = 0, nr_virtual = 0;
 	for (uint64_t i = 0; i < phnum; i++)
 		nr_loads += ph[i].p_type == PT_LOAD;
 	priv->pieces = ck_calloc_array(nr_loads, sizeof(*priv->pieces));
 	priv->loads = ck_calloc_array(nr_loads, sizeof(*priv->loads));
-	priv->machine = eh.e_machine;
-	if (!priv->pieces || !priv->loads) {
-		err = &ck_error_nomem;
-		goto out;
-	}
+	priv->machine = eh->e_machine;
+	if (!priv->pieces || !priv->loads)
+		return &ck_error_nomem;
 	for (uint64_t i = 0; i < phnum; i++) {
 		const Elf64_Phdr *p = &ph[i];
 		if (p->p_type != PT_LOAD)
 			continue;
-		uint64_t phdr_off = eh.e_phoff + i * sizeof(*p);
-		uint64_t mem_end, file_end;
 		/* /proc/kcore maps vmalloc, modules and vmemmap by virtual
 		 * address only, with p_paddr (elf_addr_t)-1; its RAM and kernel
 		 * text segments carry their physical address (fs/proc/kcore.c,
@@ -473,55 +505,34 @@ static struct ck_error *elf_open(struct ck_dump *dump)
 			nr_virtual++;
 			continue;
 		}
-		if (ck_add_overflow(p->p_paddr, p->p_memsz, &mem_end) ||
-		    ck_add_overflow(p->p_offset, p->p_filesz, &file_end)) {
-			err = ck_error_create(CK_ERR_FORMAT,
-				"'%s': PT_LOAD at offset 0x%" PRIx64 ": address or size "
-				"overflows (paddr 0x%" PRIx64 " memsz 0x%" PRIx64
-				" offset 0x%" PRIx64 " filesz 0x%" PRIx64 ")",
-				path, phdr_off, p->p_paddr, p->p_memsz, p->p_offset,
-				p->p_filesz);
-			goto out;
-		}
-		if (p->p_filesz > p->p_memsz) {
-			err = ck_error_create(CK_ERR_FORMAT,
-				"'%s': PT_LOAD at offset 0x%" PRIx64 ": p_filesz 0x%" PRIx64
-				" is larger than p_memsz 0x%" PRIx64,
-				path, phdr_off, p->p_filesz, p->p_memsz);
-			goto out;
-		}
-		if (!p->p_memsz)
-			continue;
-		expected = CK_MAX(expected, file_end);
-		priv->loads[priv->nr_loads++] = (struct ck_elf_load){
-			.paddr = p->p_paddr,
-			.vaddr = p->p_vaddr,
-			.memsz = p->p_memsz,
-		};
-		priv->pieces[priv->nr_pieces++] = (struct elf_piece){
-			.paddr = p->p_paddr,
-			.memsz = p->p_memsz,
-			.offset = p->p_offset,
-			.filesz = p->p_filesz,
-		};
+		uint64_t file_end;
+		struct ck_error *err = elf_add_load(dump, priv, p, eh->e_phoff + i * sizeof(*p),
+						    &file_end);
+		if (err)
+			return err;
+		*expected = CK_MAX(*expected, file_end);
 	}
-	if (!pieces_make_disjoint(&priv->pieces, &priv->nr_pieces)) {
-		err = &ck_error_nomem;
-		goto out;
-	}
-	expected = CK_MAX(expected, elf_sections_end(dump, &eh));
+	if (!pieces_make_disjoint(&priv->pieces, &priv->nr_pieces))
+		return &ck_error_nomem;
+	*nr_virtual_ret = nr_virtual;
+	return NULL;
+}
 
+/* What the headers and notes say about the dump, into dump->info. */
+static void elf_fill_info(struct ck_dump *dump, const Elf64_Ehdr *eh, uint64_t expected,
+			  size_t nr_virtual)
+{
 	struct ck_dump_info *info = &dump->info;
 	info->format = "elf";
 	info->header_version = 0;
 	info->dump_level = -1;
 	info->compression = "none";
-	info->incomplete = eh.e_flags & CK_DUMP_ELF_INCOMPLETE;
-	info->expected_size = CK_MAX(expected, file->size);
-	info->truncated = expected > file->size;
+	info->incomplete = eh->e_flags & CK_DUMP_ELF_INCOMPLETE;
+	info->expected_size = CK_MAX(expected, dump->file->size);
+	info->truncated = expected > dump->file->size;
 	info->page_size = 4096;
 	for (size_t i = 0; i < CK_ARRAY_SIZE(elf_arches); i++) {
-		if (elf_arches[i].machine == eh.e_machine) {
+		if (elf_arches[i].machine == eh->e_machine) {
 			info->arch = elf_arches[i].name;
 			info->page_size = elf_arches[i].page_size;
 		}
@@ -541,11 +552,45 @@ static struct ck_error *elf_open(struct ck_dump *dump)
 		info->origin = "makedumpfile";
 	else
 		info->origin = "proc-vmcore";
+}
+
+static struct ck_error *elf_open(struct ck_dump *dump)
+{
+	Elf64_Ehdr eh;
+	_cleanup_free_ Elf64_Phdr *ph = NULL;
+	uint64_t phnum = 0, ph_end = 0;
+	struct ck_error *err = elf_read_headers(dump, &eh, &ph, &phnum, &ph_end);
+	if (err)
+		return err;
+
+	struct elf_priv *priv = calloc(1, sizeof(*priv));
+	if (!priv)
+		return &ck_error_nomem;
+	dump->priv = priv;
+
+	err = elf_load_notes(dump, ph, phnum);
+	if (err)
+		goto out;
+
+	/* The file size the headers imply: notes, PT_LOAD data, sections. */
+	uint64_t expected = ph_end;
+	if (dump->notes_len) {
+		for (uint64_t i = 0; i < phnum; i++)
+			if (ph[i].p_type == PT_NOTE)
+				expected = CK_MAX(expected, ph[i].p_offset + ph[i].p_filesz);
+	}
+	size_t nr_virtual = 0;
+	err = elf_read_loads(dump, priv, &eh, ph, phnum, &expected, &nr_virtual);
+	if (err)
+		goto out;
+	expected = CK_MAX(expected, elf_sections_end(dump, &eh));
+	elf_fill_info(dump, &eh, expected, nr_virtual);
 
 	err = elf_build_ranges(dump, priv);
 	if (err)
 		goto out;
 	if (dump->nr_ranges) {
+		struct ck_dump_info *info = &dump->info;
 		const struct ck_mem_range *last = &dump->ranges[dump->nr_ranges - 1];
 		uint64_t end = last->start + last->size;
 		info->max_pfn = end / info->page_size + (end % info->page_size != 0);

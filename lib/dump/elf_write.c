@@ -29,13 +29,13 @@
  * a second mapping are remembered (to alias them at the end), so memory does
  * not grow with the dump.
  *
- * To a file, pages go in two steps (docs/capture.md): ck_elf_writer_reserve,
- * in pfn order under the caller's lock, decides the layout (segments,
- * program headers, the cursor, -L) and records the chunk's bytes as extents
- * of its data or of zeros; ck_elf_writer_put pwrites them from any thread.
- * A put that finds the disk full is undone with ck_elf_writer_rewind (the
- * state saved by its reserve).  The flattened stream (ck_elf_writer_add)
- * runs the same layout code but writes as it goes, in stream order.
+ * To a file, pages go in two steps (docs/capture.md, struct ck_writer_ops):
+ * reserve, in pfn order under the caller's lock, decides the layout
+ * (segments, program headers, the cursor, -L) and records the chunk's bytes
+ * as extents of its data or of zeros; put pwrites them from any thread.  A
+ * put that finds the disk full is undone with rewind (the state saved by
+ * its reserve).  The flattened stream (add) runs the same layout code but
+ * writes as it goes, in stream order.
  */
 #include <elf.h>
 #include <endian.h>
@@ -65,19 +65,45 @@
 struct piece {
 	uint64_t paddr, end, vaddr;
 };
+CK_DEFINE_VECTOR(piece_vector, struct piece)
 
 struct seg {
 	uint64_t paddr, offset, filesz;
 };
+CK_DEFINE_VECTOR(seg_vector, struct seg)
+
+/* A range of the file and what goes there. */
+struct extent {
+	uint64_t off, len;
+	const uint8_t *src;		/* into the chunk's data; NULL: zeros */
+};
+CK_DEFINE_VECTOR(extent_vector, struct extent)
+
+/* The writer's state before a batch, to go back to if its put fails. */
+struct mark {
+	size_t cur;
+	bool cur_started, open;
+	struct seg seg;
+	uint64_t nr_phdrs;
+	size_t nr_alias_segs;
+	uint64_t cursor, pend_paddr;
+};
+
+/* A batch (ck_write_batch.priv): a contiguous range of the file, made of
+ * extents of the chunk's data and of zeros (short zero runs kept). */
+struct elf_batch {
+	uint64_t data_off, data_len;	/* where the batch goes in the file */
+	struct extent_vector ext;
+	struct mark mark;
+	bool direct;			/* its space is preallocated: O_DIRECT */
+};
 
 struct ck_elf_writer {
+	struct ck_writer base;
 	struct ck_elf_writer_params p;
-	struct piece *pieces;		/* owned physical ranges, sorted, disjoint */
-	size_t nr_pieces;
-	struct piece *aliases;		/* second mappings of owned ranges */
-	size_t nr_aliases;
-	struct seg *alias_segs;		/* written segments inside an alias */
-	size_t nr_alias_segs, alias_segs_cap;
+	struct piece_vector pieces;	/* owned physical ranges, sorted, disjoint */
+	struct piece_vector aliases;	/* second mappings of owned ranges */
+	struct seg_vector alias_segs;	/* written segments inside an alias */
 	uint64_t table_cap;		/* program headers the table has room for */
 	uint64_t shdr_off, notes_off, data_off;
 	uint64_t cursor;		/* end of the data written */
@@ -94,8 +120,16 @@ struct ck_elf_writer {
 	uint64_t alloc_end;		/* preallocated for direct writes, 0: none */
 	bool direct_off;		/* direct writes given up */
 	uint64_t pend_paddr, pend_len;	/* zero pages not written yet */
-	struct ck_elf_batch *batch;	/* reserving: emit records, not writes */
+	struct elf_batch *batch;	/* reserving: emit records, not writes */
 };
+
+static struct ck_error *write_elf_header(struct ck_elf_writer *w, bool incomplete);
+static void elf_destroy(struct ck_writer *base);
+
+static struct ck_elf_writer *elf_writer(const struct ck_writer *base)
+{
+	return (struct ck_elf_writer *)base;
+}
 
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
@@ -123,34 +157,24 @@ static struct ck_error *out_write(struct ck_elf_writer *w, uint64_t off, const v
 }
 
 /* Reserving: the bytes [off, off + len) of the file are src (zeros when
- * NULL), to be written by ck_elf_writer_put. */
-static struct ck_error *record(struct ck_elf_batch *b, uint64_t off, const uint8_t *src,
+ * NULL), to be written by the put. */
+static struct ck_error *record(struct elf_batch *b, uint64_t off, const uint8_t *src,
 			       uint64_t len)
 {
-	if (b->nr_ext) {
-		struct ck_elf_extent *e = &b->ext[b->nr_ext - 1];
+	size_t n = extent_vector_size(&b->ext);
+	if (n) {
+		struct extent *e = extent_vector_at(&b->ext, n - 1);
 		if (e->off + e->len == off && (src ? e->src && e->src + e->len == src : !e->src)) {
 			e->len += len;
 			b->data_len += len;
 			return NULL;
 		}
 	}
-	if (b->nr_ext == b->ext_cap) {
-		size_t cap = b->ext_cap ? 2 * b->ext_cap : 64;
-		struct ck_elf_extent *n = ck_realloc_array(b->ext, cap, sizeof(*n));
-		if (!n)
-			return &ck_error_nomem;
-		b->ext = n;
-		b->ext_cap = cap;
-	}
-	b->ext[b->nr_ext++] = (struct ck_elf_extent){ .off = off, .src = src, .len = len };
+	struct extent e = { .off = off, .src = src, .len = len };
+	if (!extent_vector_append(&b->ext, &e))
+		return &ck_error_nomem;
 	b->data_len += len;
 	return NULL;
-}
-
-static bool is_full_errno(int e)
-{
-	return e == ENOSPC || e == EFBIG || e == EDQUOT;
 }
 
 static struct ck_error *flush_phdrs(struct ck_elf_writer *w)
@@ -187,29 +211,23 @@ static struct ck_error *add_phdr(struct ck_elf_writer *w, uint64_t paddr, uint64
 
 static bool in_alias(const struct ck_elf_writer *w, uint64_t a, uint64_t b)
 {
-	for (size_t i = 0; i < w->nr_aliases; i++)
-		if (a < w->aliases[i].end && w->aliases[i].paddr < b)
+	for (size_t i = 0; i < piece_vector_size(&w->aliases); i++) {
+		const struct piece *al = piece_vector_at(&w->aliases, i);
+		if (a < al->end && al->paddr < b)
 			return true;
+	}
 	return false;
 }
 
 /* Ends the open segment; its memory runs on to end (excluded tail). */
 static struct ck_error *close_seg(struct ck_elf_writer *w, uint64_t end)
 {
-	const struct piece *pc = &w->pieces[w->cur];
+	const struct piece *pc = piece_vector_at(&w->pieces, w->cur);
 	struct seg *s = &w->seg;
 	w->open = false;
-	if (s->filesz && in_alias(w, s->paddr, s->paddr + s->filesz)) {
-		if (w->nr_alias_segs == w->alias_segs_cap) {
-			size_t cap = w->alias_segs_cap ? 2 * w->alias_segs_cap : 16;
-			struct seg *n = ck_realloc_array(w->alias_segs, cap, sizeof(*n));
-			if (!n)
-				return &ck_error_nomem;
-			w->alias_segs = n;
-			w->alias_segs_cap = cap;
-		}
-		w->alias_segs[w->nr_alias_segs++] = *s;
-	}
+	if (s->filesz && in_alias(w, s->paddr, s->paddr + s->filesz) &&
+	    !seg_vector_append(&w->alias_segs, s))
+		return &ck_error_nomem;
 	return add_phdr(w, s->paddr, pc->vaddr + (s->paddr - pc->paddr), s->offset, s->filesz,
 			end - s->paddr);
 }
@@ -218,7 +236,7 @@ static struct ck_error *close_seg(struct ck_elf_writer *w, uint64_t end)
  * piece nothing was written to gets one PT_LOAD without data. */
 static struct ck_error *close_piece(struct ck_elf_writer *w)
 {
-	const struct piece *pc = &w->pieces[w->cur];
+	const struct piece *pc = piece_vector_at(&w->pieces, w->cur);
 	struct ck_error *err = NULL;
 	if (w->open)
 		err = close_seg(w, pc->end);
@@ -232,7 +250,7 @@ static struct ck_error *close_piece(struct ck_elf_writer *w)
 /* Bytes [a, b) of physical memory, inside the current piece. */
 static struct ck_error *emit(struct ck_elf_writer *w, uint64_t a, uint64_t b, const uint8_t *src)
 {
-	const struct piece *pc = &w->pieces[w->cur];
+	const struct piece *pc = piece_vector_at(&w->pieces, w->cur);
 	struct ck_error *err;
 	if (w->open && a != w->seg.paddr + w->seg.filesz) {
 		err = close_seg(w, a);
@@ -278,10 +296,10 @@ static int piece_cmp(const void *a, const void *b)
 	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
 }
 
-/* Appends [a, b) minus every earlier load to out (owned) and the covered
- * parts to alias, both with the load's virtual addresses. */
-static bool split_load(const struct ck_elf_load *loads, size_t i, struct piece **own,
-		       size_t *nr_own, struct piece **alias, size_t *nr_alias)
+/* Appends [a, b) minus every earlier load to own and the covered parts to
+ * alias, both with the load's virtual addresses. */
+static bool split_load(const struct ck_elf_load *loads, size_t i, struct piece_vector *own,
+		       struct piece_vector *alias)
 {
 	const struct ck_elf_load *l = &loads[i];
 	uint64_t pos = l->paddr, end = l->paddr + l->memsz;
@@ -295,80 +313,72 @@ static bool split_load(const struct ck_elf_load *loads, size_t i, struct piece *
 			else if (s > pos && s < next)
 				next = s;
 		}
-		struct piece **v = cover_end ? alias : own;
-		size_t *n = cover_end ? nr_alias : nr_own;
 		uint64_t stop = cover_end ? CK_MIN(cover_end, end) : next;
-		struct piece *g = ck_realloc_array(*v, *n + 1, sizeof(**v));
-		if (!g)
+		struct piece pc = { .paddr = pos, .end = stop,
+				    .vaddr = l->vaddr + (pos - l->paddr) };
+		if (!piece_vector_append(cover_end ? alias : own, &pc))
 			return false;
-		*v = g;
-		g[(*n)++] = (struct piece){ .paddr = pos, .end = stop,
-					    .vaddr = l->vaddr + (pos - l->paddr) };
 		pos = stop;
 	}
 	return true;
 }
 
-struct ck_error *ck_elf_writer_create(const struct ck_elf_writer_params *params,
-				      struct ck_elf_writer **ret)
+/* The physical ranges the file describes, sorted: the input's PT_LOADs
+ * (their second mappings apart), or its memory ranges. */
+static bool build_pieces(struct ck_elf_writer *w)
 {
-	struct ck_error *err = NULL;
-	struct ck_elf_writer *w = calloc(1, sizeof(*w));
-	if (!w)
-		return &ck_error_nomem;
-	w->p = *params;
-	/* Page-aligned: direct writes take it as it is. */
-	w->zero = aligned_alloc(DIRECT_ALIGN, ZERO_BUF);
-	if (!w->zero)
-		goto nomem;
-	memset(w->zero, 0, ZERO_BUF);
-	if (params->nr_loads) {
-		for (size_t i = 0; i < params->nr_loads; i++) {
-			if (!params->loads[i].memsz)
-				continue;
-			if (!split_load(params->loads, i, &w->pieces, &w->nr_pieces, &w->aliases,
-					&w->nr_aliases))
-				goto nomem;
-		}
-	} else {
-		w->pieces = ck_calloc_array(params->nr_ranges ? params->nr_ranges : 1,
-					    sizeof(*w->pieces));
-		if (!w->pieces)
-			goto nomem;
-		for (size_t i = 0; i < params->nr_ranges; i++)
-			w->pieces[w->nr_pieces++] = (struct piece){
-				.paddr = params->ranges[i].start,
-				.end = params->ranges[i].start + params->ranges[i].size,
-				.vaddr = params->vaddr_of_paddr0 ? params->vaddr_of_paddr0 +
-								   params->ranges[i].start : 0,
-			};
+	const struct ck_elf_writer_params *params = &w->p;
+	for (size_t i = 0; i < params->nr_loads; i++) {
+		if (params->loads[i].memsz &&
+		    !split_load(params->loads, i, &w->pieces, &w->aliases))
+			return false;
 	}
-	if (w->nr_pieces)
-		qsort(w->pieces, w->nr_pieces, sizeof(*w->pieces), piece_cmp);
+	for (size_t i = 0; !params->nr_loads && i < params->nr_ranges; i++) {
+		const struct ck_mem_range *r = &params->ranges[i];
+		struct piece pc = {
+			.paddr = r->start,
+			.end = r->start + r->size,
+			.vaddr = params->vaddr_of_paddr0 ? params->vaddr_of_paddr0 + r->start : 0,
+		};
+		if (!piece_vector_append(&w->pieces, &pc))
+			return false;
+	}
+	if (w->pieces.size)
+		qsort(w->pieces.data, w->pieces.size, sizeof(*w->pieces.data), piece_cmp);
+	return true;
+}
 
-	/* Room for: PT_NOTE, one PT_LOAD per run of kept pages (plus one per
-	 * piece, which may cut a run, plus one leading excluded part per
-	 * piece), and the aliases of segments inside second mappings. */
+/* Room for: PT_NOTE, one PT_LOAD per run of kept pages (plus one per piece,
+ * which may cut a run, plus one leading excluded part per piece), and the
+ * aliases of segments inside second mappings.  Then where the notes and
+ * the data go. */
+static void layout(struct ck_elf_writer *w)
+{
 	uint64_t alias_pages = 0;
-	for (size_t i = 0; i < w->nr_aliases; i++)
-		alias_pages += (w->aliases[i].end - w->aliases[i].paddr) / params->page_size + 2;
-	uint64_t data_segs = params->max_runs + 2 * w->nr_pieces;
-	w->table_cap = 1 + data_segs + CK_MIN(alias_pages, data_segs) + w->nr_aliases;
+	for (size_t i = 0; i < w->aliases.size; i++) {
+		const struct piece *al = piece_vector_at(&w->aliases, i);
+		alias_pages += (al->end - al->paddr) / w->p.page_size + 2;
+	}
+	uint64_t data_segs = w->p.max_runs + 2 * w->pieces.size;
+	w->table_cap = 1 + data_segs + CK_MIN(alias_pages, data_segs) + w->aliases.size;
 	uint64_t table_end = sizeof(Elf64_Ehdr) + w->table_cap * sizeof(Elf64_Phdr);
 	w->shdr_off = align_up(table_end, 8);
 	w->notes_off = align_up(w->shdr_off + sizeof(Elf64_Shdr), 8);
-	w->data_off = align_up(w->notes_off + params->notes_len, params->page_size);
+	w->data_off = align_up(w->notes_off + w->p.notes_len, w->p.page_size);
 	w->cursor = w->data_off;
+}
 
-	if (w->p.flattened) {
+/* The header (flagged incomplete until finish), and the table and notes up
+ * to the data: on a file these blocks then exist, so that finishing only
+ * overwrites and works on a full disk. */
+static struct ck_error *write_front(struct ck_elf_writer *w)
+{
+	const struct ck_elf_writer_params *params = &w->p;
+	struct ck_error *err = NULL;
+	if (w->p.flattened)
 		err = ck_output_begin_stream(w->p.fd, w->p.path);
-		if (err)
-			goto fail;
-	}
-	/* The header (flagged incomplete until finish), and the table and
-	 * notes up to the data: on a file these blocks then exist, so that
-	 * finishing only overwrites and works on a full disk. */
-	err = ck_elf_writer_finish_header(w, true);
+	if (!err)
+		err = write_elf_header(w, true);
 	if (!err && !w->p.flattened) {
 		for (uint64_t off = sizeof(Elf64_Ehdr); off < w->notes_off && !err;) {
 			size_t n = CK_MIN((uint64_t)ZERO_BUF, w->notes_off - off);
@@ -381,28 +391,53 @@ struct ck_error *ck_elf_writer_create(const struct ck_elf_writer_params *params,
 	if (!err && w->data_off > w->notes_off + params->notes_len)
 		err = out_write(w, w->notes_off + params->notes_len, w->zero,
 				w->data_off - w->notes_off - params->notes_len);
-	if (err)
-		goto fail;
-	*ret = w;
-	return NULL;
-nomem:
-	err = &ck_error_nomem;
-fail:
-	ck_elf_writer_destroy(w);
 	return err;
+}
+
+static const struct ck_writer_ops elf_writer_ops;
+
+struct ck_error *ck_elf_writer_create(const struct ck_elf_writer_params *params,
+				      struct ck_writer **ret)
+{
+	struct ck_elf_writer *w = calloc(1, sizeof(*w));
+	if (!w) {
+		if (params->dio_fd >= 0)
+			close(params->dio_fd);
+		return &ck_error_nomem;
+	}
+	w->base.ops = &elf_writer_ops;
+	w->p = *params;
+	/* Page-aligned: direct writes take it as it is. */
+	w->zero = aligned_alloc(DIRECT_ALIGN, ZERO_BUF);
+	struct ck_error *err = NULL;
+	if (!w->zero || !build_pieces(w))
+		err = &ck_error_nomem;
+	if (!err) {
+		memset(w->zero, 0, ZERO_BUF);
+		layout(w);
+		err = write_front(w);
+	}
+	if (err) {
+		elf_destroy(&w->base);
+		return err;
+	}
+	*ret = &w->base;
+	return NULL;
 }
 
 /* Physical bytes [pa, pe) (src, or zeros when NULL) into the pieces. */
 static struct ck_error *add_range(struct ck_elf_writer *w, uint64_t pa, uint64_t pe,
 				  const uint8_t *src)
 {
-	while (w->cur < w->nr_pieces && w->pieces[w->cur].end <= pa) {
+	size_t nr = w->pieces.size;
+	while (w->cur < nr && piece_vector_at(&w->pieces, w->cur)->end <= pa) {
 		struct ck_error *err = close_piece(w);
 		if (err)
 			return err;
 	}
-	for (size_t k = w->cur; k < w->nr_pieces && w->pieces[k].paddr < pe; k++) {
-		uint64_t a = CK_MAX(pa, w->pieces[k].paddr), b = CK_MIN(pe, w->pieces[k].end);
+	for (size_t k = w->cur; k < nr && piece_vector_at(&w->pieces, k)->paddr < pe; k++) {
+		const struct piece *pc = piece_vector_at(&w->pieces, k);
+		uint64_t a = CK_MAX(pa, pc->paddr), b = CK_MIN(pe, pc->end);
 		if (a >= b)
 			continue;
 		while (w->cur < k) {
@@ -412,7 +447,7 @@ static struct ck_error *add_range(struct ck_elf_writer *w, uint64_t pa, uint64_t
 		}
 		struct ck_error *err = emit(w, a, b, src ? src + (a - pa) : NULL);
 		if (err) {
-			if (is_full_errno(ck_error_errno(err))) {
+			if (ck_writer_errno_full(ck_error_errno(err))) {
 				__atomic_store_n(&w->full, true, __ATOMIC_RELEASE);
 				w->pend_len = 0;
 			}
@@ -483,10 +518,12 @@ static struct ck_error *add_pages(struct ck_elf_writer *w, const struct ck_out_p
 	return NULL;
 }
 
-struct ck_error *ck_elf_writer_add(struct ck_elf_writer *w, const struct ck_out_page *pages,
-				   size_t nr, const uint8_t *data, size_t *nr_written,
-				   bool *full_ret)
+/* A stream: the same layout, written as it goes, in stream order. */
+static struct ck_error *elf_add(struct ck_writer *base, struct ck_write_batch *b,
+				const struct ck_out_page *pages, size_t nr, const uint8_t *data,
+				size_t *nr_written, bool *full_ret)
 {
+	struct ck_elf_writer *w = elf_writer(base);
 	w->batch = NULL;
 	return add_pages(w, pages, nr, data, nr_written, full_ret);
 }
@@ -541,44 +578,70 @@ static struct ck_error *put_write(struct ck_elf_writer *w, bool direct, uint64_t
 	return ck_output_write(w->p.fd, false, w->p.path, off, buf, len);
 }
 
-struct ck_error *ck_elf_writer_reserve(struct ck_elf_writer *w, const struct ck_out_page *pages,
-				       size_t nr, const uint8_t *data, struct ck_elf_batch *batch,
-				       bool *full_ret)
+static struct ck_error *elf_batch_init(struct ck_writer *base, struct ck_write_batch *b,
+				       size_t max_pages)
 {
-	batch->mark = (struct ck_elf_mark){
-		.cur = w->cur, .cur_started = w->cur_started, .open = w->open,
-		.seg_paddr = w->seg.paddr, .seg_offset = w->seg.offset,
-		.seg_filesz = w->seg.filesz, .nr_phdrs = w->nr_phdrs + w->nr_pbuf,
-		.nr_alias_segs = w->nr_alias_segs, .cursor = w->cursor,
-		.pend_paddr = w->pend_paddr, .pend_len = w->pend_len,
+	struct elf_batch *eb = calloc(1, sizeof(*eb));
+	if (!eb)
+		return &ck_error_nomem;
+	extent_vector_init(&eb->ext);
+	*b = (struct ck_write_batch){ .priv = eb };
+	return NULL;
+}
+
+static void elf_batch_deinit(struct ck_writer *base, struct ck_write_batch *b)
+{
+	struct elf_batch *eb = b->priv;
+	if (eb)
+		extent_vector_deinit(&eb->ext);
+	free(eb);
+	b->priv = NULL;
+}
+
+/* Lays out the pages under the caller's lock (segments, program headers,
+ * the size limit) and records the chunk's bytes as extents; data is kept
+ * until the put.  To a file only. */
+static struct ck_error *elf_reserve(struct ck_writer *base, const struct ck_out_page *pages,
+				    size_t nr, const uint8_t *data, struct ck_write_batch *b,
+				    bool *full_ret)
+{
+	struct ck_elf_writer *w = elf_writer(base);
+	struct elf_batch *eb = b->priv;
+	eb->mark = (struct mark){
+		.cur = w->cur, .cur_started = w->cur_started, .open = w->open, .seg = w->seg,
+		.nr_phdrs = w->nr_phdrs + w->nr_pbuf, .nr_alias_segs = w->alias_segs.size,
+		.cursor = w->cursor, .pend_paddr = w->pend_paddr,
 	};
-	batch->data_off = w->cursor;
-	batch->data_len = 0;
-	batch->nr_ext = 0;
-	batch->nr = 0;
-	w->batch = batch;
-	struct ck_error *err = add_pages(w, pages, nr, data, &batch->nr, full_ret);
+	eb->data_off = w->cursor;
+	eb->data_len = 0;
+	eb->ext.size = 0;
+	b->nr = 0;
+	w->batch = eb;
+	struct ck_error *err = add_pages(w, pages, nr, data, &b->nr, full_ret);
 	w->batch = NULL;
-	batch->direct = !err && batch->data_len && direct_room(w, batch->data_off + batch->data_len);
+	eb->direct = !err && eb->data_len && direct_room(w, eb->data_off + eb->data_len);
+	/* pages may all be zero pages held back */
+	b->put = !err && eb->ext.size > 0;
 	return err;
 }
 
-struct ck_error *ck_elf_writer_put(struct ck_elf_writer *w, const struct ck_elf_batch *batch,
-				   bool *full_ret)
+static struct ck_error *elf_put(struct ck_writer *base, const struct ck_write_batch *b,
+				bool *full_ret)
 {
+	struct ck_elf_writer *w = elf_writer(base);
+	const struct elf_batch *eb = b->priv;
 	*full_ret = false;
-	for (size_t i = 0; i < batch->nr_ext; i++) {
-		const struct ck_elf_extent *e = &batch->ext[i];
+	for (size_t i = 0; i < eb->ext.size; i++) {
+		const struct extent *e = extent_vector_at(&eb->ext, i);
 		struct ck_error *err = NULL;
 		for (uint64_t done = 0; done < e->len && !err;) {
 			size_t n = e->src ? e->len : CK_MIN(e->len - done, (uint64_t)ZERO_BUF);
-			err = put_write(w, batch->direct, e->off + done,
-					e->src ? e->src : w->zero, n);
+			err = put_write(w, eb->direct, e->off + done, e->src ? e->src : w->zero, n);
 			done += n;
 		}
 		if (err) {
-			/* Nothing of this batch counts (ck_elf_writer_rewind). */
-			if (is_full_errno(ck_error_errno(err))) {
+			/* Nothing of this batch counts (the rewind op). */
+			if (ck_writer_errno_full(ck_error_errno(err))) {
 				__atomic_store_n(&w->full, true, __ATOMIC_RELEASE);
 				*full_ret = true;
 			}
@@ -588,19 +651,20 @@ struct ck_error *ck_elf_writer_put(struct ck_elf_writer *w, const struct ck_elf_
 	/* No sync_file_range here, unlike kdump: on the bench (447 MB of
 	 * -E output, ext4) starting writeback per chunk made -E 2x slower;
 	 * the final fsync writes it. */
-	if (batch->data_len)
-		size_max(w, batch->data_off + batch->data_len);
+	if (eb->data_len)
+		size_max(w, eb->data_off + eb->data_len);
 	return NULL;
 }
 
-void ck_elf_writer_rewind(struct ck_elf_writer *w, const struct ck_elf_batch *batch)
+/* The batch's put failed: its segments and every later one are forgotten. */
+static void elf_rewind(struct ck_writer *base, const struct ck_write_batch *b)
 {
-	const struct ck_elf_mark *m = &batch->mark;
+	struct ck_elf_writer *w = elf_writer(base);
+	const struct mark *m = &((const struct elf_batch *)b->priv)->mark;
 	w->cur = m->cur;
 	w->cur_started = m->cur_started;
 	w->open = m->open;
-	w->seg = (struct seg){ .paddr = m->seg_paddr, .offset = m->seg_offset,
-			       .filesz = m->seg_filesz };
+	w->seg = m->seg;
 	/* Program headers are only appended: the first m->nr_phdrs are as
 	 * they were, in the table or still in pbuf. */
 	if (w->nr_phdrs >= m->nr_phdrs) {
@@ -609,14 +673,14 @@ void ck_elf_writer_rewind(struct ck_elf_writer *w, const struct ck_elf_batch *ba
 	} else {
 		w->nr_pbuf = m->nr_phdrs - w->nr_phdrs;
 	}
-	w->nr_alias_segs = m->nr_alias_segs;
+	w->alias_segs.size = m->nr_alias_segs;
 	w->cursor = m->cursor;
 	w->pend_paddr = m->pend_paddr;
 	w->pend_len = 0;
 	__atomic_store_n(&w->full, true, __ATOMIC_RELEASE);
 }
 
-struct ck_error *ck_elf_writer_finish_header(struct ck_elf_writer *w, bool incomplete)
+static struct ck_error *write_elf_header(struct ck_elf_writer *w, bool incomplete)
 {
 	uint64_t phnum = 1 + w->nr_phdrs;
 	Elf64_Ehdr eh = {
@@ -644,16 +708,14 @@ struct ck_error *ck_elf_writer_finish_header(struct ck_elf_writer *w, bool incom
 	return out_write(w, 0, &eh, sizeof(eh));
 }
 
-struct ck_error *ck_elf_writer_finish(struct ck_elf_writer *w, bool incomplete)
+/* Second mappings: the same file bytes at the other virtual address. */
+static struct ck_error *add_alias_phdrs(struct ck_elf_writer *w)
 {
 	struct ck_error *err = NULL;
-	while (!err && w->cur < w->nr_pieces)
-		err = close_piece(w);
-	/* Second mappings: the same file bytes at the other virtual address. */
-	for (size_t i = 0; i < w->nr_aliases && !err; i++) {
-		const struct piece *al = &w->aliases[i];
-		for (size_t j = 0; j < w->nr_alias_segs && !err; j++) {
-			const struct seg *s = &w->alias_segs[j];
+	for (size_t i = 0; i < w->aliases.size && !err; i++) {
+		const struct piece *al = piece_vector_at(&w->aliases, i);
+		for (size_t j = 0; j < w->alias_segs.size && !err; j++) {
+			const struct seg *s = seg_vector_at(&w->alias_segs, j);
 			uint64_t a = CK_MAX(al->paddr, s->paddr);
 			uint64_t b = CK_MIN(al->end, s->paddr + s->filesz);
 			if (a < b)
@@ -661,6 +723,18 @@ struct ck_error *ck_elf_writer_finish(struct ck_elf_writer *w, bool incomplete)
 					       s->offset + (a - s->paddr), b - a, b - a);
 		}
 	}
+	return err;
+}
+
+/* Closes the segments, writes the program headers and the header. */
+static struct ck_error *elf_finish(struct ck_writer *base, bool incomplete)
+{
+	struct ck_elf_writer *w = elf_writer(base);
+	struct ck_error *err = NULL;
+	while (!err && w->cur < w->pieces.size)
+		err = close_piece(w);
+	if (!err)
+		err = add_alias_phdrs(w);
 	if (!err)
 		err = flush_phdrs(w);
 	if (err)
@@ -673,7 +747,7 @@ struct ck_error *ck_elf_writer_finish(struct ck_elf_writer *w, bool incomplete)
 	};
 	err = out_write(w, sizeof(Elf64_Ehdr), &note, sizeof(note));
 	if (!err)
-		err = ck_elf_writer_finish_header(w, incomplete);
+		err = write_elf_header(w, incomplete);
 	if (err)
 		return err;
 	/* The file ends with the data: space preallocated for direct writes
@@ -684,23 +758,39 @@ struct ck_error *ck_elf_writer_finish(struct ck_elf_writer *w, bool incomplete)
 	return w->p.flattened ? ck_output_end_stream(w->p.fd, w->p.path) : NULL;
 }
 
-uint64_t ck_elf_writer_size(const struct ck_elf_writer *w)
+static uint64_t elf_size(const struct ck_writer *base)
 {
-	return __atomic_load_n(&w->size, __ATOMIC_RELAXED);
+	return __atomic_load_n(&elf_writer(base)->size, __ATOMIC_RELAXED);
 }
 
-uint64_t ck_elf_writer_segments(const struct ck_elf_writer *w)
+static uint64_t elf_segments(const struct ck_writer *base)
 {
+	const struct ck_elf_writer *w = elf_writer(base);
 	return w->nr_phdrs + w->nr_pbuf;
 }
 
-void ck_elf_writer_destroy(struct ck_elf_writer *w)
+static void elf_destroy(struct ck_writer *base)
 {
-	if (!w)
-		return;
-	free(w->pieces);
-	free(w->aliases);
-	free(w->alias_segs);
+	struct ck_elf_writer *w = elf_writer(base);
+	piece_vector_deinit(&w->pieces);
+	piece_vector_deinit(&w->aliases);
+	seg_vector_deinit(&w->alias_segs);
 	free(w->zero);
+	if (w->p.dio_fd >= 0)
+		close(w->p.dio_fd);
 	free(w);
 }
+
+static const struct ck_writer_ops elf_writer_ops = {
+	.name = "ELF",
+	.batch_init = elf_batch_init,
+	.batch_deinit = elf_batch_deinit,
+	.reserve = elf_reserve,
+	.put = elf_put,
+	.rewind = elf_rewind,
+	.add = elf_add,
+	.finish = elf_finish,
+	.size = elf_size,
+	.segments = elf_segments,
+	.destroy = elf_destroy,
+};

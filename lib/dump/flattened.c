@@ -186,6 +186,56 @@ static struct ck_error *flat_resolve(const struct flat_rec *recs, size_t nr,
 	return NULL;
 }
 
+/* The records after the header, in stream order, up to the end record
+ * (*ended) or to where the file is cut; *size_ret gets the logical size. */
+static struct ck_error *flat_scan(struct ck_file *file, struct rec_vector *recs,
+				  uint64_t *size_ret, bool *ended)
+{
+	struct ck_error *err = NULL;
+	struct flat_reader rd = { .file = file, .buf = malloc(FLAT_READ_CHUNK) };
+	uint64_t logical_size = 0;
+	if (!rd.buf)
+		return &ck_error_nomem;
+	*ended = false;
+	uint64_t pos = CK_FLAT_HEADER_SIZE;
+	for (uint64_t seq = 0;; seq++) {
+		struct ck_flat_record rh;
+		bool eof;
+		err = flat_reader_get(&rd, pos, &rh, &eof);
+		if (err || eof)
+			break;	/* eof: cut before the end record */
+		int64_t off = be64toh(rh.offset), size = be64toh(rh.size);
+		if (off == CK_FLAT_END_MARK && size == CK_FLAT_END_MARK) {
+			*ended = true;
+			break;
+		}
+		if (off < 0 || size < 0) {
+			err = ck_error_create(CK_ERR_FORMAT,
+				"'%s': flattened record at offset 0x%" PRIx64
+				": bad offset %" PRId64 " or size %" PRId64,
+				file->path, pos, off, size);
+			break;
+		}
+		uint64_t data = pos + sizeof(rh);
+		uint64_t avail = file->real_size - data;	/* data <= real_size */
+		uint64_t take = CK_MIN((uint64_t)size, avail);
+		if (take) {
+			struct flat_rec r = { off, data, take, seq };
+			if (!rec_vector_append(recs, &r)) {
+				err = &ck_error_nomem;
+				break;
+			}
+			logical_size = CK_MAX(logical_size, (uint64_t)off + take);
+		}
+		if (take < (uint64_t)size)
+			break;	/* the last record's data is cut */
+		pos = data + size;
+	}
+	free(rd.buf);
+	*size_ret = logical_size;
+	return err;
+}
+
 struct ck_error *ck_flattened_index(struct ck_file *file)
 {
 	struct ck_error *err = NULL;
@@ -214,51 +264,13 @@ struct ck_error *ck_flattened_index(struct ck_file *file)
 			"'%s': flattened header at offset 0x10: unknown type %" PRId64,
 			file->path, type);
 
-	struct flat_reader rd = { .file = file, .buf = malloc(FLAT_READ_CHUNK) };
 	struct rec_vector recs;
-	uint64_t logical_size = 0;
-	bool ended = false;
-	if (!rd.buf)
-		return &ck_error_nomem;
 	rec_vector_init(&recs);
-
-	uint64_t pos = CK_FLAT_HEADER_SIZE;
-	for (uint64_t seq = 0;; seq++) {
-		struct ck_flat_record rh;
-		bool eof;
-		err = flat_reader_get(&rd, pos, &rh, &eof);
-		if (err)
-			goto out;
-		if (eof)
-			break;	/* cut before the end record */
-		int64_t off = be64toh(rh.offset), size = be64toh(rh.size);
-		if (off == CK_FLAT_END_MARK && size == CK_FLAT_END_MARK) {
-			ended = true;
-			break;
-		}
-		if (off < 0 || size < 0) {
-			err = ck_error_create(CK_ERR_FORMAT,
-				"'%s': flattened record at offset 0x%" PRIx64
-				": bad offset %" PRId64 " or size %" PRId64,
-				file->path, pos, off, size);
-			goto out;
-		}
-		uint64_t data = pos + sizeof(rh);
-		uint64_t avail = file->real_size - data;	/* data <= real_size */
-		uint64_t take = CK_MIN((uint64_t)size, avail);
-		if (take) {
-			struct flat_rec r = { off, data, take, seq };
-			if (!rec_vector_append(&recs, &r)) {
-				err = &ck_error_nomem;
-				goto out;
-			}
-			logical_size = CK_MAX(logical_size, (uint64_t)off + take);
-		}
-		if (take < (uint64_t)size)
-			break;	/* the last record's data is cut */
-		pos = data + size;
-	}
-
+	uint64_t logical_size;
+	bool ended;
+	err = flat_scan(file, &recs, &logical_size, &ended);
+	if (err)
+		goto out;
 	if (recs.size > 1)
 		qsort(recs.data, recs.size, sizeof(*recs.data), rec_cmp);
 	struct ck_file_seg *segs;
@@ -274,6 +286,5 @@ struct ck_error *ck_flattened_index(struct ck_file *file)
 	file->truncated = !ended;
 out:
 	rec_vector_deinit(&recs);
-	free(rd.buf);
 	return err;
 }

@@ -240,133 +240,143 @@ static const char *kdump_compression(uint32_t status)
 	return "mixed";
 }
 
-static struct ck_error *kdump_open(struct ck_dump *dump)
-{
-	struct ck_error *err = NULL;
-	struct ck_file *file = dump->file;
-	struct ck_dump_info *info = &dump->info;
-	const char *path = info->path;
+/* What kdump_open() works from: the headers as read, and the geometry
+ * they give, checked. */
+struct kdump_layout {
 	struct ck_kdump_header h;
+	struct ck_kdump_sub_header sh;	/* zeros when the version has none */
+	bool diskdump;
+	int32_t version;
+	int eff_version;		/* the version, capped at the newest we know */
+	uint64_t bs;			/* block (and page) size */
+	int32_t sub_blocks;
+	uint32_t bitmap_blocks;
+	uint64_t bitmap_off, bitmap_len;
+	uint64_t desc_offset;		/* of the descriptor array */
+	uint64_t max_mapnr;
+};
+
+/* The main header: the signature (CK_ERR_NOT_FORMAT without one), then
+ * every field the layout depends on. */
+static struct ck_error *kdump_read_header(struct ck_dump *dump, struct kdump_layout *l)
+{
+	const char *path = dump->info.path;
+	struct ck_kdump_header *h = &l->h;
 	size_t n;
 
-	memset(&h, 0, sizeof(h));
-	err = ck_file_read_partial(file, 0, &h, sizeof(h), &n);
+	memset(h, 0, sizeof(*h));
+	struct ck_error *err = ck_file_read_partial(dump->file, 0, h, sizeof(*h), &n);
 	if (err)
 		return err;
-	bool diskdump;
 	if (n >= CK_KDUMP_SIG_LEN &&
-	    !memcmp(h.signature, CK_KDUMP_SIGNATURE, CK_KDUMP_SIG_LEN))
-		diskdump = false;
+	    !memcmp(h->signature, CK_KDUMP_SIGNATURE, CK_KDUMP_SIG_LEN))
+		l->diskdump = false;
 	else if (n >= CK_KDUMP_SIG_LEN &&
-		 !memcmp(h.signature, CK_KDUMP_DISKDUMP_SIGNATURE, CK_KDUMP_SIG_LEN))
-		diskdump = true;
+		 !memcmp(h->signature, CK_KDUMP_DISKDUMP_SIGNATURE, CK_KDUMP_SIG_LEN))
+		l->diskdump = true;
 	else
 		return ck_error_create(CK_ERR_NOT_FORMAT, "'%s': no kdump signature", path);
-	if (n < sizeof(h))
+	if (n < sizeof(*h))
 		return ck_error_create(CK_ERR_TRUNCATED,
 			"'%s': kdump header cut off at offset 0x%zx (needs 0x%zx bytes)",
-			path, n, sizeof(h));
+			path, n, sizeof(*h));
 
-	int32_t version = le32toh(h.header_version);
-	int32_t bs32 = le32toh(h.block_size);
-	int32_t sub_blocks = le32toh(h.sub_hdr_size);
-	uint32_t bitmap_blocks = le32toh(h.bitmap_blocks);
-	uint32_t status = le32toh(h.status);
+	l->version = le32toh(h->header_version);
+	int32_t bs32 = le32toh(h->block_size);
+	l->sub_blocks = le32toh(h->sub_hdr_size);
+	l->bitmap_blocks = le32toh(h->bitmap_blocks);
 
 	/* The layout of 32-bit writers differs from byte 404 on (their
 	 * timeval is 8 bytes): refuse rather than misread. */
 	for (size_t i = 0; i < CK_ARRAY_SIZE(kdump_32bit_machines); i++) {
-		if (!strncmp(h.utsname.machine, kdump_32bit_machines[i], CK_KDUMP_UTS_LEN))
+		if (!strncmp(h->utsname.machine, kdump_32bit_machines[i], CK_KDUMP_UTS_LEN))
 			return ck_error_create(CK_ERR_UNSUPPORTED,
 				"'%s': kdump dump of a 32-bit machine (%s) is not supported",
 				path, kdump_32bit_machines[i]);
 	}
-	if (version < 0)
+	if (l->version < 0)
 		return ck_error_create(CK_ERR_FORMAT,
 			"'%s': kdump header at offset 0x8: bad header_version %" PRId32,
-			path, version);
+			path, l->version);
 	if (bs32 < 512 || bs32 > (1 << 20) || (bs32 & (bs32 - 1)))
 		return ck_error_create(CK_ERR_FORMAT,
 			"'%s': kdump header at offset 0x%zx: bad block_size %" PRId32,
 			path, offsetof(struct ck_kdump_header, block_size), bs32);
-	uint64_t bs = bs32;
-	if (sub_blocks < 0 || (!diskdump && version >= 1 && sub_blocks < 1))
+	l->bs = bs32;
+	if (l->sub_blocks < 0 || (!l->diskdump && l->version >= 1 && l->sub_blocks < 1))
 		return ck_error_create(CK_ERR_FORMAT,
 			"'%s': kdump header at offset 0x%zx: bad sub_hdr_size %" PRId32,
-			path, offsetof(struct ck_kdump_header, sub_hdr_size), sub_blocks);
-	if (!bitmap_blocks)
+			path, offsetof(struct ck_kdump_header, sub_hdr_size), l->sub_blocks);
+	if (!l->bitmap_blocks)
 		return ck_error_create(CK_ERR_FORMAT,
 			"'%s': kdump header at offset 0x%zx: bitmap_blocks is 0",
 			path, offsetof(struct ck_kdump_header, bitmap_blocks));
 
 	/* All of these are < 2^32 blocks of <= 2^20 bytes: no overflow. */
-	uint64_t bitmap_off = (1 + (uint64_t)sub_blocks) * bs;
-	uint64_t bitmap_len = (uint64_t)bitmap_blocks * bs;
-	uint64_t desc_offset = bitmap_off + bitmap_len;
-	if (desc_offset > file->size)
+	l->bitmap_off = (1 + (uint64_t)l->sub_blocks) * l->bs;
+	l->bitmap_len = (uint64_t)l->bitmap_blocks * l->bs;
+	l->desc_offset = l->bitmap_off + l->bitmap_len;
+	if (l->desc_offset > dump->file->size)
 		return ck_error_create(CK_ERR_TRUNCATED,
 			"'%s': kdump bitmaps (0x%" PRIx64 " bytes at offset 0x%" PRIx64
 			") extend past the end of the file (size 0x%" PRIx64 ")",
-			path, bitmap_len, bitmap_off, file->size);
+			path, l->bitmap_len, l->bitmap_off, dump->file->size);
+	return NULL;
+}
 
-	struct kdump_priv *priv = calloc(1, sizeof(*priv));
-	if (!priv)
-		return &ck_error_nomem;
-	dump->priv = priv;
-	priv->diskdump = diskdump;
-	priv->header = h;
-
-	/* The sub header. */
-	struct ck_kdump_sub_header sh;
-	memset(&sh, 0, sizeof(sh));
-	int eff_version = CK_MIN(version, CK_KDUMP_HEADER_VERSION);
-	if (!diskdump && version >= 1) {
-		size_t need = ck_kdump_sub_header_size(eff_version);
-		if (need > (uint64_t)sub_blocks * bs) {
-			err = ck_error_create(CK_ERR_FORMAT,
+/* The sub header (kdump version 1+), and max_mapnr from whichever header
+ * holds it. */
+static struct ck_error *kdump_read_sub_header(struct ck_dump *dump, struct kdump_layout *l)
+{
+	memset(&l->sh, 0, sizeof(l->sh));
+	l->eff_version = CK_MIN(l->version, CK_KDUMP_HEADER_VERSION);
+	if (!l->diskdump && l->version >= 1) {
+		size_t need = ck_kdump_sub_header_size(l->eff_version);
+		if (need > (uint64_t)l->sub_blocks * l->bs)
+			return ck_error_create(CK_ERR_FORMAT,
 				"'%s': kdump sub header of version %d needs %zu bytes, "
-				"sub_hdr_size gives %" PRIu64, path, version, need,
-				(uint64_t)sub_blocks * bs);
-			goto out;
-		}
-		err = ck_file_read(file, bs, &sh, need);
+				"sub_hdr_size gives %" PRIu64, dump->info.path, l->version, need,
+				(uint64_t)l->sub_blocks * l->bs);
+		struct ck_error *err = ck_file_read(dump->file, l->bs, &l->sh, need);
 		if (err)
-			goto out;
+			return err;
 	}
-	uint64_t max_mapnr = le32toh(h.max_mapnr);
-	if (eff_version >= 6 && !diskdump)
-		max_mapnr = le64toh(sh.max_mapnr_64);
+	l->max_mapnr = le32toh(l->h.max_mapnr);
+	if (l->eff_version >= 6 && !l->diskdump)
+		l->max_mapnr = le64toh(l->sh.max_mapnr_64);
+	return NULL;
+}
 
+/* Both bitmaps, and the prefix counts of the 2nd. */
+static struct ck_error *kdump_load_bitmaps(struct ck_dump *dump, struct kdump_priv *priv,
+					   const struct kdump_layout *l)
+{
 	/*
 	 * Two bitmaps of bitmap_blocks / 2 blocks each when there are blocks
 	 * enough for two (always so for makedumpfile and QEMU); otherwise one
 	 * bitmap serving as both (the old diskdump).  This is crash's rule.
 	 */
-	uint64_t need_blocks = ((max_mapnr + 7) / 8 + bs - 1) / bs;
-	bool two = bitmap_blocks >= 2 * need_blocks;
-	if (need_blocks > bitmap_blocks) {
-		err = ck_error_create(CK_ERR_FORMAT,
+	uint64_t max_mapnr = l->max_mapnr;
+	uint64_t need_blocks = ((max_mapnr + 7) / 8 + l->bs - 1) / l->bs;
+	bool two = l->bitmap_blocks >= 2 * need_blocks;
+	if (need_blocks > l->bitmap_blocks)
+		return ck_error_create(CK_ERR_FORMAT,
 			"'%s': kdump bitmaps of %" PRIu32 " blocks cannot cover max_mapnr 0x%"
-			PRIx64, path, bitmap_blocks, max_mapnr);
-		goto out;
-	}
+			PRIx64, dump->info.path, l->bitmap_blocks, max_mapnr);
 	priv->max_mapnr = max_mapnr;
 	priv->nr_words = (max_mapnr + 63) / 64;
-	err = read_bitmap(dump, priv, bitmap_off, "1st", &priv->bitmap1);
+	struct ck_error *err = read_bitmap(dump, priv, l->bitmap_off, "1st", &priv->bitmap1);
 	if (err)
-		goto out;
-	err = read_bitmap(dump, priv, two ? bitmap_off + bitmap_len / 2 : bitmap_off, "2nd",
-			  &priv->bitmap2);
+		return err;
+	err = read_bitmap(dump, priv, two ? l->bitmap_off + l->bitmap_len / 2 : l->bitmap_off,
+			  "2nd", &priv->bitmap2);
 	if (err)
-		goto out;
+		return err;
 
-	/* Prefix counts of the 2nd bitmap. */
 	uint64_t nr_blocks = max_mapnr / CK_KDUMP_RANK_BLOCK + 1;
 	priv->rank = ck_calloc_array(nr_blocks, sizeof(uint64_t));
-	if (!priv->rank) {
-		err = &ck_error_nomem;
-		goto out;
-	}
+	if (!priv->rank)
+		return &ck_error_nomem;
 	uint64_t total = 0;
 	for (uint64_t b = 0; b < nr_blocks; b++) {
 		priv->rank[b] = total;
@@ -374,30 +384,148 @@ static struct ck_error *kdump_open(struct ck_dump *dump)
 		     w < (b + 1) * RANK_WORDS && w < priv->nr_words; w++)
 			total += __builtin_popcountll(priv->bitmap2[w]);
 	}
+	return NULL;
+}
 
-	/* A split dump (makedumpfile --split) holds the pages of one pfn range;
-	 * its descriptors start with the first saved pfn of that range. */
+static bool kdump_is_split(const struct kdump_layout *l)
+{
+	return !l->diskdump && l->eff_version >= 2 && le32toh(l->sh.split);
+}
+
+/* The pfns whose pages this file holds, and where their descriptors are.
+ * A split dump (makedumpfile --split) holds the pages of one pfn range;
+ * its descriptors start with the first saved pfn of that range. */
+static struct ck_error *kdump_find_descs(struct ck_dump *dump, struct kdump_priv *priv,
+					 const struct kdump_layout *l)
+{
 	priv->start_pfn = 0;
-	priv->end_pfn = max_mapnr;
-	if (!diskdump && eff_version >= 2 && le32toh(sh.split)) {
-		uint64_t s = eff_version >= 6 ? le64toh(sh.start_pfn_64) : le64toh(sh.start_pfn);
-		uint64_t e = eff_version >= 6 ? le64toh(sh.end_pfn_64) : le64toh(sh.end_pfn);
-		if (s > e || e > max_mapnr) {
-			err = ck_error_create(CK_ERR_FORMAT,
+	priv->end_pfn = l->max_mapnr;
+	if (kdump_is_split(l)) {
+		const struct ck_kdump_sub_header *sh = &l->sh;
+		uint64_t s = l->eff_version >= 6 ? le64toh(sh->start_pfn_64) : le64toh(sh->start_pfn);
+		uint64_t e = l->eff_version >= 6 ? le64toh(sh->end_pfn_64) : le64toh(sh->end_pfn);
+		if (s > e || e > l->max_mapnr)
+			return ck_error_create(CK_ERR_FORMAT,
 				"'%s': kdump sub header: split range 0x%" PRIx64 "-0x%" PRIx64
-				" outside max_mapnr 0x%" PRIx64, path, s, e, max_mapnr);
-			goto out;
-		}
+				" outside max_mapnr 0x%" PRIx64, dump->info.path, s, e, l->max_mapnr);
 		priv->start_pfn = s;
 		priv->end_pfn = e;
 	}
 	priv->first_desc = kdump_rank(priv, priv->start_pfn);
 	priv->nr_descs = kdump_rank(priv, priv->end_pfn) - priv->first_desc;
-	priv->desc_offset = desc_offset;
-	/* nr_descs <= 2^32 * 2^20 * 8 bits: the product fits in 64 bits. */
-	uint64_t desc_end = desc_offset + priv->nr_descs * sizeof(struct ck_kdump_page_desc);
+	priv->desc_offset = l->desc_offset;
+	return NULL;
+}
 
-	priv->cbuf = malloc(bs);
+/* What the headers say about the dump, into dump->info. */
+static void kdump_fill_info(struct ck_dump *dump, struct kdump_priv *priv,
+			    const struct kdump_layout *l)
+{
+	struct ck_dump_info *info = &dump->info;
+	const struct ck_kdump_header *h = &l->h;
+	uint32_t status = le32toh(h->status);
+	info->format = "kdump";
+	info->header_version = l->version;
+	info->dump_level = (!l->diskdump && l->version >= 1) ? (int)le32toh(l->sh.dump_level) : -1;
+	info->incomplete = status & CK_KDUMP_INCOMPLETE;
+	priv->incomplete = info->incomplete;
+	info->compression = kdump_compression(status);
+	info->page_size = l->bs;
+	info->max_pfn = l->max_mapnr;
+	info->header_time = le64toh(h->tv_sec);
+	info->split = kdump_is_split(l);
+	info->split_files = info->split ? 1 : 0;
+	info->split_start_pfn = priv->start_pfn;
+	info->split_end_pfn = priv->end_pfn;
+	int32_t nr_cpus = le32toh(h->nr_cpus);
+	info->nr_cpus = nr_cpus > 0 ? nr_cpus : 0;
+	copy_uts(info->uts_sysname, h->utsname.sysname);
+	copy_uts(info->uts_nodename, h->utsname.nodename);
+	copy_uts(info->uts_release, h->utsname.release);
+	copy_uts(info->uts_version, h->utsname.version);
+	copy_uts(info->uts_machine, h->utsname.machine);
+	info->arch = info->uts_machine[0] ? info->uts_machine : NULL;
+	/* QEMU fills in only utsname.machine (dump/dump.c, create_header64). */
+	if (l->diskdump)
+		info->origin = "diskdump";
+	else if (!info->uts_sysname[0] && !info->uts_release[0])
+		info->origin = "qemu";
+	else
+		info->origin = "makedumpfile";
+}
+
+/* ELF notes (v4+), then VMCOREINFO (v3+) if the notes lacked it. */
+static struct ck_error *kdump_load_notes(struct ck_dump *dump, const struct kdump_layout *l)
+{
+	const struct ck_kdump_sub_header *sh = &l->sh;
+	struct ck_error *err;
+	if (!l->diskdump && l->eff_version >= 4 && sh->offset_note && sh->size_note) {
+		int64_t off = le64toh(sh->offset_note);
+		uint64_t size = le64toh(sh->size_note);
+		err = kdump_read_blob(dump, off, size, "ELF notes", &dump->notes_buf);
+		if (err)
+			return err;
+		dump->notes_len = size;
+		dump->notes_offset = off;
+		err = ck_dump_parse_notes(dump);
+		if (err)
+			return err;
+	}
+	if (!l->diskdump && l->eff_version >= 3 && !dump->vmcoreinfo && sh->offset_vmcoreinfo &&
+	    sh->size_vmcoreinfo) {
+		void *text;
+		err = kdump_read_blob(dump, le64toh(sh->offset_vmcoreinfo),
+				      le64toh(sh->size_vmcoreinfo), "VMCOREINFO", &text);
+		if (err)
+			return err;
+		dump->vmcoreinfo = text;
+		dump->vmcoreinfo_len = strlen(text);
+	}
+	return NULL;
+}
+
+/* Whether the file is as long as its headers say. */
+static void kdump_check_size(struct ck_dump *dump, struct kdump_priv *priv,
+			     const struct kdump_layout *l)
+{
+	struct ck_dump_info *info = &dump->info;
+	struct ck_file *file = dump->file;
+	/* nr_descs <= 2^32 * 2^20 * 8 bits: the product fits in 64 bits. */
+	uint64_t desc_end = l->desc_offset + priv->nr_descs * sizeof(struct ck_kdump_page_desc);
+	uint64_t expected = kdump_expected_size(dump, desc_end);
+	if (!l->diskdump && l->eff_version >= 5 && l->sh.size_eraseinfo) {
+		uint64_t end;
+		int64_t off = le64toh(l->sh.offset_eraseinfo);
+		if (off > 0 && !ck_add_overflow(off, le64toh(l->sh.size_eraseinfo), &end))
+			expected = CK_MAX(expected, end);
+	}
+	info->expected_size = CK_MAX(expected, file->size);
+	info->truncated = expected > file->size;
+	priv->all_in_file = !info->truncated && !file->truncated;
+}
+
+static struct ck_error *kdump_open(struct ck_dump *dump)
+{
+	struct kdump_layout l;
+	struct ck_error *err = kdump_read_header(dump, &l);
+	if (err)
+		return err;
+
+	struct kdump_priv *priv = calloc(1, sizeof(*priv));
+	if (!priv)
+		return &ck_error_nomem;
+	dump->priv = priv;
+	priv->diskdump = l.diskdump;
+	priv->header = l.h;
+
+	err = kdump_read_sub_header(dump, &l);
+	if (!err)
+		err = kdump_load_bitmaps(dump, priv, &l);
+	if (!err)
+		err = kdump_find_descs(dump, priv, &l);
+	if (err)
+		goto out;
+	priv->cbuf = malloc(l.bs);
 	if (!priv->cbuf) {
 		err = &ck_error_nomem;
 		goto out;
@@ -405,71 +533,11 @@ static struct ck_error *kdump_open(struct ck_dump *dump)
 	err = ck_decoder_create(&priv->decoder);
 	if (err)
 		goto out;
-
-	info->format = "kdump";
-	info->header_version = version;
-	info->dump_level = (!diskdump && version >= 1) ? (int)le32toh(sh.dump_level) : -1;
-	info->incomplete = status & CK_KDUMP_INCOMPLETE;
-	priv->incomplete = info->incomplete;
-	info->compression = kdump_compression(status);
-	info->page_size = bs;
-	info->max_pfn = max_mapnr;
-	info->header_time = le64toh(h.tv_sec);
-	info->split = !diskdump && eff_version >= 2 && le32toh(sh.split);
-	info->split_files = info->split ? 1 : 0;
-	info->split_start_pfn = priv->start_pfn;
-	info->split_end_pfn = priv->end_pfn;
-	int32_t nr_cpus = le32toh(h.nr_cpus);
-	info->nr_cpus = nr_cpus > 0 ? nr_cpus : 0;
-	copy_uts(info->uts_sysname, h.utsname.sysname);
-	copy_uts(info->uts_nodename, h.utsname.nodename);
-	copy_uts(info->uts_release, h.utsname.release);
-	copy_uts(info->uts_version, h.utsname.version);
-	copy_uts(info->uts_machine, h.utsname.machine);
-	info->arch = info->uts_machine[0] ? info->uts_machine : NULL;
-	/* QEMU fills in only utsname.machine (dump/dump.c, create_header64). */
-	if (diskdump)
-		info->origin = "diskdump";
-	else if (!info->uts_sysname[0] && !info->uts_release[0])
-		info->origin = "qemu";
-	else
-		info->origin = "makedumpfile";
-
-	/* ELF notes (v4+), then VMCOREINFO (v3+) if the notes lacked it. */
-	if (!diskdump && eff_version >= 4 && sh.offset_note && sh.size_note) {
-		int64_t off = le64toh(sh.offset_note);
-		uint64_t size = le64toh(sh.size_note);
-		err = kdump_read_blob(dump, off, size, "ELF notes", &dump->notes_buf);
-		if (err)
-			goto out;
-		dump->notes_len = size;
-		dump->notes_offset = off;
-		err = ck_dump_parse_notes(dump);
-		if (err)
-			goto out;
-	}
-	if (!diskdump && eff_version >= 3 && !dump->vmcoreinfo && sh.offset_vmcoreinfo &&
-	    sh.size_vmcoreinfo) {
-		void *text;
-		err = kdump_read_blob(dump, le64toh(sh.offset_vmcoreinfo),
-				      le64toh(sh.size_vmcoreinfo), "VMCOREINFO", &text);
-		if (err)
-			goto out;
-		dump->vmcoreinfo = text;
-		dump->vmcoreinfo_len = strlen(text);
-	}
-
-	uint64_t expected = kdump_expected_size(dump, desc_end);
-	if (!diskdump && eff_version >= 5 && sh.size_eraseinfo) {
-		uint64_t end;
-		int64_t off = le64toh(sh.offset_eraseinfo);
-		if (off > 0 && !ck_add_overflow(off, le64toh(sh.size_eraseinfo), &end))
-			expected = CK_MAX(expected, end);
-	}
-	info->expected_size = CK_MAX(expected, file->size);
-	info->truncated = expected > file->size;
-	priv->all_in_file = !info->truncated && !file->truncated;
-
+	kdump_fill_info(dump, priv, &l);
+	err = kdump_load_notes(dump, &l);
+	if (err)
+		goto out;
+	kdump_check_size(dump, priv, &l);
 	err = kdump_build_ranges(dump, priv);
 out:
 	if (err)
