@@ -425,6 +425,75 @@ struct ck_error *ck_core_serve(const struct ck_core_policy *policy, int listen_f
 			       int stop_fd, ck_core_log_fn *log, void *log_arg);
 struct ck_error *ck_core_uninstall(const struct ck_core_policy *policy, char **restored_ret);
 
+/* The store and the receiver's socket a policy names, or the defaults. */
+const char *ck_core_policy_store(const struct ck_core_policy *policy);
+const char *ck_core_policy_socket(const struct ck_core_policy *policy);
+
+/* Who owns a core_pattern ("crashkit", "crashkit (socket mode)",
+ * "systemd-coredump", "another pipe handler", ...; NULL: unreadable), and is
+ * it ours: crashkit's pipe handler (also as "crashkit cores handle", what an
+ * older crashkit installed) or policy's socket. */
+const char *ck_core_pattern_owner(const char *pattern, const struct ck_core_policy *policy);
+bool ck_core_pattern_is_ours(const char *pattern, const struct ck_core_policy *policy);
+/* The first line of a /proc/sys file, e.g. "/proc/sys/kernel/core_pattern". */
+struct ck_error *ck_core_sysctl_read(const char *path, char **ret);
+
+/* The log of the handler and the receiver, which have no terminal: each
+ * message becomes "<LEVEL>crashkit-cores: MSG" in the kernel log
+ * (/dev/kmsg) and, when arg is a FILE *, "crashkit cores handle: MSG" there;
+ * control characters become spaces.  A ck_core_log_fn. */
+void ck_core_log_kmsg(void *arg, int level, const char *msg);
+/* Formats a message (at most 511 bytes) for log; nothing when log is NULL. */
+void ck_core_logf(ck_core_log_fn *log, void *log_arg, int level, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The receiver process: on systemd's socket (socket activation) or one of
+ * its own at policy's path (removed at the end), until SIGTERM or SIGINT;
+ * says when it listens and stops through log.  Errors of its own listen
+ * start with "serve". */
+struct ck_error *ck_core_receiver_run(const struct ck_core_policy *policy, ck_core_log_fn *log,
+				      void *log_arg);
+/* sd_listen_fds(3) without libsystemd: 3 when LISTEN_PID is this process
+ * and LISTEN_FDS >= 1 (the variables are then unset), else -1. */
+int ck_core_systemd_socket(void);
+/* Starts `SELF [--config CONFIG] [--store STORE] serve --socket PATH`
+ * detached (own session, stdio on /dev/null) and waits until it listens;
+ * config and store may be NULL. */
+struct ck_error *ck_core_receiver_spawn(const char *self, const char *config,
+					const char *store, const char *path, int *pid_ret);
+
+/* What the calling user may read of a store (docs/cores.md, "What non-root
+ * users see"): root reads the catalog, any other user only their own
+ * crashes, from STORE/by-uid/<euid>. */
+struct ck_core_view {
+	const char *store;
+	unsigned int uid;		/* the effective uid */
+	struct ck_catalog *cat;		/* root's catalog; NULL for other users */
+};
+struct ck_error *ck_core_view_init(struct ck_core_view *view, const char *store);
+void ck_core_view_deinit(struct ck_core_view *view);
+/* Records matching match (NULL: all), newest first, as ck_catalog_find. */
+struct ck_error *ck_core_view_find(const struct ck_core_view *view, const char *match,
+				   struct ck_core_record **ret, size_t *nr_ret);
+/* ck_core_remove for root; an error for other users. */
+struct ck_error *ck_core_view_remove(const struct ck_core_view *view,
+				     const struct ck_core_record *rec);
+
+/* Records as JSON text (pretty, '/' not escaped); NULL on ENOMEM.  The list
+ * form: an array of the catalog's columns but the long texts; one record:
+ * every column, its metadata as "meta", and how many crashes share its
+ * signature. */
+char *ck_core_records_json(const struct ck_core_record *recs, size_t nr);
+char *ck_core_record_json(const struct ck_core_record *rec, unsigned int signature_seen);
+
+/* gdb [-batch -ex CMD...] [EXE] -c CORE on a decompressed copy of rec's
+ * core in an unlinked temporary file ($TMPDIR or /var/tmp).  A core cut
+ * when stored is a warning (level 4) through log, as is gdb failing to
+ * start (level 3, from the child). */
+struct ck_error *ck_core_debug(const char *store, const struct ck_core_record *rec,
+			       const char *const *gdb_cmds, size_t nr_cmds, ck_core_log_fn *log,
+			       void *log_arg);
+
 /* ---- codecs ------------------------------------------------------------ */
 
 enum ck_codec {

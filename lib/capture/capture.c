@@ -2,14 +2,19 @@
 /*
  * The capture walk (docs/capture.md):
  *
- *   dump reader -> 2nd bitmap from struct pages (lib/filter.c)
+ *   plan: dump reader -> page walk, pass 1 (lib/capture/walk.c): the
+ *     pages kept, to size the output
+ *   open output: OUTPUT.incomplete, the writer (kdump or ELF, one
+ *     interface: struct ck_writer_ops, lib/dump/dump.h)
+ *   pool: workers and output slots
+ *   run cycles: the page walk again, pass 2, cycle by cycle
  *     -> workers: pread kept pages of one chunk into their own input
  *        buffer, drop zero pages, compress into an output slot from a
  *        small pool; in chunk order (the one ordering point) a chunk takes
  *        its place in the output (kdump or ELF), and the thread that
  *        placed it pwrites it; to a stream (-F) it is written in turn
  *     -> this thread: filter, hand out cycles, write each cycle's bitmaps
- *     -> OUTPUT.incomplete -> rename
+ *   commit: the final header, fsync, rename to OUTPUT
  *
  * Chunks are CHUNK_PFNS pfns; one input buffer per worker and nr_workers+2
  * output slots bound memory whatever the dump size.  A worker that
@@ -28,14 +33,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <elf.h>
 
 #include "capture/capture.h"
 #include "dump/kdump_format.h"
 
-#define CHUNK_PFNS 512u	/* multiple of 64: a chunk owns its bitmap words */
-/* pfns per bitmap cycle: 16 GiB of 4 KiB pages, 512 KiB per bitmap. */
-#define CYCLE_PFNS (1ull << 22)
+
+#define CHUNK_PFNS CK_CAPTURE_CHUNK_PFNS
 
 /* Running totals of what the writer placed, in chunk order. */
 struct totals {
@@ -43,26 +46,50 @@ struct totals {
 	uint64_t nonzero;		/* of which not zero pages */
 };
 
+struct worker {
+	struct capture *cap;
+	pthread_t thread;
+};
+
 struct capture {
-	const char *input;
+	const char *input, *output;
 	const struct ck_capture_opts *opts;
+	struct ck_capture_stats *stats;
+
+	/* The plan: the input, what its kernel says, pass 1's counts. */
+	struct ck_dump *dump;
+	struct ck_kernel *kernel;	/* NULL: no VMCOREINFO to go by */
+	struct ck_filter *filter;	/* NULL: only zero pages filtered */
+	struct ck_page_walk walk;	/* the cycles, both passes */
+	struct ck_utsname uts;		/* zeros when unknown */
+	uint64_t phys_base;
 	uint32_t page_size;
 	uint64_t max_pfn;
-	uint64_t nr_chunks;
-	uint64_t *bitmap2;		/* the current cycle's 2nd bitmap */
-	uint64_t cycle_start;		/* its first pfn */
+	uint64_t nr_dumpable;		/* pages kept: the kdump descriptor area */
+	uint64_t runs;			/* runs of them: the ELF program headers */
 	uint32_t flag;			/* CK_KDUMP_COMPRESSED_* of the codec */
 	enum ck_codec codec;
 	bool map_input;			/* workers map the input in windows */
-	struct ck_kdump_writer *kw;	/* one of these two */
-	struct ck_elf_writer *ew;
+
+	/* The output: OUTPUT.incomplete (of.fd < 0 for -F to stdout). */
+	struct ck_outfile of;
+	int fd;
+	const char *out_name;		/* for messages */
+	struct ck_writer *w;
 	/* Workers write their own chunks (a file, kdump or ELF).  To a
 	 * stream (-F), a worker writes its chunk whole while it holds the
 	 * turn. */
 	bool parallel_write;
 
+	/* The pool. */
+	struct worker *workers;
+	unsigned int nr_workers, started;
+	bool sync_made;			/* lock and cond initialised */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	uint64_t nr_chunks;
+	uint64_t *bitmap2;		/* the current cycle's 2nd bitmap */
+	uint64_t cycle_start;		/* its first pfn */
 	uint64_t next_chunk;		/* next chunk a worker takes */
 	uint64_t ready_chunks;		/* chunks below this have their bitmap */
 	uint64_t turn;			/* next chunk to be placed in the output */
@@ -95,26 +122,11 @@ struct chunk_buf {
 	size_t nr_pages;
 	uint8_t *data;
 	size_t data_len;
-	struct ck_kdump_page_desc *descs;
 	uint64_t zero, unreadable;
-	struct ck_kdump_batch batch;	/* its place, when reserved (kdump) */
-	struct ck_elf_batch ebatch;	/* the same for ELF */
+	struct ck_write_batch batch;	/* its place in the output, when reserved */
 	struct totals before;		/* what was placed before it */
 	struct chunk_buf *next;
 };
-
-static bool page_is_zero(const uint8_t *p, size_t len)
-{
-	const uint64_t *w = (const uint64_t *)p;
-	uint64_t acc = 0;
-	for (size_t i = 0; i < len / 8; i += 8) {
-		acc |= w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] |
-		       w[i + 6] | w[i + 7];
-		if (acc)
-			return false;
-	}
-	return true;
-}
 
 static uint32_t codec_flag(enum ck_codec c)
 {
@@ -217,14 +229,90 @@ static void run_read(struct ck_dump *dump, struct input_window *win, uint32_t ps
 	}
 }
 
-/* Fills slot s with chunk c: the worker's whole job but placing it.  in
- * is the worker's input buffer, page its scratch page. */
-static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_encoder *enc,
-			  struct input_window *win, uint8_t *in, uint8_t *page,
-			  struct chunk_buf *s, uint64_t c)
+/* A worker's own means: its reader of the input (dump readers keep
+ * per-open scratch state), encoder, input buffer and window. */
+struct worker_io {
+	struct ck_dump *dump;
+	struct ck_encoder *enc;
+	uint8_t *page;			/* scratch: one page read alone */
+	uint8_t *in;			/* the chunk's input, read in runs */
+	struct input_window win;
+	/* The chunk's kept pages read so far: had[] bit k says src[k] holds
+	 * the page of pfn start + k. */
+	uint64_t had[CHUNK_PFNS / 64];
+	const uint8_t *src[CHUNK_PFNS];
+};
+
+/* Kept pages of [lo, hi) that lie back to back in the input file are read
+ * with one pread per run, or seen through the worker's window of
+ * /proc/vmcore (an ELF vmcore stores a PT_LOAD's pages in pfn order): a
+ * syscall per page costs as much as lzo compressing it. */
+static void chunk_read_runs(struct capture *cap, struct worker_io *io, uint64_t start,
+			    uint64_t lo, uint64_t hi)
+{
+	struct ck_dump *dump = io->dump;
+	uint32_t ps = cap->page_size;
+	const uint64_t *bm = cap->bitmap2;
+	uint64_t w0 = cap->cycle_start / 64;
+	uint64_t first = 0, off0 = 0, n = 0;
+	for (uint64_t w = lo / 64; w * 64 < hi; w++) {
+		for (uint64_t word = range_word(bm[w - w0], w, lo, hi); word; word &= word - 1) {
+			uint64_t pfn = w * 64 + __builtin_ctzll(word), off;
+			if (!dump->ops->page_offset(dump, pfn, &off)) {
+				run_read(dump, &io->win, ps, start, io->in, io->src, io->had, first,
+					 off0, n);
+				n = 0;
+				continue;
+			}
+			if (n && pfn == first + n && off == off0 + n * ps) {
+				n++;
+				continue;
+			}
+			run_read(dump, &io->win, ps, start, io->in, io->src, io->had, first, off0, n);
+			first = pfn;
+			off0 = off;
+			n = 1;
+		}
+	}
+	run_read(dump, &io->win, ps, start, io->in, io->src, io->had, first, off0, n);
+}
+
+/* Adds the page of pfn (its bytes at src) to slot s: a zero page, or its
+ * bytes compressed, or raw when they do not shrink. */
+static void chunk_add_page(struct capture *cap, struct ck_encoder *enc, struct chunk_buf *s,
+			   uint64_t pfn, const uint8_t *src)
 {
 	uint32_t ps = cap->page_size;
-	int level = cap->opts->dump_level;
+	struct ck_out_page *op = &s->pages[s->nr_pages++];
+	op->pfn = pfn;
+	if (ck_page_is_zero(src, ps)) {
+		/* Like makedumpfile, a zero page stays in the 2nd bitmap with a
+		 * descriptor of the one shared zero page: readers see zeros,
+		 * not a hole, and the page costs 24 bytes.  Level bit 1 only
+		 * counts them. */
+		if (cap->opts->dump_level & CK_DL_ZERO)
+			s->zero++;
+		op->size = 0;
+		op->flags = 0;
+		return;
+	}
+	uint8_t *dst = s->data + s->data_len;
+	size_t n = ck_encoder_compress(enc, src, dst);
+	if (n) {
+		op->size = n;
+		op->flags = cap->flag;
+	} else {
+		memcpy(dst, src, ps);
+		op->size = ps;
+		op->flags = 0;
+	}
+	s->data_len += op->size;
+}
+
+/* Fills slot s with chunk c: the worker's whole job but placing it. */
+static void chunk_process(struct capture *cap, struct worker_io *io, struct chunk_buf *s,
+			  uint64_t c)
+{
 	uint64_t start = c * CHUNK_PFNS, end = CK_MIN(start + CHUNK_PFNS, cap->max_pfn);
 	s->nr_pages = 0;
 	s->data_len = 0;
@@ -239,44 +327,18 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 		if (lo >= hi)
 			return;
 	}
-	/* Kept pages that lie back to back in the input file are read with
-	 * one pread per run, or seen through the worker's window of
-	 * /proc/vmcore (an ELF vmcore stores a PT_LOAD's pages in pfn
-	 * order): a syscall per page costs as much as lzo compressing it. */
-	uint64_t had[CHUNK_PFNS / 64] = {0};
-	const uint8_t *srcs[CHUNK_PFNS];
-	if (dump->ops->page_offset) {
-		uint64_t first = 0, off0 = 0, n = 0;
-		for (uint64_t w = lo / 64; w * 64 < hi; w++) {
-			for (uint64_t word = range_word(bm[w - w0], w, lo, hi); word;
-			     word &= word - 1) {
-				uint64_t pfn = w * 64 + __builtin_ctzll(word), off;
-				if (!dump->ops->page_offset(dump, pfn, &off)) {
-					run_read(dump, win, ps, start, in, srcs, had, first, off0, n);
-					n = 0;
-					continue;
-				}
-				if (n && pfn == first + n && off == off0 + n * ps) {
-					n++;
-					continue;
-				}
-				run_read(dump, win, ps, start, in, srcs, had, first, off0, n);
-				first = pfn;
-				off0 = off;
-				n = 1;
-			}
-		}
-		run_read(dump, win, ps, start, in, srcs, had, first, off0, n);
-	}
+	memset(io->had, 0, sizeof(io->had));
+	if (io->dump->ops->page_offset)
+		chunk_read_runs(cap, io, start, lo, hi);
 	for (uint64_t w = lo / 64; w * 64 < hi; w++) {
 		uint64_t word = range_word(bm[w - w0], w, lo, hi);
 		while (word) {
 			unsigned b = __builtin_ctzll(word);
 			word &= word - 1;
 			uint64_t pfn = w * 64 + b, k = pfn - start;
-			const uint8_t *src = srcs[k];
-			if (!(had[k / 64] & (1ull << (k % 64)))) {
-				struct ck_error *err = dump->ops->read_page(dump, pfn, page);
+			const uint8_t *src = io->src[k];
+			if (!(io->had[k / 64] & (1ull << (k % 64)))) {
+				struct ck_error *err = io->dump->ops->read_page(io->dump, pfn, io->page);
 				if (err) {
 					/* Recorded, not fatal: the page is left out. */
 					ck_error_destroy(err);
@@ -284,42 +346,12 @@ static void chunk_process(struct capture *cap, struct ck_dump *dump, struct ck_e
 					s->unreadable++;
 					continue;
 				}
-				src = page;
+				src = io->page;
 			}
-			struct ck_out_page *op = &s->pages[s->nr_pages];
-			op->pfn = pfn;
-			if (page_is_zero(src, ps)) {
-				/* Like makedumpfile, a zero page stays in the 2nd
-				 * bitmap with a descriptor of the one shared zero
-				 * page: readers see zeros, not a hole, and the page
-				 * costs 24 bytes.  Level bit 1 only counts them. */
-				if (level & CK_DL_ZERO)
-					s->zero++;
-				op->size = 0;
-				op->flags = 0;
-				s->nr_pages++;
-				continue;
-			}
-			uint8_t *dst = s->data + s->data_len;
-			size_t n = ck_encoder_compress(enc, src, dst);
-			if (n) {
-				op->size = n;
-				op->flags = cap->flag;
-			} else {
-				memcpy(dst, src, ps);
-				op->size = ps;
-				op->flags = 0;
-			}
-			s->data_len += op->size;
-			s->nr_pages++;
+			chunk_add_page(cap, io->enc, s, pfn, src);
 		}
 	}
 }
-
-struct worker {
-	struct capture *cap;
-	pthread_t thread;
-};
 
 /* Records that the output stops short at chunk c (the earliest such chunk
  * wins): pages from cut_pfn on are not in the dump.  Called locked. */
@@ -352,6 +384,17 @@ static void account_placed(struct capture *cap, const struct chunk_buf *s, uint6
 		cut_at(cap, c, n < s->nr_pages ? s->pages[n].pfn : end_pfn, cap->tot);
 }
 
+/* The first error stops everyone; later ones are dropped.  Called locked. */
+static void record_error(struct capture *cap, struct ck_error *err)
+{
+	if (err && !cap->err) {
+		cap->err = err;
+		cap->stop = true;
+	} else if (err) {
+		ck_error_destroy(err);
+	}
+}
+
 /*
  * Places slot s, whose chunk's turn it is, in the output.  Called locked.
  * A file: reserves its place (kdump: data offset, descriptor slots; ELF:
@@ -363,72 +406,48 @@ static void account_placed(struct capture *cap, const struct chunk_buf *s, uint6
  */
 static bool chunk_place(struct capture *cap, struct chunk_buf *s)
 {
+	struct ck_writer *w = cap->w;
 	uint64_t c = s->chunk;
 	uint64_t end_pfn = CK_MIN((c + 1) * CHUNK_PFNS, cap->max_pfn);
-	struct ck_error *err = NULL;
-	bool full = false, put = false;
+	struct ck_error *err;
+	bool full = false;
 	size_t n = 0;
 
 	s->before = cap->tot;
 	s->batch.nr = 0;
-	s->ebatch.nr = s->ebatch.nr_ext = 0;
+	s->batch.put = false;
 	if (cap->cut || cap->stop) {
 		/* An earlier chunk did not fit: nothing after it counts. */
 		cap->turn = c + 1;
 		return false;
 	}
 	if (cap->parallel_write) {
-		if (cap->ew) {
-			err = ck_elf_writer_reserve(cap->ew, s->pages, s->nr_pages, s->data,
-						    &s->ebatch, &full);
-			n = s->ebatch.nr;
-		} else {
-			err = ck_kdump_writer_reserve(cap->kw, s->pages, s->nr_pages, s->descs,
-						      &s->batch, &full);
-			n = s->batch.nr;
-		}
-		if (!err) {
-			account_placed(cap, s, c, n, full, end_pfn);
-			/* ELF: pages may all be zero pages held back */
-			put = cap->ew ? s->ebatch.nr_ext > 0 : n > 0;
-		}
-		cap->turn = c + 1;
+		err = w->ops->reserve(w, s->pages, s->nr_pages, s->data, &s->batch, &full);
+		n = s->batch.nr;
 	} else {
 		pthread_mutex_unlock(&cap->lock);
-		if (cap->ew)
-			err = ck_elf_writer_add(cap->ew, s->pages, s->nr_pages, s->data, &n, &full);
-		else
-			err = ck_kdump_writer_add(cap->kw, s->pages, s->nr_pages, s->data, &n, &full);
+		err = w->ops->add(w, &s->batch, s->pages, s->nr_pages, s->data, &n, &full);
 		pthread_mutex_lock(&cap->lock);
-		if (full) {
-			if (err) {
-				cap->full_errno = ck_error_errno(err);
-				ck_error_destroy(err);
-				err = NULL;
-			}
+		if (full && err) {
+			cap->full_errno = ck_error_errno(err);
+			ck_error_destroy(err);
+			err = NULL;
 		}
-		if (!err)
-			account_placed(cap, s, c, n, full, end_pfn);
-		cap->turn = c + 1;
 	}
-	if (err && !cap->err) {
-		cap->err = err;
-		cap->stop = true;
-	} else if (err) {
-		ck_error_destroy(err);
-	}
-	return put;
+	if (!err)
+		account_placed(cap, s, c, n, full, end_pfn);
+	cap->turn = c + 1;
+	record_error(cap, err);
+	return !err && cap->parallel_write && s->batch.put;
 }
 
-/* Writes the data and descriptors of a reserved slot.  Called locked;
- * unlocks while writing. */
+/* Writes the data (and kdump descriptors) of a reserved slot.  Called
+ * locked; unlocks while writing. */
 static void chunk_put(struct capture *cap, struct chunk_buf *s)
 {
 	pthread_mutex_unlock(&cap->lock);
 	bool put_full = false;
-	struct ck_error *err = cap->ew ? ck_elf_writer_put(cap->ew, &s->ebatch, &put_full)
-				       : ck_kdump_writer_put(cap->kw, &s->batch, s->descs, s->data,
-							     &put_full);
+	struct ck_error *err = cap->w->ops->put(cap->w, &s->batch, &put_full);
 	pthread_mutex_lock(&cap->lock);
 	if (put_full) {
 		/* Disk full: this chunk is lost whole, and so is everything
@@ -442,17 +461,11 @@ static void chunk_put(struct capture *cap, struct chunk_buf *s)
 			cap->cut = false;
 			cut_at(cap, s->chunk,
 			       s->nr_pages ? s->pages[0].pfn : s->chunk * CHUNK_PFNS, s->before);
-			/* ELF: the segments laid out from this chunk on go. */
-			if (cap->ew)
-				ck_elf_writer_rewind(cap->ew, &s->ebatch);
+			/* What the writer laid out from this chunk on goes. */
+			cap->w->ops->rewind(cap->w, &s->batch);
 		}
 	}
-	if (err && !cap->err) {
-		cap->err = err;
-		cap->stop = true;
-	} else if (err) {
-		ck_error_destroy(err);
-	}
+	record_error(cap, err);
 }
 
 /* Slot s's chunk is in the output (or dropped): count it and give the slot
@@ -505,174 +518,548 @@ static void chunk_finish(struct capture *cap, struct chunk_buf *s)
 	}
 }
 
-static void *worker_main(void *arg)
+static struct ck_error *worker_io_init(struct capture *cap, struct worker_io *io)
 {
-	struct worker *wk = arg;
-	struct capture *cap = wk->cap;
-	struct ck_dump *dump = NULL;
-	struct ck_encoder *enc = NULL;
-	uint8_t *page = NULL, *in = NULL;
-	struct ck_error *err = ck_dump_open(cap->input, &dump);
+	struct ck_error *err = ck_dump_open(cap->input, &io->dump);
 	if (!err)
-		err = ck_encoder_create(cap->codec, cap->page_size, &enc);
-	if (!err) {
-		page = aligned_alloc(64, cap->page_size);
-		/* The chunk's input, read in runs: needed only while the chunk
-		 * is compressed, so it stays with the worker. */
-		in = aligned_alloc(64, (size_t)CHUNK_PFNS * cap->page_size);
-		if (!page || !in)
-			err = &ck_error_nomem;
-	}
-	struct input_window win = { .on = cap->map_input };
-	if (!err && dump->file->map) {
+		err = ck_encoder_create(cap->codec, cap->page_size, &io->enc);
+	if (err)
+		return err;
+	io->page = aligned_alloc(64, cap->page_size);
+	/* The chunk's input, read in runs: needed only while the chunk is
+	 * compressed, so it stays with the worker. */
+	io->in = aligned_alloc(64, (size_t)CHUNK_PFNS * cap->page_size);
+	if (!io->page || !io->in)
+		return &ck_error_nomem;
+	io->win.on = cap->map_input;
+	struct ck_file *file = io->dump->file;
+	if (file->map) {
 		/* Read the input with pread, not through the reader's map of
 		 * the whole file: a mapping costs a page fault per few pages,
 		 * keeps RSS growing until it is dropped, and dropping it
 		 * (munmap, MADV_DONTNEED) flushes the TLB of every CPU running
 		 * a worker.  pread copies from the page cache, nothing stays
 		 * mapped, and it is what /proc/vmcore serves best. */
-		munmap((void *)dump->file->map, dump->file->real_size);
-		dump->file->map = NULL;
+		munmap((void *)file->map, file->real_size);
+		file->map = NULL;
 	}
+	return NULL;
+}
+
+static void worker_io_deinit(struct worker_io *io)
+{
+	if (io->win.base)
+		munmap((void *)io->win.base, io->win.len);
+	free(io->page);
+	free(io->in);
+	ck_encoder_destroy(io->enc);
+	ck_dump_destroy(io->dump);
+}
+
+/* The next chunk whose bitmap is ready, with a free slot for it; NULL when
+ * there is no more work.  Chunks are taken in order, each with its slot,
+ * so the chunk whose turn it is always has one and is being processed.
+ * Called locked. */
+static struct chunk_buf *chunk_take(struct capture *cap)
+{
+	while (!cap->stop && cap->next_chunk < cap->nr_chunks &&
+	       (cap->next_chunk >= cap->ready_chunks || !cap->free_slots))
+		pthread_cond_wait(&cap->cond, &cap->lock);
+	if (cap->stop || cap->next_chunk >= cap->nr_chunks)
+		return NULL;
+	struct chunk_buf *s = cap->free_slots;
+	cap->free_slots = s->next;
+	s->chunk = cap->next_chunk++;
+	return s;
+}
+
+static void *worker_main(void *arg)
+{
+	struct capture *cap = ((struct worker *)arg)->cap;
+	struct worker_io *io = calloc(1, sizeof(*io));
+	struct ck_error *err = io ? worker_io_init(cap, io) : &ck_error_nomem;
 
 	pthread_mutex_lock(&cap->lock);
 	if (err) {
-		if (!cap->err)
-			cap->err = err;
-		else
-			ck_error_destroy(err);
+		record_error(cap, err);
 		cap->stop = true;
 		pthread_cond_broadcast(&cap->cond);
 	}
-	for (;;) {
-		/* A chunk whose bitmap is ready, and a free slot for it.
-		 * Chunks are taken in order, each with its slot, so the chunk
-		 * whose turn it is always has one and is being processed. */
-		while (!cap->stop && cap->next_chunk < cap->nr_chunks &&
-		       (cap->next_chunk >= cap->ready_chunks || !cap->free_slots))
-			pthread_cond_wait(&cap->cond, &cap->lock);
-		if (cap->stop || cap->next_chunk >= cap->nr_chunks)
-			break;
-		uint64_t c = cap->next_chunk++;
-		struct chunk_buf *s = cap->free_slots;
-		cap->free_slots = s->next;
-		s->chunk = c;
+	struct chunk_buf *s;
+	while ((s = chunk_take(cap))) {
 		bool skip = cap->cut;
 		pthread_mutex_unlock(&cap->lock);
 		if (skip)
 			s->nr_pages = s->data_len = s->zero = s->unreadable = 0;
 		else
-			chunk_process(cap, dump, enc, &win, in, page, s, c);
+			chunk_process(cap, io, s, s->chunk);
 		pthread_mutex_lock(&cap->lock);
 		if (cap->stop)
 			break;
 		chunk_finish(cap, s);
 	}
 	pthread_mutex_unlock(&cap->lock);
-	if (win.base)
-		munmap((void *)win.base, win.len);
-	free(page);
-	free(in);
-	ck_encoder_destroy(enc);
-	ck_dump_destroy(dump);
+	if (io)
+		worker_io_deinit(io);
+	free(io);
 	return NULL;
 }
 
-/* Clears bits [from, nbits) of a bitmap. */
-static void clear_from(uint64_t *bm, uint64_t from, uint64_t nbits)
-{
-	for (; from < nbits && from % 64; from++)
-		bm[from / 64] &= ~(1ull << (from % 64));
-	for (uint64_t w = from / 64; w * 64 < nbits; w++)
-		bm[w] = 0;
-}
+/* ---- plan: the input, its kernel, the filter, pass 1 ------------------- */
 
-static uint64_t popcount_words(const uint64_t *bm, uint64_t nbits)
+/* The kernel's facts for the header, and filtering by struct page when the
+ * level asks for more than zero pages.  Without VMCOREINFO or with an
+ * unknown layout, say so and keep the pages. */
+static void plan_kernel(struct capture *cap)
 {
-	uint64_t n = 0;
-	for (uint64_t w = 0; w < (nbits + 63) / 64; w++)
-		n += __builtin_popcountll(bm[w]);
-	return n;
-}
-
-/* Runs of set bits, for the ELF writer's program header bound. */
-static uint64_t count_runs(const uint64_t *bm, uint64_t nbits)
-{
-	uint64_t runs = 0;
-	bool prev = false;
-	for (uint64_t w = 0; w < (nbits + 63) / 64; w++) {
-		uint64_t x = bm[w];
-		/* rising edges inside the word, and at its bit 0 */
-		runs += __builtin_popcountll(x & ~(x << 1 | (prev ? 1 : 0)));
-		prev = x >> 63;
-	}
-	return runs;
-}
-
-/* The header's utsname: the crashed kernel's (crash and libkdumpfile read
- * the machine from it).  Leaves uts untouched on failure. */
-static void read_utsname(struct ck_kernel *kernel, char uts[6][65])
-{
-	struct ck_utsname u;
-	struct ck_error *err = ck_kernel_utsname(kernel, &u);
+	struct ck_capture_stats *stats = cap->stats;
+	struct ck_error *err = ck_kernel_create(cap->dump, &cap->kernel);
 	if (err) {
+		snprintf(stats->filter_note, sizeof(stats->filter_note),
+			 "%s: only zero pages filtered", ck_error_message(err));
 		ck_error_destroy(err);
 		return;
 	}
-	const char *f[6] = { u.sysname, u.nodename, u.release, u.version, u.machine, u.domainname };
-	for (int i = 0; i < 6; i++)
-		memcpy(uts[i], f[i], 65);
+	/* crash and libkdumpfile read the machine from the header's utsname */
+	err = ck_kernel_utsname(cap->kernel, &cap->uts);
+	if (err)
+		memset(&cap->uts, 0, sizeof(cap->uts));
+	ck_error_destroy(err);
+	ck_error_destroy(ck_kernel_phys_base(cap->kernel, &cap->phys_base));
+	if (!(cap->opts->dump_level & ~CK_DL_ZERO))
+		return;
+	err = ck_filter_create(cap->kernel, &cap->filter);
+	if (err) {
+		snprintf(stats->filter_note, sizeof(stats->filter_note), "%s",
+			 ck_error_message(err));
+		ck_error_destroy(err);
+		cap->filter = NULL;
+	}
 }
 
-/* The two bitmaps of the pfns [start, end): 1st = the memory the dump
- * describes, 2nd = the pages its reader has, minus what the filter
- * excludes.  Bit i stands for pfn start + i. */
-/* Pfns per cycle: as asked (0: CYCLE_PFNS), whole chunks, no more than
- * the machine needs. */
-static uint64_t cycle_size(uint64_t want, uint64_t max_pfn)
+/* Pass 1: counts what will be written (the kdump descriptor area and the
+ * ELF program header table are sized before the first page). */
+static struct ck_error *plan_count(struct capture *cap)
 {
-	uint64_t cycle = want ? want : CYCLE_PFNS;
-	cycle = (cycle + CHUNK_PFNS - 1) / CHUNK_PFNS * CHUNK_PFNS;
-	cycle = CK_MIN(cycle, (max_pfn + CHUNK_PFNS - 1) / CHUNK_PFNS * CHUNK_PFNS);
-	return CK_MAX(cycle, (uint64_t)CHUNK_PFNS);
+	struct ck_capture_stats *stats = cap->stats;
+	struct ck_page_walk *pw = &cap->walk;
+	uint64_t *missing = ck_dump_info(cap->dump)->truncated ? &stats->unreadable
+								 : &stats->absent;
+	while (ck_page_walk_next(pw)) {
+		struct ck_error *err = ck_page_walk_cycle(pw, stats->excluded, missing);
+		if (err)
+			return ck_error_prepend(err, "filtering '%s'", cap->input);
+		stats->pages_ram += pw->nr_present;
+		cap->nr_dumpable += ck_page_walk_kept(pw);
+		cap->runs += ck_page_walk_kept_runs(pw);
+	}
+	if (cap->filter) {
+		const char *why;
+		int ok = ck_filter_supported(cap->filter, &why);
+		if (why || (cap->opts->dump_level & ~ok))
+			snprintf(stats->filter_note, sizeof(stats->filter_note), "%s",
+				 why ? why : "some classes kept");
+	}
+	return NULL;
 }
 
-static struct ck_error *build_cycle(struct ck_dump *dump, struct ck_filter *filter, int level,
-				    uint64_t start, uint64_t end, uint64_t *bm1,
-				    uint64_t *bm2, uint64_t counts[CK_PAGE_NR_CLASSES],
-				    uint64_t *unreadable)
+static struct ck_error *capture_plan(struct capture *cap)
 {
-	ck_dump_page_bitmaps(dump, start, end, bm1, bm2);
-	/* absent: unreadable, or excluded in the input */
-	*unreadable += popcount_words(bm1, end - start) - popcount_words(bm2, end - start);
-	struct ck_error *err = NULL;
-	if (filter)
-		err = ck_filter_exclude_range(filter, level, bm2, start, end, counts);
-	/* The filter read this cycle's mem_map through the main reader's
-	 * map: drop it, as the workers do with the pages they read. */
-	if (dump->file->map)
-		madvise((void *)dump->file->map, dump->file->real_size, MADV_DONTNEED);
+	const struct ck_capture_opts *opts = cap->opts;
+	struct ck_error *err = ck_dump_open(cap->input, &cap->dump);
+	if (err)
+		return err;
+	const struct ck_dump_info *info = ck_dump_info(cap->dump);
+	cap->page_size = info->page_size;
+	cap->max_pfn = info->max_pfn;
+	/* /proc/vmcore reads a page at a time through a temporary kernel
+	 * mapping; its mmap maps the old memory directly. */
+	if (opts->read == CK_CAPTURE_READ_MMAP)
+		cap->map_input = true;
+	else if (opts->read == CK_CAPTURE_READ_AUTO)
+		cap->map_input = cap->dump->file->procfs;
+	cap->codec = opts->elf ? CK_CODEC_NONE : opts->codec;
+	cap->flag = codec_flag(cap->codec);
+	cap->stats->max_pfn = cap->max_pfn;
+	plan_kernel(cap);
+	/* Bitmaps cover one cycle of pfns at a time, so their memory does not
+	 * grow with the machine (docs/capture.md). */
+	uint64_t cycle = ck_capture_cycle_pfns(opts->cycle_pfns, cap->max_pfn);
+	err = ck_page_walk_init(&cap->walk, cap->dump, cap->filter, opts->dump_level, cycle);
+	if (err)
+		return err;
+	cap->stats->bitmap_bytes = 2 * cycle / 8;
+	return plan_count(cap);
+}
+
+/* ---- open output: OUTPUT.incomplete and the writer --------------------- */
+
+static struct ck_error *open_kdump_writer(struct capture *cap)
+{
+	const struct ck_capture_opts *opts = cap->opts;
+	const struct ck_dump_info *info = ck_dump_info(cap->dump);
+	const struct ck_utsname *u = &cap->uts;
+	const char *release = u->release[0] ? u->release
+			      : cap->kernel ? ck_kernel_vmcoreinfo_str(cap->kernel, "OSRELEASE")
+					    : NULL;
+	struct ck_kdump_writer_params wp = {
+		.fd = cap->fd,
+		.path = cap->out_name,
+		.flattened = opts->flattened,
+		.size_limit = opts->size_limit,
+		.page_size = cap->page_size,
+		.max_mapnr = cap->max_pfn,
+		.nr_dumpable = cap->nr_dumpable,
+		.compression = cap->flag,
+		.dump_level = opts->dump_level,
+		.need_zero_page = true,
+		.uts = { u->sysname[0] ? u->sysname : "Linux", u->nodename, release, u->version,
+			 u->machine[0] ? u->machine : info->arch, u->domainname },
+		.nr_cpus = info->nr_cpus,
+		.phys_base = cap->phys_base,
+		.notes = cap->dump->notes_buf,
+		.notes_len = cap->dump->notes_len,
+		.vmcoreinfo = cap->dump->vmcoreinfo,
+		.vmcoreinfo_len = cap->dump->vmcoreinfo ? cap->dump->vmcoreinfo_len : 0,
+		.split = opts->split,
+		.start_pfn = opts->split_start,
+		.end_pfn = opts->split_end,
+		.tv_sec = opts->tv_sec,
+		.tv_usec = opts->tv_usec,
+	};
+	return ck_kdump_writer_create(&wp, &cap->w);
+}
+
+static struct ck_error *open_elf_writer(struct capture *cap)
+{
+	const struct ck_capture_opts *opts = cap->opts;
+	struct ck_dump *dump = cap->dump;
+	const struct ck_elf_load *loads;
+	uint16_t machine = 0;
+	size_t nr_loads = ck_dump_loads(dump, &loads, &machine);
+	const struct ck_mem_range *ranges;
+	size_t nr_ranges;
+	ck_dump_mem_ranges(dump, &ranges, &nr_ranges);
+	struct ck_elf_load *made_loads = NULL;
+	if (!nr_loads && cap->kernel) {
+		/* A kdump or flattened input has no program headers: the
+		 * kernel says where its image and the direct map are, so that
+		 * gdb can read the output by symbol.  An arch that cannot say
+		 * keeps virtual addresses 0. */
+		struct ck_error *e = ck_kernel_elf_loads(cap->kernel, ranges, nr_ranges,
+							 &made_loads, &nr_loads);
+		if (e)
+			nr_loads = 0;
+		ck_error_destroy(e);
+		loads = made_loads;
+	}
+	int level = opts->dump_level;
+	struct ck_elf_writer_params ep = {
+		.fd = cap->fd,
+		.path = cap->out_name,
+		.flattened = opts->flattened,
+		.size_limit = opts->size_limit,
+		.page_size = cap->page_size,
+		.machine = machine ? machine : ck_elf_machine(ck_dump_info(dump)->arch),
+		.loads = loads,
+		.nr_loads = nr_loads,
+		.ranges = ranges,
+		.nr_ranges = nr_ranges,
+		.max_runs = cap->runs + (level & CK_DL_ZERO ? (cap->nr_dumpable + 1) / 2 : 0),
+		.exclude_zero = level & CK_DL_ZERO,
+		.notes = dump->notes_buf,
+		.notes_len = dump->notes_len,
+		.dio_fd = -1,
+	};
+	/* Whole pages go to the file with O_DIRECT where it takes them
+	 * (lib/dump/elf_write.c, direct_room). */
+	if (cap->of.fd >= 0 && !opts->flattened)
+		ep.dio_fd = open(cap->of.tmp_path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	struct ck_error *err = ck_elf_writer_create(&ep, &cap->w);
+	free(made_loads);
 	return err;
+}
+
+static struct ck_error *capture_open_output(struct capture *cap)
+{
+	const struct ck_capture_opts *opts = cap->opts;
+	if (opts->flattened && opts->out_fd >= 0) {
+		cap->fd = opts->out_fd;
+	} else {
+		struct ck_error *err = ck_outfile_open(cap->output, opts->force, &cap->of);
+		if (err)
+			return err;
+		cap->fd = cap->of.fd;
+	}
+	cap->out_name = cap->of.tmp_path ? cap->of.tmp_path
+					 : cap->output ? cap->output : "stdout";
+	return opts->elf ? open_elf_writer(cap) : open_kdump_writer(cap);
+}
+
+/* ---- the pool: output slots and workers -------------------------------- */
+
+/* The output slots: a chunk's pages, its batch and compressed data each
+ * (data bounded by CHUNK_PFNS raw pages; only what a chunk uses is
+ * touched).  Two more than workers: a worker that finished out of turn
+ * parks its slot and takes the next chunk with a free one. */
+static struct ck_error *pool_slots(struct capture *cap)
+{
+	cap->nr_slots = cap->nr_workers + 2;
+	cap->slots = ck_calloc_array(cap->nr_slots, sizeof(*cap->slots));
+	cap->parked = ck_calloc_array(cap->nr_slots, sizeof(*cap->parked));
+	if (!cap->slots || !cap->parked)
+		return &ck_error_nomem;
+	for (unsigned int i = 0; i < cap->nr_slots; i++) {
+		struct chunk_buf *s = &cap->slots[i];
+		struct ck_error *err = cap->w->ops->batch_init(cap->w, &s->batch, CHUNK_PFNS);
+		if (err)
+			return err;
+		s->pages = ck_calloc_array(CHUNK_PFNS, sizeof(*s->pages));
+		/* page-aligned: -E writes it with O_DIRECT */
+		s->data = aligned_alloc(4096, (size_t)CHUNK_PFNS * cap->page_size);
+		if (!s->pages || !s->data)
+			return &ck_error_nomem;
+		s->next = cap->free_slots;
+		cap->free_slots = s;
+	}
+	return NULL;
+}
+
+static struct ck_error *capture_pool_start(struct capture *cap)
+{
+	const struct ck_capture_opts *opts = cap->opts;
+	cap->nr_chunks = (cap->max_pfn + CHUNK_PFNS - 1) / CHUNK_PFNS;
+	cap->nr_workers = opts->nr_threads;
+	if (!cap->nr_workers) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		cap->nr_workers = n > 0 ? (unsigned)n : 1;
+	}
+	cap->nr_workers = CK_MIN(cap->nr_workers, 64u);
+	cap->stats->threads = cap->nr_workers;
+	cap->workers = ck_calloc_array(cap->nr_workers, sizeof(*cap->workers));
+	if (!cap->workers)
+		return &ck_error_nomem;
+	struct ck_error *err = pool_slots(cap);
+	if (err)
+		return err;
+	cap->parallel_write = !opts->flattened;
+	struct ck_encoder *probe;
+	err = ck_encoder_create(cap->codec, cap->page_size, &probe);
+	if (err)
+		return err;
+	cap->stats->encoder = opts->elf ? "elf" : ck_encoder_backend(probe);
+	ck_encoder_destroy(probe);
+	pthread_mutex_init(&cap->lock, NULL);
+	pthread_cond_init(&cap->cond, NULL);
+	cap->sync_made = true;
+	for (; cap->started < cap->nr_workers; cap->started++) {
+		struct worker *wk = &cap->workers[cap->started];
+		wk->cap = cap;
+		int e = pthread_create(&wk->thread, NULL, worker_main, wk);
+		if (e)
+			return ck_error_create_errno(e, "cannot start worker thread");
+	}
+	return NULL;
+}
+
+/* Tells the workers to leave and waits for them. */
+static void pool_stop(struct capture *cap)
+{
+	if (!cap->started)
+		return;
+	pthread_mutex_lock(&cap->lock);
+	cap->stop = true;
+	pthread_cond_broadcast(&cap->cond);
+	pthread_mutex_unlock(&cap->lock);
+	for (unsigned int i = 0; i < cap->started; i++)
+		pthread_join(cap->workers[i].thread, NULL);
+	cap->started = 0;
+}
+
+/* ---- run cycles: pass 2 ------------------------------------------------ */
+
+/* The stats as placed so far.  Called locked. */
+static void stats_placed(struct capture *cap)
+{
+	const struct totals *t = cap->cut ? &cap->cut_tot : &cap->tot;
+	cap->stats->kept = t->kept;
+	cap->stats->bytes_in = t->nonzero * cap->page_size;
+}
+
+/* Called locked; unlocks around the caller's callback. */
+static void report_progress(struct capture *cap)
+{
+	struct ck_capture_stats *stats = cap->stats;
+	stats_placed(cap);
+	stats->pages_done = CK_MIN(cap->done * CHUNK_PFNS, cap->max_pfn);
+	stats->bytes_out = cap->w->ops->size(cap->w);
+	pthread_mutex_unlock(&cap->lock);
+	cap->opts->progress(stats, cap->opts->progress_arg);
+	pthread_mutex_lock(&cap->lock);
+}
+
+/* Hands the walk's cycle to the workers and waits until each of its chunks
+ * is written (workers clear unreadable pages in its 2nd bitmap).  False
+ * when the output stopped short or a worker failed. */
+static bool cycle_run(struct capture *cap)
+{
+	const struct ck_capture_opts *opts = cap->opts;
+	const struct ck_page_walk *pw = &cap->walk;
+	uint64_t c1 = (pw->end + CHUNK_PFNS - 1) / CHUNK_PFNS;
+	pthread_mutex_lock(&cap->lock);
+	cap->bitmap2 = pw->kept;
+	cap->cycle_start = pw->start;
+	if (opts->split && (pw->end <= opts->split_start || pw->start >= opts->split_end)) {
+		/* A split file saves no page of this cycle, only its bitmaps:
+		 * its chunks are done, no worker needs to look (the previous
+		 * cycle's chunks are all done). */
+		cap->next_chunk = cap->turn = cap->done = c1;
+	}
+	cap->ready_chunks = c1;
+	pthread_cond_broadcast(&cap->cond);
+	uint64_t seen = cap->done;
+	while (cap->done < c1 && !cap->stop) {
+		pthread_cond_wait(&cap->cond, &cap->lock);
+		if (opts->progress && cap->done != seen) {
+			seen = cap->done;
+			report_progress(cap);
+		}
+	}
+	bool stopped = cap->stop || cap->cut;
+	pthread_mutex_unlock(&cap->lock);
+	return !stopped;
+}
+
+/* The dump stopped short in the walk's cycle: it keeps the pages written,
+ * later cycles keep their 1st bitmap (the memory existed) and an empty
+ * 2nd. */
+static struct ck_error *bitmaps_after_cut(struct capture *cap)
+{
+	struct ck_page_walk *pw = &cap->walk;
+	struct ck_writer *w = cap->w;
+	uint64_t counts[CK_PAGE_NR_CLASSES], missing = 0;
+	uint64_t n = pw->end - pw->start, from = cap->cut_pfn;
+	for (from = from > pw->start ? from - pw->start : 0; from < n && from % 64; from++)
+		pw->kept[from / 64] &= ~(1ull << (from % 64));
+	for (uint64_t i = from / 64; i * 64 < n; i++)
+		pw->kept[i] = 0;
+	struct ck_error *err = w->ops->bitmaps(w, pw->start, n, pw->present, pw->kept);
+	pw->filter = NULL;	/* nothing more is kept: no need to filter */
+	while (!err && ck_page_walk_next(pw)) {
+		err = ck_page_walk_cycle(pw, counts, &missing);
+		memset(pw->kept, 0, pw->cycle / 8);
+		if (!err)
+			err = w->ops->bitmaps(w, pw->start, pw->end - pw->start, pw->present,
+					      pw->kept);
+	}
+	return err;
+}
+
+/* Pass 2: cycle by cycle, the same bitmaps again (the filter is
+ * deterministic), then the workers over the cycle's chunks, then its
+ * bitmaps to the file once every chunk of it is written. */
+static struct ck_error *capture_run(struct capture *cap)
+{
+	struct ck_page_walk *pw = &cap->walk;
+	struct ck_writer *w = cap->w;
+	uint64_t counts[CK_PAGE_NR_CLASSES], missing = 0;
+	/* A machine of one cycle (16 GiB) still has pass 1's bitmaps: the
+	 * workers start without a second filter run. */
+	bool again = pw->cycle < pw->max_pfn;
+	bool stopped = false;
+	struct ck_error *err = NULL;
+	ck_page_walk_rewind(pw);
+	while (!err && ck_page_walk_next(pw)) {
+		if (again)
+			err = ck_page_walk_cycle(pw, counts, &missing);
+		if (err)
+			break;
+		if (!cycle_run(cap)) {
+			stopped = true;
+			break;
+		}
+		if (w->ops->bitmaps)
+			err = w->ops->bitmaps(w, pw->start, pw->end - pw->start, pw->present,
+					      pw->kept);
+	}
+	pool_stop(cap);
+	if (cap->err) {
+		if (!err)
+			err = cap->err;
+		else
+			ck_error_destroy(cap->err);
+		cap->err = NULL;
+	}
+	if (err)
+		return err;
+	/* Every worker is done: the totals are final. */
+	struct ck_capture_stats *stats = cap->stats;
+	stats_placed(cap);
+	stats->excluded[CK_PAGE_ZERO] += cap->zero;
+	stats->unreadable += cap->unreadable;
+	stats->pages_done = cap->cut ? cap->cut_pfn : cap->max_pfn;
+	if (stopped && w->ops->bitmaps)
+		return bitmaps_after_cut(cap);
+	return NULL;
+}
+
+/* ---- commit: the final header, fsync, rename --------------------------- */
+
+/* A dump cut short stays OUTPUT.incomplete, valid and flagged. */
+static struct ck_error *capture_commit(struct capture *cap)
+{
+	struct ck_capture_stats *stats = cap->stats;
+	struct ck_writer *w = cap->w;
+	bool incomplete = cap->cut;
+	struct ck_error *err = w->ops->finish(w, incomplete);
+	stats->segments = w->ops->segments(w);
+	if (err)
+		return err;
+	stats->bytes_out = w->ops->size(w);
+	stats->incomplete = incomplete;
+	if (cap->of.fd >= 0)
+		err = incomplete ? ck_outfile_sync(&cap->of) : ck_outfile_commit(&cap->of);
+	if (err || !incomplete)
+		return err;
+	int e = cap->full_errno;
+	return ck_error_create_errno(e ? e : ENOSPC,
+		"'%s' is incomplete: %s after %" PRIu64 " pages (%" PRIu64 " bytes); "
+		"it is valid and flagged incomplete",
+		cap->of.tmp_path ? cap->of.tmp_path : "output",
+		e ? "the disk is full" : "the size limit (-L) was reached",
+		stats->kept, stats->bytes_out);
+}
+
+static void capture_deinit(struct capture *cap)
+{
+	pool_stop(cap);
+	ck_error_destroy(cap->err);
+	if (cap->sync_made) {
+		pthread_mutex_destroy(&cap->lock);
+		pthread_cond_destroy(&cap->cond);
+	}
+	free(cap->workers);
+	for (unsigned int i = 0; cap->slots && i < cap->nr_slots; i++) {
+		struct chunk_buf *s = &cap->slots[i];
+		if (s->batch.priv)
+			cap->w->ops->batch_deinit(cap->w, &s->batch);
+		free(s->pages);
+		free(s->data);
+	}
+	free(cap->slots);
+	free(cap->parked);
+	ck_writer_destroy(cap->w);
+	/* A failed capture leaves OUTPUT.incomplete for a look. */
+	ck_outfile_abandon(&cap->of, true);
+	ck_page_walk_deinit(&cap->walk);
+	ck_filter_destroy(cap->filter);
+	ck_kernel_destroy(cap->kernel);
+	ck_dump_destroy(cap->dump);
 }
 
 struct ck_error *ck_capture(const char *input, const char *output,
 			    const struct ck_capture_opts *opts, struct ck_capture_stats *stats)
 {
-	struct ck_error *err = NULL;
-	struct ck_dump *dump = NULL;
-	struct ck_kernel *kernel = NULL;
-	struct ck_filter *filter = NULL;
-	struct ck_kdump_writer *kw = NULL;
-	struct ck_elf_writer *ew = NULL;
-	uint64_t *bm1 = NULL, *bm2 = NULL;
-	char *tmp_path = NULL;
-	int fd = -1, dio_fd = -1;
-	struct capture cap = { .input = input, .opts = opts };
-	struct worker *workers = NULL;
-	unsigned int nr_workers = 0, started = 0;
-	bool incomplete = false, sync_made = false;
-	int full_errno = 0;
-
 	memset(stats, 0, sizeof(*stats));
 	if (opts->dump_level < 0 || opts->dump_level > 31)
 		return ck_error_create(CK_ERR_INVALID, "dump level %d is not in 0..31",
@@ -680,464 +1067,23 @@ struct ck_error *ck_capture(const char *input, const char *output,
 	if (opts->split && (opts->elf || opts->flattened || opts->split_start > opts->split_end))
 		return ck_error_create(CK_ERR_INVALID,
 				       "a split dump is kdump-compressed files, not -E or -F");
-
-	err = ck_dump_open(input, &dump);
-	if (err)
-		return err;
-	const struct ck_dump_info *info = ck_dump_info(dump);
-	cap.page_size = info->page_size;
-	/* /proc/vmcore reads a page at a time through a temporary kernel
-	 * mapping; its mmap maps the old memory directly. */
-	if (opts->read == CK_CAPTURE_READ_MMAP) {
-		cap.map_input = true;
-	} else if (opts->read == CK_CAPTURE_READ_AUTO) {
-		cap.map_input = dump->file->procfs;
-	}
-	cap.max_pfn = info->max_pfn;
-	cap.codec = opts->elf ? CK_CODEC_NONE : opts->codec;
-	cap.flag = codec_flag(cap.codec);
-	stats->max_pfn = cap.max_pfn;
-
-	/* Bitmaps cover one cycle of pfns at a time, so their memory does not
-	 * grow with the machine (docs/capture.md). */
-	uint64_t cycle = cycle_size(opts->cycle_pfns, cap.max_pfn);
-	bm1 = ck_calloc_array(cycle / 64, 8);
-	bm2 = ck_calloc_array(cycle / 64, 8);
-	if (!bm1 || !bm2) {
-		err = &ck_error_nomem;
-		goto out;
-	}
-	stats->bitmap_bytes = 2 * cycle / 8;
-
-	/* Filtering by struct page, when the level asks for more than zero
-	 * pages.  Without VMCOREINFO or with an unknown layout, say so and
-	 * keep the pages. */
-	char uts[6][65] = {{0}};
-	uint64_t phys_base = 0;
-	err = ck_kernel_create(dump, &kernel);
-	if (err) {
-		snprintf(stats->filter_note, sizeof(stats->filter_note), "%s: only zero pages filtered",
-			 ck_error_message(err));
-		ck_error_destroy(err);
-		err = NULL;
-	} else {
-		read_utsname(kernel, uts);
-		ck_error_destroy(ck_kernel_phys_base(kernel, &phys_base));
-		if (opts->dump_level & ~CK_DL_ZERO) {
-			err = ck_filter_create(kernel, &filter);
-			if (err) {
-				snprintf(stats->filter_note, sizeof(stats->filter_note), "%s",
-					 ck_error_message(err));
-				ck_error_destroy(err);
-				err = NULL;
-			}
-		}
-	}
-
-	/* Pass 1: count what will be written (the kdump descriptor area and
-	 * the ELF program header table are sized before the first page). */
-	uint64_t nr_dumpable = 0, runs = 0;
-	if (filter)
-		ck_filter_rewind(filter);
-	for (uint64_t cs = 0; cs < cap.max_pfn; cs += cycle) {
-		uint64_t ce = CK_MIN(cs + cycle, cap.max_pfn);
-		err = build_cycle(dump, filter, opts->dump_level, cs, ce, bm1, bm2,
-				  stats->excluded, info->truncated ? &stats->unreadable
-								   : &stats->absent);
-		if (err) {
-			err = ck_error_prepend(err, "filtering '%s'", input);
-			goto out;
-		}
-		stats->pages_ram += popcount_words(bm1, ce - cs);
-		nr_dumpable += popcount_words(bm2, ce - cs);
-		runs += count_runs(bm2, ce - cs);
-	}
-	if (filter) {
-		const char *why;
-		int ok = ck_filter_supported(filter, &why);
-		if (why || (opts->dump_level & ~ok))
-			snprintf(stats->filter_note, sizeof(stats->filter_note), "%s",
-				 why ? why : "some classes kept");
-	}
-	/* Output */
-	if (opts->flattened && opts->out_fd >= 0) {
-		fd = opts->out_fd;
-	} else {
-		struct stat st;
-		if (!opts->force && stat(output, &st) == 0) {
-			err = ck_error_create(CK_ERR_INVALID,
-				"'%s' exists (use -f to overwrite it)", output);
-			goto out;
-		}
-		tmp_path = ck_strdup_printf("%s.incomplete", output);
-		if (!tmp_path) {
-			err = &ck_error_nomem;
-			goto out;
-		}
-		fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			err = ck_error_create_errno(errno, "cannot create '%s'", tmp_path);
-			goto out;
-		}
-	}
-	const char *out_name = tmp_path ? tmp_path : (output ? output : "stdout");
-	if (opts->elf) {
-		const struct ck_elf_load *loads;
-		uint16_t machine = 0;
-		size_t nr_loads = ck_dump_loads(dump, &loads, &machine);
-		const struct ck_mem_range *ranges;
-		size_t nr_ranges;
-		ck_dump_mem_ranges(dump, &ranges, &nr_ranges);
-		struct ck_elf_load *made_loads = NULL;
-		if (!nr_loads && kernel) {
-			/* A kdump or flattened input has no program headers:
-			 * the kernel says where its image and the direct map
-			 * are, so that gdb can read the output by symbol.  An
-			 * arch that cannot say keeps virtual addresses 0. */
-			struct ck_error *e = ck_kernel_elf_loads(kernel, ranges, nr_ranges,
-								 &made_loads, &nr_loads);
-			if (e)
-				nr_loads = 0;
-			ck_error_destroy(e);
-			loads = made_loads;
-		}
-		struct ck_elf_writer_params ep = {
-			.fd = fd,
-			.path = out_name,
-			.flattened = opts->flattened,
-			.size_limit = opts->size_limit,
-			.page_size = cap.page_size,
-			.machine = machine ? machine : ck_elf_machine(info->arch),
-			.loads = loads,
-			.nr_loads = nr_loads,
-			.ranges = ranges,
-			.nr_ranges = nr_ranges,
-			.max_runs = runs + (opts->dump_level & CK_DL_ZERO ? (nr_dumpable + 1) / 2 : 0),
-			.exclude_zero = opts->dump_level & CK_DL_ZERO,
-			.notes = dump->notes_buf,
-			.notes_len = dump->notes_len,
-			.dio_fd = -1,
-		};
-		/* Whole pages go to the file with O_DIRECT where it takes
-		 * them (lib/elf_write.c, direct_room). */
-		if (tmp_path && !opts->flattened)
-			dio_fd = open(tmp_path, O_WRONLY | O_DIRECT | O_CLOEXEC);
-		ep.dio_fd = dio_fd;
-		err = ck_elf_writer_create(&ep, &ew);
-		free(made_loads);
-	} else {
-		struct ck_kdump_writer_params wp = {
-			.fd = fd,
-			.path = out_name,
-			.flattened = opts->flattened,
-			.size_limit = opts->size_limit,
-			.page_size = cap.page_size,
-			.max_mapnr = cap.max_pfn,
-			.nr_dumpable = nr_dumpable,
-			.compression = cap.flag,
-			.dump_level = opts->dump_level,
-			.need_zero_page = true,
-			.uts = { uts[0][0] ? uts[0] : "Linux", uts[1],
-				 uts[2][0] ? uts[2] : (kernel ? ck_kernel_vmcoreinfo_str(kernel, "OSRELEASE") : NULL),
-				 uts[3], uts[4][0] ? uts[4] : info->arch, uts[5] },
-			.nr_cpus = info->nr_cpus,
-			.phys_base = phys_base,
-			.notes = dump->notes_buf,
-			.notes_len = dump->notes_len,
-			.vmcoreinfo = dump->vmcoreinfo,
-			.vmcoreinfo_len = dump->vmcoreinfo ? dump->vmcoreinfo_len : 0,
-			.split = opts->split,
-			.start_pfn = opts->split_start,
-			.end_pfn = opts->split_end,
-			.tv_sec = opts->tv_sec,
-			.tv_usec = opts->tv_usec,
-		};
-		err = ck_kdump_writer_create(&wp, &kw);
-	}
-	if (err)
-		goto out;
-
-	/* Workers */
-	cap.nr_chunks = (cap.max_pfn + CHUNK_PFNS - 1) / CHUNK_PFNS;
-	nr_workers = opts->nr_threads;
-	if (!nr_workers) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		nr_workers = n > 0 ? (unsigned)n : 1;
-	}
-	nr_workers = CK_MIN(nr_workers, 64u);
-	stats->threads = nr_workers;
-	workers = ck_calloc_array(nr_workers, sizeof(*workers));
-	if (!workers) {
-		err = &ck_error_nomem;
-		goto out;
-	}
-	/* The output slots: a chunk's pages, descriptors and compressed data
-	 * each (data bounded by CHUNK_PFNS raw pages; only what a chunk uses
-	 * is touched).  Two more than workers: a worker that finished out of
-	 * turn parks its slot and takes the next chunk with a free one. */
-	cap.nr_slots = nr_workers + 2;
-	cap.slots = ck_calloc_array(cap.nr_slots, sizeof(*cap.slots));
-	cap.parked = ck_calloc_array(cap.nr_slots, sizeof(*cap.parked));
-	if (!cap.slots || !cap.parked) {
-		err = &ck_error_nomem;
-		goto out;
-	}
-	for (unsigned int i = 0; i < cap.nr_slots; i++) {
-		struct chunk_buf *s = &cap.slots[i];
-		s->pages = ck_calloc_array(CHUNK_PFNS, sizeof(*s->pages));
-		s->descs = ck_calloc_array(CHUNK_PFNS, sizeof(*s->descs));
-		/* page-aligned: -E writes it with O_DIRECT */
-		s->data = aligned_alloc(4096, (size_t)CHUNK_PFNS * cap.page_size);
-		if (!s->pages || !s->descs || !s->data) {
-			err = &ck_error_nomem;
-			goto out;
-		}
-		s->next = cap.free_slots;
-		cap.free_slots = s;
-	}
-	cap.kw = kw;
-	cap.ew = ew;
-	cap.parallel_write = !opts->flattened;
-	{
-		struct ck_encoder *probe;
-		err = ck_encoder_create(cap.codec, cap.page_size, &probe);
-		if (err)
-			goto out;
-		stats->encoder = opts->elf ? "elf" : ck_encoder_backend(probe);
-		ck_encoder_destroy(probe);
-	}
-	pthread_mutex_init(&cap.lock, NULL);
-	pthread_cond_init(&cap.cond, NULL);
-	sync_made = true;
-	for (; started < nr_workers; started++) {
-		workers[started].cap = &cap;
-		int e = pthread_create(&workers[started].thread, NULL, worker_main,
-				       &workers[started]);
-		if (e) {
-			err = ck_error_create_errno(e, "cannot start worker thread");
-			break;
-		}
-	}
-
-	/* Pass 2: cycle by cycle, the same bitmaps again, then the workers
-	 * over the cycle's chunks, then its bitmaps to the file once every
-	 * chunk of it is written (workers clear unreadable pages in bm2). */
-	uint64_t dummy[CK_PAGE_NR_CLASSES], dummy_unreadable = 0;
-	bool stopped = false;
-	uint64_t cs = 0;
-	if (filter && cycle < cap.max_pfn)
-		ck_filter_rewind(filter);
-	for (; cs < cap.max_pfn && !err && started; cs += cycle) {
-		uint64_t ce = CK_MIN(cs + cycle, cap.max_pfn);
-		/* A machine of one cycle (16 GiB) still has pass 1's bitmaps:
-		 * the workers start without a second filter run. */
-		if (cycle < cap.max_pfn)
-			err = build_cycle(dump, filter, opts->dump_level, cs, ce,
-					  bm1, bm2, dummy, &dummy_unreadable);
-		if (err)
-			break;
-		uint64_t c1 = (ce + CHUNK_PFNS - 1) / CHUNK_PFNS;
-		pthread_mutex_lock(&cap.lock);
-		cap.bitmap2 = bm2;
-		cap.cycle_start = cs;
-		if (opts->split && (ce <= opts->split_start || cs >= opts->split_end)) {
-			/* A split file saves no page of this cycle, only its
-			 * bitmaps: its chunks are done, no worker needs to look
-			 * (the previous cycle's chunks are all done). */
-			cap.next_chunk = cap.turn = cap.done = c1;
-		}
-		cap.ready_chunks = c1;
-		pthread_cond_broadcast(&cap.cond);
-		uint64_t seen = cap.done;
-		while (cap.done < c1 && !cap.stop) {
-			pthread_cond_wait(&cap.cond, &cap.lock);
-			if (opts->progress && cap.done != seen) {
-				seen = cap.done;
-				const struct totals *t = cap.cut ? &cap.cut_tot : &cap.tot;
-				stats->kept = t->kept;
-				stats->bytes_in = t->nonzero * cap.page_size;
-				stats->pages_done = CK_MIN(cap.done * CHUNK_PFNS, cap.max_pfn);
-				stats->bytes_out = kw ? ck_kdump_writer_size(kw) : ck_elf_writer_size(ew);
-				pthread_mutex_unlock(&cap.lock);
-				opts->progress(stats, opts->progress_arg);
-				pthread_mutex_lock(&cap.lock);
-			}
-		}
-		stopped = cap.stop || cap.cut;
-		pthread_mutex_unlock(&cap.lock);
-		if (stopped)
-			break;
-		if (kw)
-			err = ck_kdump_writer_bitmaps(kw, cs, ce - cs, bm1, bm2);
-	}
-	pthread_mutex_lock(&cap.lock);
-	cap.stop = true;
-	pthread_cond_broadcast(&cap.cond);
-	pthread_mutex_unlock(&cap.lock);
-	for (unsigned int i = 0; i < started; i++)
-		pthread_join(workers[i].thread, NULL);
-	started = 0;
-	if (cap.err) {
-		if (!err)
-			err = cap.err;
-		else
-			ck_error_destroy(cap.err);
-		cap.err = NULL;
-	}
-	if (err)
-		goto out;
-	/* Every worker is done: the totals are final. */
-	{
-		const struct totals *t = cap.cut ? &cap.cut_tot : &cap.tot;
-		stats->kept = t->kept;
-		stats->bytes_in = t->nonzero * cap.page_size;
-		stats->excluded[CK_PAGE_ZERO] += cap.zero;
-		stats->unreadable += cap.unreadable;
-		stats->pages_done = cap.cut ? cap.cut_pfn : cap.max_pfn;
-		incomplete = cap.cut;
-		full_errno = cap.full_errno;
-	}
-	uint64_t stop_pfn = cap.cut_pfn;
-	if (stopped && kw) {
-		/* The cycle where it stopped keeps the pages written; later
-		 * cycles keep their 1st bitmap (the memory existed) and an
-		 * empty 2nd. */
-		uint64_t ce = CK_MIN(cs + cycle, cap.max_pfn);
-		clear_from(bm2, stop_pfn > cs ? stop_pfn - cs : 0, ce - cs);
-		err = ck_kdump_writer_bitmaps(kw, cs, ce - cs, bm1, bm2);
-		for (cs += cycle; !err && cs < cap.max_pfn; cs += cycle) {
-			ce = CK_MIN(cs + cycle, cap.max_pfn);
-			err = build_cycle(dump, NULL, 0, cs, ce, bm1, bm2, dummy,
-					  &dummy_unreadable);
-			memset(bm2, 0, cycle / 8);
-			if (!err)
-				err = ck_kdump_writer_bitmaps(kw, cs, ce - cs, bm1, bm2);
-		}
-		if (err)
-			goto out;
-	}
-	if (ew) {
-		err = ck_elf_writer_finish(ew, incomplete);
-		stats->segments = ck_elf_writer_segments(ew);
-	} else {
-		err = ck_kdump_writer_finish(kw, incomplete);
-	}
-	if (err)
-		goto out;
-	stats->bytes_out = ew ? ck_elf_writer_size(ew) : ck_kdump_writer_size(kw);
-	stats->incomplete = incomplete;
-	if (tmp_path) {
-		if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS) {
-			err = ck_error_create_errno(errno, "fsync '%s'", tmp_path);
-			goto out;
-		}
-		if (!incomplete && rename(tmp_path, output) < 0) {
-			err = ck_error_create_errno(errno, "cannot rename '%s' to '%s'",
-						    tmp_path, output);
-			goto out;
-		}
-	}
-	if (incomplete)
-		err = ck_error_create_errno(full_errno ? full_errno : ENOSPC,
-			"'%s' is incomplete: %s after %" PRIu64 " pages (%" PRIu64 " bytes); "
-			"it is valid and flagged incomplete",
-			tmp_path ? tmp_path : "output",
-			full_errno ? "the disk is full" : "the size limit (-L) was reached",
-			stats->kept, stats->bytes_out);
-out:
-	if (started) {
-		pthread_mutex_lock(&cap.lock);
-		cap.stop = true;
-		pthread_cond_broadcast(&cap.cond);
-		pthread_mutex_unlock(&cap.lock);
-		for (unsigned int i = 0; i < started; i++)
-			pthread_join(workers[i].thread, NULL);
-	}
-	ck_error_destroy(cap.err);
-	if (sync_made) {
-		pthread_mutex_destroy(&cap.lock);
-		pthread_cond_destroy(&cap.cond);
-	}
-	free(workers);
-	for (unsigned int i = 0; cap.slots && i < cap.nr_slots; i++) {
-		free(cap.slots[i].pages);
-		free(cap.slots[i].descs);
-		free(cap.slots[i].ebatch.ext);
-		free(cap.slots[i].data);
-	}
-	free(cap.slots);
-	free(cap.parked);
-	ck_kdump_writer_destroy(kw);
-	ck_elf_writer_destroy(ew);
-	if (fd >= 0 && fd != opts->out_fd)
-		close(fd);
-	if (dio_fd >= 0)
-		close(dio_fd);
-	free(tmp_path);
-	free(bm1);
-	free(bm2);
-	ck_filter_destroy(filter);
-	ck_kernel_destroy(kernel);
-	ck_dump_destroy(dump);
-	return err;
-}
-
-struct ck_error *ck_capture_walk_dumpable(const char *input, int dump_level,
-					  uint64_t cycle_pfns,
-					  struct ck_error *(*fn)(void *arg, uint64_t start,
-								 uint64_t end,
-								 const uint64_t *bm2),
-					  void *arg, uint64_t *max_pfn_ret,
-					  uint32_t *page_size_ret)
-{
-	struct ck_dump *dump = NULL;
-	struct ck_kernel *kernel = NULL;
-	struct ck_filter *filter = NULL;
-	uint64_t *bm1 = NULL, *bm2 = NULL;
-	uint64_t counts[CK_PAGE_NR_CLASSES] = {0}, missing = 0;
-
-	struct ck_error *err = ck_dump_open(input, &dump);
-	if (err)
-		return err;
-	const struct ck_dump_info *info = ck_dump_info(dump);
-	uint64_t max_pfn = info->max_pfn;
-	*max_pfn_ret = max_pfn;
-	*page_size_ret = info->page_size;
-	/* The same choices as ck_capture(): what it will save is what we
-	 * count. */
-	uint64_t cycle = cycle_size(cycle_pfns, max_pfn);
-	bm1 = ck_calloc_array(cycle / 64, 8);
-	bm2 = ck_calloc_array(cycle / 64, 8);
-	if (!bm1 || !bm2) {
-		err = &ck_error_nomem;
-		goto out;
-	}
-	if (dump_level & ~CK_DL_ZERO) {
-		err = ck_kernel_create(dump, &kernel);
-		if (!err)
-			err = ck_filter_create(kernel, &filter);
-		if (err) {
-			/* ck_capture() keeps the pages then, and so do we */
-			ck_error_destroy(err);
-			err = NULL;
-		}
-	}
-	if (filter)
-		ck_filter_rewind(filter);
-	for (uint64_t cs = 0; cs < max_pfn && !err; cs += cycle) {
-		uint64_t ce = CK_MIN(cs + cycle, max_pfn);
-		err = build_cycle(dump, filter, dump_level, cs, ce, bm1, bm2,
-				  counts, &missing);
-		if (err)
-			err = ck_error_prepend(err, "filtering '%s'", input);
-		else
-			err = fn(arg, cs, ce, bm2);
-	}
-out:
-	free(bm1);
-	free(bm2);
-	ck_filter_destroy(filter);
-	ck_kernel_destroy(kernel);
-	ck_dump_destroy(dump);
+	struct capture cap = {
+		.input = input,
+		.output = output,
+		.opts = opts,
+		.stats = stats,
+		.of = CK_OUTFILE_INIT,
+		.fd = -1,
+	};
+	struct ck_error *err = capture_plan(&cap);
+	if (!err)
+		err = capture_open_output(&cap);
+	if (!err)
+		err = capture_pool_start(&cap);
+	if (!err)
+		err = capture_run(&cap);
+	if (!err)
+		err = capture_commit(&cap);
+	capture_deinit(&cap);
 	return err;
 }

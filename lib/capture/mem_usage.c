@@ -15,8 +15,8 @@
  * zero pages among what the struct-page classes leave, which is what
  * makedumpfile --mem-usage counts too (it runs its -d 31 filter, then
  * reads each remaining page: exclude_zero_pages_cyclic), and what
- * `crashkit capture -d 31` reports.  Two bitmaps of CYCLE_PFNS bits (memory
- * and pages held, as capture's) and one read buffer: memory does not grow
+ * `crashkit capture -d 31` reports.  The page walk's two bitmaps of one cycle
+ * (memory and pages held, as capture's) and one read buffer: memory does not grow
  * with the machine.
  *
  * /proc/kcore (fs/proc/kcore.c) is an ELF core of the live kernel: RAM
@@ -34,8 +34,6 @@
 
 #include "capture/capture.h"
 
-/* pfns per bitmap cycle: 16 GiB of 4 KiB pages, a 512 KiB bitmap. */
-#define CYCLE_PFNS (1ull << 22)
 /* Pages read per call when they are back to back in the file: 2 MiB. */
 #define RUN_PAGES 512u
 /* "Crash kernel" ranges: one per reservation (crashkernel=X,high gives a
@@ -77,18 +75,6 @@ static struct ck_error *read_crash_ranges(const char *path, uint32_t ps, struct 
 	return NULL;
 }
 
-static bool page_is_zero(const uint8_t *p, size_t len)
-{
-	const uint64_t *w = (const uint64_t *)p;
-	uint64_t acc = 0;
-	for (size_t i = 0; i < len / 8; i++) {
-		acc |= w[i];
-		if ((i & 63) == 63 && acc)
-			return false;
-	}
-	return !acc;
-}
-
 struct reader {
 	struct ck_dump *dump;
 	uint32_t ps;
@@ -106,7 +92,7 @@ static void count_page(struct reader *rd, uint64_t pfn, const uint8_t *page,
 		rd->mu->unreadable++;
 		return;
 	}
-	if (page_is_zero(page, rd->ps))
+	if (ck_page_is_zero(page, rd->ps))
 		rd->mu->pages[CK_PAGE_ZERO]++;
 }
 
@@ -151,40 +137,43 @@ static void read_kept(struct reader *rd, uint64_t pfn)
 	count_page(rd, pfn, rd->buf, dump->ops->read_page(dump, pfn, rd->buf));
 }
 
-/* One cycle [start, end): the bitmap of the pages the input has, the
- * filter, then the zero pages among the rest. */
-static struct ck_error *usage_cycle(struct reader *rd, struct ck_filter *filter,
-				    const struct pfn_range *crash, size_t nr_crash,
-				    uint64_t *mem, uint64_t *bm, uint64_t start, uint64_t end)
+/* Leaves the crash kernel's reservation out of the cycle's bitmaps,
+ * counting it apart. */
+static void drop_crash_ranges(struct ck_page_walk *pw, const struct pfn_range *crash,
+			      size_t nr_crash, uint64_t *counted)
+{
+	for (size_t i = 0; i < nr_crash; i++)
+		for (uint64_t pfn = CK_MAX(crash[i].start, pw->start);
+		     pfn < CK_MIN(crash[i].end, pw->end); pfn++) {
+			uint64_t k = pfn - pw->start, bit = 1ull << (k % 64);
+			if (pw->present[k / 64] & bit)
+				(*counted)++;
+			pw->present[k / 64] &= ~bit;
+			pw->kept[k / 64] &= ~bit;
+		}
+}
+
+/* One cycle of the walk: the pages the input has, the filter, then the
+ * zero pages among the rest. */
+static struct ck_error *usage_cycle(struct reader *rd, struct ck_page_walk *pw,
+				    const struct pfn_range *crash, size_t nr_crash)
 {
 	struct ck_mem_usage *mu = rd->mu;
 	/* A page the memory covers in part counts, as for capture. */
-	ck_dump_page_bitmaps(rd->dump, start, end, mem, bm);
-	/* The crash kernel's reservation is counted apart and left out. */
-	for (size_t i = 0; i < nr_crash; i++)
-		for (uint64_t pfn = CK_MAX(crash[i].start, start); pfn < CK_MIN(crash[i].end, end);
-		     pfn++) {
-			uint64_t k = pfn - start, bit = 1ull << (k % 64);
-			if (mem[k / 64] & bit)
-				mu->crashkernel++;
-			mem[k / 64] &= ~bit;
-			bm[k / 64] &= ~bit;
-		}
-	uint64_t words = (end - start + 63) / 64, nr_mem = 0, nr_have = 0;
-	for (uint64_t w = 0; w < words; w++) {
-		nr_mem += __builtin_popcountll(mem[w]);
-		nr_have += __builtin_popcountll(bm[w]);
+	ck_page_walk_present(pw);
+	if (nr_crash) {
+		drop_crash_ranges(pw, crash, nr_crash, &mu->crashkernel);
+		pw->nr_present = ck_page_walk_count(pw->present, pw->end - pw->start);
+		pw->nr_kept = ck_page_walk_kept(pw);
 	}
-	mu->total += nr_mem;
-	mu->absent += nr_mem - nr_have;	/* excluded in the input, or cut off */
-	if (filter) {
-		struct ck_error *err = ck_filter_exclude_range(filter, 31, bm, start, end, mu->pages);
-		if (err)
-			return err;
-	}
-	for (uint64_t w = 0; w < (end - start + 63) / 64; w++)
-		for (uint64_t word = bm[w]; word; word &= word - 1)
-			read_kept(rd, start + w * 64 + __builtin_ctzll(word));
+	mu->total += pw->nr_present;
+	mu->absent += pw->nr_present - pw->nr_kept;	/* excluded in the input, or cut off */
+	struct ck_error *err = ck_page_walk_filter(pw, mu->pages);
+	if (err)
+		return err;
+	for (uint64_t w = 0; w < (pw->end - pw->start + 63) / 64; w++)
+		for (uint64_t word = pw->kept[w]; word; word &= word - 1)
+			read_kept(rd, pw->start + w * 64 + __builtin_ctzll(word));
 	run_flush(rd);
 	return NULL;
 }
@@ -196,7 +185,7 @@ struct ck_error *ck_mem_usage(const char *input, const struct ck_mem_usage_opts 
 	struct ck_dump *dump = NULL;
 	struct ck_kernel *kernel = NULL;
 	struct ck_filter *filter = NULL;
-	uint64_t *bm = NULL, *mem = NULL;
+	struct ck_page_walk pw = { 0 };
 	struct reader rd = { .mu = mu };
 	struct pfn_range crash[MAX_CRASH_RANGES];
 	size_t nr_crash = 0;
@@ -227,24 +216,18 @@ struct ck_error *ck_mem_usage(const char *input, const struct ck_mem_usage_opts 
 		mu->supported = CK_DL_ZERO;
 	}
 
-	uint64_t cycle = opts && opts->cycle_pfns ? opts->cycle_pfns : CYCLE_PFNS;
-	cycle = CK_MAX((cycle + 63) / 64 * 64, (uint64_t)64);
-	cycle = CK_MIN(cycle, CK_MAX((mu->max_pfn + 63) / 64 * 64, (uint64_t)64));
-	bm = ck_calloc_array(cycle / 64, 8);
-	mem = ck_calloc_array(cycle / 64, 8);
+	uint64_t cycle = ck_page_walk_cycle_pfns(opts ? opts->cycle_pfns : 0, 64, mu->max_pfn);
+	err = ck_page_walk_init(&pw, dump, filter, 31, cycle);
 	rd.buf = aligned_alloc(64, (size_t)RUN_PAGES * info->page_size);
-	if (!bm || !mem || !rd.buf) {
+	if (!err && !rd.buf)
 		err = &ck_error_nomem;
+	if (err)
 		goto out;
-	}
 	mu->bitmap_bytes = cycle / 8;
 	rd.dump = dump;
 	rd.ps = info->page_size;
-	if (filter)
-		ck_filter_rewind(filter);
-	for (uint64_t cs = 0; cs < mu->max_pfn; cs += cycle) {
-		err = usage_cycle(&rd, filter, crash, nr_crash, mem, bm, cs,
-				  CK_MIN(cs + cycle, mu->max_pfn));
+	while (ck_page_walk_next(&pw)) {
+		err = usage_cycle(&rd, &pw, crash, nr_crash);
 		if (err) {
 			err = ck_error_prepend(err, "page classes of '%s'", input);
 			goto out;
@@ -262,8 +245,7 @@ struct ck_error *ck_mem_usage(const char *input, const struct ck_mem_usage_opts 
 	mu->kernel = mu->total - excluded;	/* every excluded page is in total */
 out:
 	free(rd.buf);
-	free(bm);
-	free(mem);
+	ck_page_walk_deinit(&pw);
 	ck_filter_destroy(filter);
 	ck_kernel_destroy(kernel);
 	ck_dump_destroy(dump);

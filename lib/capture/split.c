@@ -248,26 +248,6 @@ struct piece {
 	uint64_t desc_off;
 };
 
-static struct ck_error *pread_full(int fd, const char *path, uint64_t off, void *buf,
-				   size_t len)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t r = pread(fd, (uint8_t *)buf + done, len - done, off + done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return ck_error_create_errno(errno, "reading '%s' at offset 0x%" PRIx64,
-						     path, off + done);
-		if (r == 0)
-			return ck_error_create(CK_ERR_TRUNCATED,
-				"'%s': 0x%zx bytes at offset 0x%" PRIx64 " are past its end",
-				path, len, off);
-		done += r;
-	}
-	return NULL;
-}
-
 static struct ck_error *piece_open(struct piece *p, const char *path)
 {
 	struct stat st;
@@ -280,10 +260,12 @@ static struct ck_error *piece_open(struct piece *p, const char *path)
 	p->size = st.st_size;
 	p->dev = st.st_dev;
 	p->ino = st.st_ino;
-	if (p->size < sizeof(p->h) ||
-	    pread_full(p->fd, path, 0, &p->h, sizeof(p->h)) != NULL ||
+	struct ck_error *err = NULL;
+	if (p->size >= sizeof(p->h))
+		err = ck_pread_all(p->fd, &p->h, sizeof(p->h), 0, path);
+	if (p->size < sizeof(p->h) || err ||
 	    memcmp(p->h.signature, CK_KDUMP_SIGNATURE, CK_KDUMP_SIG_LEN))
-		return ck_error_create(CK_ERR_NOT_FORMAT, "'%s' is not a kdump-compressed file",
+		return ck_error_destroy(err), ck_error_create(CK_ERR_NOT_FORMAT, "'%s' is not a kdump-compressed file",
 				       path);
 	int32_t version = le32toh(p->h.header_version);
 	int32_t bs = le32toh(p->h.block_size);
@@ -295,7 +277,7 @@ static struct ck_error *piece_open(struct piece *p, const char *path)
 			", sub header %" PRId32 " blocks: not a split dump file", path, version, bs,
 			sub_blocks);
 	size_t need = ck_kdump_sub_header_size(CK_MIN(version, CK_KDUMP_HEADER_VERSION));
-	struct ck_error *err = pread_full(p->fd, path, bs, &p->sh, need);
+	err = ck_pread_all(p->fd, &p->sh, need, bs, path);
 	if (err)
 		return err;
 	if (!le32toh(p->sh.split))
@@ -346,6 +328,8 @@ struct joiner {
 	uint8_t *win;
 	uint64_t win_off, win_len;
 	const struct piece *win_piece;
+	uint64_t *bm, *tmp;		/* a cycle of 2nd bitmap, and a scratch one */
+	uint8_t *prefix;		/* the header blocks */
 	struct ck_kdump_page_desc *in_descs;
 	uint64_t in_first, in_nr;	/* which input descriptors are buffered */
 	uint64_t pages;
@@ -374,7 +358,7 @@ static struct ck_error *join_read(struct joiner *j, const struct piece *p, uint6
 {
 	if (j->win_piece != p || off < j->win_off || off + len > j->win_off + j->win_len) {
 		uint64_t n = CK_MIN((uint64_t)IO_BUF, p->size - off);
-		struct ck_error *err = pread_full(p->fd, p->path, off, j->win, n);
+		struct ck_error *err = ck_pread_all(p->fd, j->win, n, off, p->path);
 		if (err)
 			return err;
 		j->win_piece = p;
@@ -406,7 +390,7 @@ static struct ck_error *join_page(struct joiner *j, const struct piece *p, uint6
 			return ck_error_create(CK_ERR_TRUNCATED,
 				"'%s': the descriptor of pfn 0x%" PRIx64 " is past the end of the "
 				"file", p->path, pfn);
-		err = pread_full(p->fd, p->path, off, j->in_descs, n * sizeof(*j->in_descs));
+		err = ck_pread_all(p->fd, j->in_descs, n * sizeof(*j->in_descs), off, p->path);
 		if (err)
 			return err;
 		j->in_first = idx;
@@ -465,9 +449,8 @@ static struct ck_error *join_bitmap2(struct piece *pieces, size_t nr, uint64_t c
 		if (a >= b)
 			continue;
 		memset(tmp, 0, words * 8);
-		struct ck_error *err = pread_full(p->fd, p->path,
-						  p->bitmap_off + p->bitmap_len + cs / 8, tmp,
-						  (ce - cs + 7) / 8);
+		struct ck_error *err = ck_pread_all(p->fd, tmp, (ce - cs + 7) / 8,
+						    p->bitmap_off + p->bitmap_len + cs / 8, p->path);
 		if (err)
 			return ck_error_prepend(err, "2nd bitmap");
 		for (uint64_t w = (a - cs) / 64; w * 64 < b - cs; w++) {
@@ -490,28 +473,12 @@ static int piece_cmp(const void *a, const void *b)
 	return x->end < y->end ? -1 : x->end > y->end;
 }
 
-struct ck_error *ck_capture_split_reassemble(const char *const *inputs, size_t nr,
-					     const char *output, bool force,
-					     uint64_t *pages_ret, uint64_t *bytes_ret)
+/* The inputs opened, sorted by range, checked to be the files of one split
+ * dump that together cover [0, max_mapnr) once, none of them the output. */
+static struct ck_error *pieces_open(const char *const *inputs, size_t nr, const char *output,
+				    struct piece *pieces)
 {
 	struct ck_error *err = NULL;
-	struct piece *pieces = NULL;
-	struct joiner j = { .fd = -1, .path = NULL };
-	uint64_t *bm = NULL, *tmp = NULL;
-	uint8_t *prefix = NULL;
-	char *tmp_path = NULL;
-	struct stat st;
-
-	if (nr < 1)
-		return ck_error_create(CK_ERR_INVALID, "--reassemble wants the split files");
-	if (!force && stat(output, &st) == 0)
-		return ck_error_create(CK_ERR_INVALID, "'%s' exists (use -f to overwrite it)",
-				       output);
-	pieces = ck_calloc_array(nr, sizeof(*pieces));
-	if (!pieces)
-		return &ck_error_nomem;
-	for (size_t i = 0; i < nr; i++)
-		pieces[i].fd = -1;
 	for (size_t i = 0; i < nr && !err; i++) {
 		err = piece_open(&pieces[i], inputs[i]);
 		for (size_t k = 0; k < i && !err; k++) {
@@ -527,71 +494,86 @@ struct ck_error *ck_capture_split_reassemble(const char *const *inputs, size_t n
 				"headers differ)", inputs[0], inputs[i]);
 	}
 	if (err)
-		goto out;
+		return err;
+	struct stat st;
 	if (!stat(output, &st))
 		for (size_t i = 0; i < nr; i++)
-			if (pieces[i].dev == st.st_dev && pieces[i].ino == st.st_ino) {
-				err = ck_error_create(CK_ERR_INVALID,
+			if (pieces[i].dev == st.st_dev && pieces[i].ino == st.st_ino)
+				return ck_error_create(CK_ERR_INVALID,
 					"'%s' is both an input and the output", output);
-				goto out;
-			}
 	qsort(pieces, nr, sizeof(*pieces), piece_cmp);
-	struct ck_kdump_header h = pieces[0].h;
-	int32_t version = le32toh(h.header_version);
-	uint32_t ps = le32toh(h.block_size);
-	uint64_t max = version >= 6 ? le64toh(pieces[0].sh.max_mapnr_64) : le32toh(h.max_mapnr);
-	/* Together the ranges must cover [0, max_mapnr) once. */
+	return NULL;
+}
+
+static uint64_t pieces_max_mapnr(const struct piece *pieces)
+{
+	return le32toh(pieces[0].h.header_version) >= 6 ? le64toh(pieces[0].sh.max_mapnr_64) :
+							   le32toh(pieces[0].h.max_mapnr);
+}
+
+/* Together the sorted ranges must cover [0, max) once. */
+static struct ck_error *pieces_check_cover(const struct piece *pieces, size_t nr, uint64_t max)
+{
 	for (size_t i = 0, prev = 0; i <= nr; i++) {
 		uint64_t from = i ? pieces[i - 1].end : 0, to = i < nr ? pieces[i].start : max;
-		if (from < to) {
-			err = ck_error_create(CK_ERR_INVALID,
+		if (from < to)
+			return ck_error_create(CK_ERR_INVALID,
 				"no file holds pfns 0x%" PRIx64 "-0x%" PRIx64
 				": a file of the split dump is missing", from, to);
-			goto out;
-		}
-		if (from > to) {
-			err = ck_error_create(CK_ERR_INVALID,
+		if (from > to)
+			return ck_error_create(CK_ERR_INVALID,
 				"'%s' and '%s' both hold pfn 0x%" PRIx64 ": not files of one split dump",
 				pieces[prev].path, pieces[i].path, to);
-			goto out;
-		}
 		prev = i;
 	}
+	return NULL;
+}
 
-	tmp_path = ck_strdup_printf("%s.incomplete", output);
-	j.win = malloc(IO_BUF);
-	j.data = malloc(IO_BUF);
-	j.descs = ck_calloc_array(DESC_BATCH, sizeof(*j.descs));
-	j.in_descs = ck_calloc_array(DESC_BATCH, sizeof(*j.in_descs));
-	bm = ck_calloc_array(BM_CYCLE / 64, 8);
-	tmp = ck_calloc_array(BM_CYCLE / 64, 8);
-	prefix = malloc(pieces[0].bitmap_off);	/* header blocks: <= file size */
-	if (!tmp_path || !j.win || !j.data || !j.descs || !j.in_descs || !bm || !tmp || !prefix) {
-		err = &ck_error_nomem;
-		goto out;
-	}
-	j.path = tmp_path;
-	j.ps = ps;
-	j.max_mapnr = max;
-	j.fd = open(tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (j.fd < 0) {
-		err = ck_error_create_errno(errno, "cannot create '%s'", tmp_path);
-		goto out;
-	}
+static void joiner_free(struct joiner *j)
+{
+	free(j->win);
+	free(j->data);
+	free(j->descs);
+	free(j->in_descs);
+	free(j->bm);
+	free(j->tmp);
+	free(j->prefix);
+}
 
-	/* Header, sub header, notes, VMCOREINFO: the first file's, no longer
-	 * split, flagged incomplete until the end. */
-	err = pread_full(pieces[0].fd, pieces[0].path, 0, prefix, pieces[0].bitmap_off);
+static struct ck_error *joiner_alloc(struct joiner *j, const struct piece *first)
+{
+	j->win = malloc(IO_BUF);
+	j->data = malloc(IO_BUF);
+	j->descs = ck_calloc_array(DESC_BATCH, sizeof(*j->descs));
+	j->in_descs = ck_calloc_array(DESC_BATCH, sizeof(*j->in_descs));
+	j->bm = ck_calloc_array(BM_CYCLE / 64, 8);
+	j->tmp = ck_calloc_array(BM_CYCLE / 64, 8);
+	j->prefix = malloc(first->bitmap_off);	/* header blocks: <= file size */
+	if (!j->win || !j->data || !j->descs || !j->in_descs || !j->bm || !j->tmp || !j->prefix)
+		return &ck_error_nomem;
+	j->ps = le32toh(first->h.block_size);
+	j->bitmap_off = first->bitmap_off;
+	j->bitmap_len = first->bitmap_len;
+	return NULL;
+}
+
+/* Header, sub header, notes, VMCOREINFO: the first file's, no longer
+ * split, flagged incomplete until the end. */
+static struct ck_error *join_prefix(struct joiner *j, const struct piece *first)
+{
+	struct ck_error *err = ck_pread_all(first->fd, j->prefix, first->bitmap_off, 0,
+					    first->path);
 	if (err)
-		goto out;
-	struct ck_kdump_header *oh = (struct ck_kdump_header *)prefix;
+		return err;
+	struct ck_kdump_header *oh = (struct ck_kdump_header *)j->prefix;
+	int32_t version = le32toh(oh->header_version);
 	oh->status |= htole32(CK_KDUMP_INCOMPLETE);
 	struct ck_kdump_sub_header sh;
 	size_t sh_len = ck_kdump_sub_header_size(CK_MIN(version, CK_KDUMP_HEADER_VERSION));
-	memcpy(&sh, prefix + ps, sh_len);
+	memcpy(&sh, j->prefix + j->ps, sh_len);
 	sh.split = 0;
 	sh.start_pfn = 0;
-	sh.end_pfn = htole64(CK_MIN(max, (uint64_t)UINT32_MAX));
+	sh.end_pfn = htole64(CK_MIN(j->max_mapnr, (uint64_t)UINT32_MAX));
 	if (version >= 5) {
 		/* eraseinfo is not carried over */
 		sh.offset_eraseinfo = 0;
@@ -599,97 +581,139 @@ struct ck_error *ck_capture_split_reassemble(const char *const *inputs, size_t n
 	}
 	if (version >= 6) {
 		sh.start_pfn_64 = 0;
-		sh.end_pfn_64 = htole64(max);
+		sh.end_pfn_64 = htole64(j->max_mapnr);
 	}
-	memcpy(prefix + ps, &sh, sh_len);
-	err = ck_output_write(j.fd, false, tmp_path, 0, prefix, pieces[0].bitmap_off);
-	if (err)
-		goto out;
+	memcpy(j->prefix + j->ps, &sh, sh_len);
+	return ck_output_write(j->fd, false, j->path, 0, j->prefix, first->bitmap_off);
+}
 
-	/* 1st bitmap: the first file's (all files have the whole machine's). */
-	j.bitmap_off = pieces[0].bitmap_off;
-	j.bitmap_len = pieces[0].bitmap_len;
-	for (uint64_t off = 0; off < j.bitmap_len && !err; off += IO_BUF) {
-		size_t n = CK_MIN((uint64_t)IO_BUF, j.bitmap_len - off);
-		err = pread_full(pieces[0].fd, pieces[0].path, j.bitmap_off + off, j.win, n);
+/* 1st bitmap: the first file's (all files have the whole machine's). */
+static struct ck_error *join_bitmap1(struct joiner *j, const struct piece *first)
+{
+	struct ck_error *err = NULL;
+	for (uint64_t off = 0; off < j->bitmap_len && !err; off += IO_BUF) {
+		size_t n = CK_MIN((uint64_t)IO_BUF, j->bitmap_len - off);
+		err = ck_pread_all(first->fd, j->win, n, j->bitmap_off + off, first->path);
 		if (!err)
-			err = ck_output_write(j.fd, false, tmp_path, j.bitmap_off + off, j.win, n);
+			err = ck_output_write(j->fd, false, j->path, j->bitmap_off + off, j->win, n);
 	}
-	j.win_piece = NULL;
-	if (err)
-		goto out;
-	/* 2nd bitmap: each range from its own file; the pages counted. */
-	uint64_t total = 0;
+	j->win_piece = NULL;
+	return err;
+}
+
+/* 2nd bitmap: each range from its own file; *total gets the pages. */
+static struct ck_error *join_write_bitmap2(struct joiner *j, struct piece *pieces, size_t nr,
+					   uint64_t *total)
+{
+	struct ck_error *err = NULL;
+	uint64_t max = j->max_mapnr, *bm = j->bm;
+	*total = 0;
 	for (uint64_t cs = 0; cs < max && !err; cs += BM_CYCLE) {
 		uint64_t ce = CK_MIN(cs + BM_CYCLE, max);
-		err = join_bitmap2(pieces, nr, cs, ce, bm, tmp);
+		err = join_bitmap2(pieces, nr, cs, ce, bm, j->tmp);
 		for (uint64_t w = 0; !err && w < (ce - cs + 63) / 64; w++) {
-			total += __builtin_popcountll(bm[w]);
+			*total += __builtin_popcountll(bm[w]);
 			bm[w] = htole64(bm[w]);
 		}
 		if (!err)
-			err = ck_output_write(j.fd, false, tmp_path,
-					      j.bitmap_off + j.bitmap_len + cs / 8, bm,
+			err = ck_output_write(j->fd, false, j->path,
+					      j->bitmap_off + j->bitmap_len + cs / 8, bm,
 					      (ce - cs + 7) / 8);
 	}
-	if (err)
-		goto out;
-	/* The rest of the bitmap area is zeros (a file of its length). */
-	j.desc_off = j.bitmap_off + 2 * j.bitmap_len;
-	j.desc_next = j.desc_off;
-	j.zero_off = j.desc_off + total * sizeof(struct ck_kdump_page_desc);
-	memset(j.data, 0, ps);
-	j.data_off = j.zero_off;
-	j.data_len = ps;
+	return err;
+}
 
-	/* Pages: each file's, in pfn order, its descriptors counted from the
-	 * first saved pfn of its range. */
+/* Pages: each file's, in pfn order, its descriptors counted from the first
+ * saved pfn of its range.  The descriptor area holds total descriptors,
+ * the shared zero page follows it, then the data. */
+static struct ck_error *join_pages(struct joiner *j, struct piece *pieces, size_t nr,
+				   uint64_t total)
+{
+	struct ck_error *err = NULL;
+	j->desc_off = j->bitmap_off + 2 * j->bitmap_len;
+	j->desc_next = j->desc_off;
+	j->zero_off = j->desc_off + total * sizeof(struct ck_kdump_page_desc);
+	memset(j->data, 0, j->ps);
+	j->data_off = j->zero_off;
+	j->data_len = j->ps;
 	for (size_t i = 0; i < nr && !err; i++) {
 		struct piece *p = &pieces[i];
 		uint64_t idx = 0;
-		j.in_nr = 0;
+		j->in_nr = 0;
 		for (uint64_t cs = p->start / 64 * 64; cs < p->end && !err; cs += BM_CYCLE) {
-			uint64_t ce = CK_MIN(cs + BM_CYCLE, max);
-			err = join_bitmap2(p, 1, cs, ce, bm, tmp);
+			uint64_t ce = CK_MIN(cs + BM_CYCLE, j->max_mapnr);
+			err = join_bitmap2(p, 1, cs, ce, j->bm, j->tmp);
 			for (uint64_t w = 0; !err && w * 64 < ce - cs; w++)
-				for (uint64_t x = bm[w]; x && !err; x &= x - 1, idx++)
-					err = join_page(&j, p, cs + w * 64 + __builtin_ctzll(x), idx);
+				for (uint64_t x = j->bm[w]; x && !err; x &= x - 1, idx++)
+					err = join_page(j, p, cs + w * 64 + __builtin_ctzll(x), idx);
 		}
 	}
 	if (!err)
-		err = join_flush(&j);
+		err = join_flush(j);
+	return err;
+}
+
+/* Every part of the output, the header's incomplete flag cleared last. */
+static struct ck_error *join_all(struct joiner *j, struct piece *pieces, size_t nr)
+{
+	uint64_t total;
+	struct ck_error *err = join_prefix(j, &pieces[0]);
+	if (!err)
+		err = join_bitmap1(j, &pieces[0]);
+	if (!err)
+		err = join_write_bitmap2(j, pieces, nr, &total);
+	if (!err)
+		err = join_pages(j, pieces, nr, total);
 	if (err)
-		goto out;
+		return err;
+	struct ck_kdump_header *oh = (struct ck_kdump_header *)j->prefix;
 	oh->status &= ~htole32(CK_KDUMP_INCOMPLETE);
-	err = ck_output_write(j.fd, false, tmp_path, 0, prefix, sizeof(*oh));
+	return ck_output_write(j->fd, false, j->path, 0, j->prefix, sizeof(*oh));
+}
+
+struct ck_error *ck_capture_split_reassemble(const char *const *inputs, size_t nr,
+					     const char *output, bool force,
+					     uint64_t *pages_ret, uint64_t *bytes_ret)
+{
+	struct ck_outfile of = CK_OUTFILE_INIT;
+	struct joiner j = { .fd = -1 };
+
+	if (nr < 1)
+		return ck_error_create(CK_ERR_INVALID, "--reassemble wants the split files");
+	struct ck_error *err = ck_outfile_check(output, force);
 	if (err)
-		goto out;
-	if (fsync(j.fd) < 0 && errno != EINVAL && errno != EROFS) {
-		err = ck_error_create_errno(errno, "fsync '%s'", tmp_path);
-		goto out;
+		return err;
+	struct piece *pieces = ck_calloc_array(nr, sizeof(*pieces));
+	if (!pieces)
+		return &ck_error_nomem;
+	for (size_t i = 0; i < nr; i++)
+		pieces[i].fd = -1;
+	err = pieces_open(inputs, nr, output, pieces);
+	if (!err) {
+		j.max_mapnr = pieces_max_mapnr(pieces);
+		err = pieces_check_cover(pieces, nr, j.max_mapnr);
 	}
-	if (rename(tmp_path, output) < 0) {
-		err = ck_error_create_errno(errno, "cannot rename '%s' to '%s'", tmp_path, output);
-		goto out;
+	if (!err)
+		err = joiner_alloc(&j, &pieces[0]);
+	if (!err)
+		err = ck_outfile_open(output, true, &of);
+	if (!err) {
+		j.fd = of.fd;
+		j.path = of.tmp_path;
+		err = join_all(&j, pieces, nr);
 	}
-	if (pages_ret)
+	if (!err)
+		err = ck_outfile_commit(&of);
+	if (!err && pages_ret)
 		*pages_ret = j.pages;
-	if (bytes_ret)
+	if (!err && bytes_ret)
 		*bytes_ret = j.data_off;
-out:
-	if (j.fd >= 0)
-		close(j.fd);
-	for (size_t i = 0; pieces && i < nr; i++)
+	/* A failed join stays OUTPUT.incomplete, as before. */
+	ck_outfile_abandon(&of, true);
+	for (size_t i = 0; i < nr; i++)
 		if (pieces[i].fd >= 0)
 			close(pieces[i].fd);
 	free(pieces);
-	free(j.win);
-	free(j.data);
-	free(j.descs);
-	free(j.in_descs);
-	free(bm);
-	free(tmp);
-	free(prefix);
-	free(tmp_path);
+	joiner_free(&j);
 	return err;
 }
