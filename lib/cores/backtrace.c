@@ -13,47 +13,11 @@
 
 #include "cores/cores.h"
 
-struct strbuf {
-	char *buf;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_addf(struct strbuf *sb, const char *fmt, ...)
-{
-	if (sb->oom)
-		return;
-	for (;;) {
-		va_list ap;
-		va_start(ap, fmt);
-		size_t room = sb->cap - sb->len;
-		int n = vsnprintf(sb->buf ? sb->buf + sb->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			sb->oom = true;
-			return;
-		}
-		if ((size_t)n < room) {
-			sb->len += (size_t)n;
-			return;
-		}
-		size_t cap = CK_MAX(sb->cap * 2, sb->len + (size_t)n + 256);
-		char *p = realloc(sb->buf, cap);
-		if (!p) {
-			sb->oom = true;
-			return;
-		}
-		sb->buf = p;
-		sb->cap = cap;
-	}
-}
-
 struct walk {
 	Dwfl *dwfl;
 	unsigned int max_threads, max_frames;
 	unsigned int nr_threads, nr_frames;
-	struct strbuf text;
+	struct ck_strbuf text;
 	/* the first thread is the one that took the signal (the kernel writes
 	 * its NT_PRSTATUS first) */
 	bool first_thread;
@@ -91,7 +55,7 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	const char *modname = mod ? dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL,
 						     NULL) : NULL;
 	const char *base = modname ? strrchr(modname, '/') : NULL;
-	sb_addf(&w->text, "#%-2u 0x%016llx %s (%s)\n", w->nr_frames, (unsigned long long)pc,
+	ck_strbuf_addf(&w->text, "#%-2u 0x%016llx %s (%s)\n", w->nr_frames, (unsigned long long)pc,
 		name ? name : "??", base ? base + 1 : modname ? modname : "??");
 	if (w->first_thread && name && w->nr_sig < 3 && !ck_core_boring_frame(name)) {
 		w->sig_store[w->nr_sig] = strdup(name);
@@ -105,16 +69,16 @@ static int thread_cb(Dwfl_Thread *thread, void *arg)
 {
 	struct walk *w = arg;
 	if (w->nr_threads >= w->max_threads) {
-		sb_addf(&w->text, "(more threads not shown: max_threads=%u)\n", w->max_threads);
+		ck_strbuf_addf(&w->text, "(more threads not shown: max_threads=%u)\n", w->max_threads);
 		return DWARF_CB_ABORT;
 	}
 	w->first_thread = w->nr_threads == 0;
 	w->nr_frames = 0;
-	sb_addf(&w->text, "TID %d:\n", (int)dwfl_thread_tid(thread));
+	ck_strbuf_addf(&w->text, "TID %d:\n", (int)dwfl_thread_tid(thread));
 	if (dwfl_thread_getframes(thread, frame_cb, w) < 0 && w->nr_frames == 0)
-		sb_addf(&w->text, "(no frames: %s)\n", dwfl_errmsg(-1));
+		ck_strbuf_addf(&w->text, "(no frames: %s)\n", dwfl_errmsg(-1));
 	if (w->nr_frames >= w->max_frames)
-		sb_addf(&w->text, "(more frames not shown: max_frames=%u)\n", w->max_frames);
+		ck_strbuf_addf(&w->text, "(more frames not shown: max_frames=%u)\n", w->max_frames);
 	w->nr_threads++;
 	return DWARF_CB_OK;
 }
@@ -122,19 +86,19 @@ static int thread_cb(Dwfl_Thread *thread, void *arg)
 static int module_cb(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
 		     void *arg)
 {
-	struct strbuf *sb = arg;
+	struct ck_strbuf *sb = arg;
 	Dwarf_Addr end;
 	dwfl_module_info(mod, NULL, NULL, &end, NULL, NULL, NULL, NULL);
 	const unsigned char *bits;
 	GElf_Addr vaddr;
 	int n = dwfl_module_build_id(mod, &bits, &vaddr);
-	sb_addf(sb, "0x%016llx-0x%016llx ", (unsigned long long)start, (unsigned long long)end);
+	ck_strbuf_addf(sb, "0x%016llx-0x%016llx ", (unsigned long long)start, (unsigned long long)end);
 	if (n > 0)
 		for (int i = 0; i < n; i++)
-			sb_addf(sb, "%02x", bits[i]);
+			ck_strbuf_addf(sb, "%02x", bits[i]);
 	else
-		sb_addf(sb, "-");
-	sb_addf(sb, " %s\n", name);
+		ck_strbuf_addf(sb, "-");
+	ck_strbuf_addf(sb, " %s\n", name);
 	return DWARF_CB_OK;
 }
 
@@ -218,8 +182,8 @@ struct ck_error *ck_core_backtrace_fd(int core_fd, const char *exe, int signal,
 	};
 	struct ck_error *err = NULL;
 	struct walk w = { .max_threads = max_threads ? max_threads : 1,
-			  .max_frames = max_frames ? max_frames : 1 };
-	struct strbuf mods = { 0 };
+			  .max_frames = max_frames ? max_frames : 1, .text = CK_STRBUF_INIT };
+	struct ck_strbuf mods = CK_STRBUF_INIT, frames = CK_STRBUF_INIT;
 
 	elf_version(EV_CURRENT);
 	Elf *elf = elf_begin(core_fd, ELF_C_READ_MMAP, NULL);
@@ -246,24 +210,22 @@ struct ck_error *ck_core_backtrace_fd(int core_fd, const char *exe, int signal,
 	}
 	dwfl_getthreads(dwfl, thread_cb, &w);
 	dwfl_getmodules(dwfl, module_cb, &mods, 0);
-	if (w.text.oom || mods.oom) {
+	if (w.text.failed || mods.failed) {
 		err = &ck_error_nomem;
 		goto out;
 	}
 	const char *base = exe ? strrchr(exe, '/') : NULL;
-	struct strbuf frames = { 0 };
 	for (unsigned int i = 0; i < w.nr_sig; i++)
-		sb_addf(&frames, "%s%s", i ? " " : "", w.sig_frames[i]);
-	ret->text = w.text.buf ? w.text.buf : strdup("");
-	ret->modules = mods.buf ? mods.buf : strdup("");
-	ret->crash_frames = frames.buf ? frames.buf : strdup("");
+		ck_strbuf_addf(&frames, "%s%s", i ? " " : "", w.sig_frames[i]);
+	ret->text = ck_strbuf_detach(&w.text, NULL);
+	ret->modules = ck_strbuf_detach(&mods, NULL);
+	ret->crash_frames = ck_strbuf_detach(&frames, NULL);
 	core_note_signal(elf, &ret->signal, &ret->tid);
 	if (signal <= 0)
 		signal = ret->signal;
 	ret->signature = ck_core_signature(base ? base + 1 : exe ? exe : "", signal,
 					   w.sig_frames, w.nr_sig);
 	ret->nr_threads = w.nr_threads;
-	w.text.buf = mods.buf = NULL;
 	if (!ret->text || !ret->modules || !ret->crash_frames || !ret->signature) {
 		ck_core_backtrace_deinit(ret);
 		err = &ck_error_nomem;
@@ -271,8 +233,9 @@ struct ck_error *ck_core_backtrace_fd(int core_fd, const char *exe, int signal,
 out:
 	for (unsigned int i = 0; i < w.nr_sig; i++)
 		free(w.sig_store[i]);
-	free(w.text.buf);
-	free(mods.buf);
+	ck_strbuf_deinit(&w.text);
+	ck_strbuf_deinit(&mods);
+	ck_strbuf_deinit(&frames);
 	dwfl_end(dwfl);
 	elf_end(elf);
 	return err;

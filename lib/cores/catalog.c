@@ -378,7 +378,7 @@ static bool ck_catalog_drop_core_report(struct ck_catalog *cat,
 struct ck_error *ck_core_vacuum(const struct ck_core_policy *policy,
 				struct ck_core_vacuum_report *ret)
 {
-	const char *store = policy->store ? policy->store : CK_CORE_STORE_DEFAULT;
+	const char *store = ck_core_policy_store(policy);
 	struct ck_catalog *cat;
 	struct ck_error *err = ck_catalog_open(store, false, &cat);
 	if (err)

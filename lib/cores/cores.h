@@ -127,6 +127,12 @@ struct ck_error *ck_core_record_write_json(int dirfd, const struct ck_core_recor
  * `cores list|info` shows a non-root user.  Nothing for uid 0. */
 struct ck_error *ck_core_share_record(int dirfd, const struct ck_core_record *rec);
 void ck_core_unshare_record(int dirfd, const struct ck_core_record *rec);
+/* ---- json.c: a record as JSON and back -------------------------------- */
+
+/* The metadata file's text: rec->meta_json with the record's fields over it. */
+char *ck_core_record_file_json(const struct ck_core_record *rec);
+/* meta_json with key set to value, as new text; NULL if it is not JSON. */
+char *ck_core_meta_json_add(const char *meta_json, const char *key, const char *value);
 /* Parses one metadata JSON text into a record. */
 struct ck_error *ck_core_record_from_json(const char *text, struct ck_core_record *ret);
 

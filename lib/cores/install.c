@@ -32,7 +32,7 @@ static struct ck_error *sysctl_write(const char *path, const char *value)
 	return NULL;
 }
 
-static struct ck_error *sysctl_read(const char *path, char **ret)
+struct ck_error *ck_core_sysctl_read(const char *path, char **ret)
 {
 	char *text;
 	struct ck_error *err = ck_core_read_small(AT_FDCWD, path, 4096, &text, NULL);
@@ -43,14 +43,43 @@ static struct ck_error *sysctl_read(const char *path, char **ret)
 	return NULL;
 }
 
-static bool is_ours(const char *pattern, const struct ck_core_policy *policy)
+/* "|.../crashkit-cores handle ...", or "|.../crashkit cores handle ..." as
+ * installed before crashkit-cores existed (it still works). */
+static bool is_our_pipe(const char *pattern)
 {
-	const char *sock = policy->socket ? policy->socket : CK_CORE_SOCKET_DEFAULT;
-	/* "|.../crashkit-cores handle ...", or "|.../crashkit cores handle ..."
-	 * as installed before crashkit-cores existed (it still works). */
-	return (pattern[0] == '|' && (strstr(pattern, "/crashkit-cores handle ") ||
-				      strstr(pattern, " cores handle "))) ||
-	       (pattern[0] == '@' && !strcmp(pattern + 1, sock));
+	return pattern[0] == '|' &&
+	       (strstr(pattern, "/crashkit-cores handle ") || strstr(pattern, " cores handle "));
+}
+
+static bool is_our_socket(const char *pattern, const struct ck_core_policy *policy)
+{
+	return pattern[0] == '@' && !strcmp(pattern + 1, ck_core_policy_socket(policy));
+}
+
+bool ck_core_pattern_is_ours(const char *pattern, const struct ck_core_policy *policy)
+{
+	return is_our_pipe(pattern) || is_our_socket(pattern, policy);
+}
+
+const char *ck_core_pattern_owner(const char *pattern, const struct ck_core_policy *policy)
+{
+	if (!pattern)
+		return "unknown (core_pattern unreadable)";
+	if (is_our_pipe(pattern))
+		return "crashkit";
+	if (strstr(pattern, "systemd-coredump"))
+		return "systemd-coredump";
+	if (strstr(pattern, "apport"))
+		return "apport";
+	if (strstr(pattern, "abrt"))
+		return "abrt";
+	if (pattern[0] == '|')
+		return "another pipe handler";
+	if (is_our_socket(pattern, policy))
+		return "crashkit (socket mode)";
+	if (pattern[0] == '@')
+		return "a socket receiver";
+	return "a file pattern: the kernel writes cores itself";
 }
 
 /* Remembers the pattern and limit being replaced (unless they are ours),
@@ -58,19 +87,18 @@ static bool is_ours(const char *pattern, const struct ck_core_policy *policy)
 static struct ck_error *install_pattern(const struct ck_core_policy *policy,
 					const char *pattern)
 {
-	const char *store = policy->store ? policy->store : CK_CORE_STORE_DEFAULT;
 	int dirfd;
-	struct ck_error *err = ck_core_store_open(store, true, &dirfd);
+	struct ck_error *err = ck_core_store_open(ck_core_policy_store(policy), true, &dirfd);
 	if (err)
 		return err;
 	_cleanup_free_ char *cur = NULL, *limit = NULL;
-	err = sysctl_read(CORE_PATTERN, &cur);
+	err = ck_core_sysctl_read(CORE_PATTERN, &cur);
 	if (!err)
-		err = sysctl_read(CORE_PIPE_LIMIT, &limit);
+		err = ck_core_sysctl_read(CORE_PIPE_LIMIT, &limit);
 	if (err)
 		goto out;
 	/* Re-installing must not overwrite the memory of the real previous value. */
-	if (!is_ours(cur, policy)) {
+	if (!ck_core_pattern_is_ours(cur, policy)) {
 		_cleanup_free_ char *saved = ck_strdup_printf("%s\n%s\n", cur, limit);
 		if (!saved) {
 			err = &ck_error_nomem;
@@ -103,7 +131,7 @@ out:
 struct ck_error *ck_core_install_socket(const struct ck_core_policy *policy,
 					char **pattern_ret)
 {
-	const char *sock = policy->socket ? policy->socket : CK_CORE_SOCKET_DEFAULT;
+	const char *sock = ck_core_policy_socket(policy);
 	if (!ck_core_socket_mode_supported())
 		return ck_error_create(CK_ERR_INVALID, "this kernel has no socket mode "
 				       "(/proc/sys/kernel/core_modes lacks 'socket'; Linux >= 6.16)");
@@ -162,7 +190,7 @@ struct ck_error *ck_core_install(const struct ck_core_policy *policy, const char
 
 struct ck_error *ck_core_uninstall(const struct ck_core_policy *policy, char **restored_ret)
 {
-	const char *store = policy->store ? policy->store : CK_CORE_STORE_DEFAULT;
+	const char *store = ck_core_policy_store(policy);
 	int dirfd;
 	struct ck_error *err = ck_core_store_open(store, false, &dirfd);
 	if (err)

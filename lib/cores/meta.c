@@ -316,12 +316,9 @@ static void add_build_ids(struct json_object *o, int dirfd, const char *maps)
 	json_object_object_add(o, "build_ids", a);
 }
 
-struct ck_error *ck_core_meta_collect(const struct ck_core_args *args,
-				      struct ck_core_record *rec)
+/* What the kernel's arguments say. */
+static void add_args(struct json_object *o, const struct ck_core_args *args)
 {
-	struct json_object *o = json_object_new_object();
-	if (!o)
-		return &ck_error_nomem;
 	json_object_object_add(o, "pid", json_object_new_int(args->pid));
 	json_object_object_add(o, "tid", json_object_new_int(args->tid));
 	json_object_object_add(o, "uid", json_object_new_int64(args->uid));
@@ -336,114 +333,169 @@ struct ck_error *ck_core_meta_collect(const struct ck_core_args *args,
 	add_str(o, "mode", args->mode ? args->mode : "pipe");
 	if (args->dumpable >= 0)
 		json_object_object_add(o, "dumpable", json_object_new_int(args->dumpable));
+}
 
-	/* The pidfd pins the process's identity: while it names a live process
-	 * with this pid, /proc/<pid> is that process. */
-	int pidfd = args->pidfd;
-	bool own_pidfd = false;
-	if (pidfd < 0) {
-		pidfd = (int)syscall(SYS_pidfd_open, args->pid, 0);
-		own_pidfd = pidfd >= 0;
+/* /proc/<pid> of the crashing process, pinned by a pidfd: while the pidfd
+ * names a live process with this pid, /proc/<pid> is that process. */
+struct proc {
+	int pidfd;
+	bool own_pidfd;
+	int dirfd;
+	const char *error;	/* why /proc is not to be trusted; NULL if it is */
+};
+
+static void proc_open(const struct ck_core_args *args, struct proc *p)
+{
+	*p = (struct proc){ .pidfd = args->pidfd };
+	if (p->pidfd < 0) {
+		p->pidfd = (int)syscall(SYS_pidfd_open, args->pid, 0);
+		p->own_pidfd = p->pidfd >= 0;
 	}
 	char procpath[32];
 	snprintf(procpath, sizeof(procpath), "/proc/%d", args->pid);
-	int dirfd = open(procpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	const char *proc_error = NULL;
-	if (pidfd < 0)
-		proc_error = "no pidfd: process gone";
-	else if (dirfd < 0)
-		proc_error = "/proc/<pid> not readable";
-	else if (pidfd_pid(pidfd) != args->pid)
-		proc_error = "pidfd does not name this pid: process gone or pid reused";
+	p->dirfd = open(procpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (p->pidfd < 0)
+		p->error = "no pidfd: process gone";
+	else if (p->dirfd < 0)
+		p->error = "/proc/<pid> not readable";
+	else if (pidfd_pid(p->pidfd) != args->pid)
+		p->error = "pidfd does not name this pid: process gone or pid reused";
+}
 
-	char *exe = NULL, *cmdline = NULL, *comm = NULL;
-	if (!proc_error) {
-		exe = read_link(dirfd, "exe");
+static void proc_close(struct proc *p)
+{
+	if (p->dirfd >= 0)
+		close(p->dirfd);
+	if (p->own_pidfd)
+		close(p->pidfd);
+}
+
+/* The command line, arguments joined by spaces; NULL if unreadable. */
+static char *read_cmdline(int dirfd)
+{
+	char *c;
+	size_t len;
+	struct ck_error *err = ck_core_read_small(dirfd, "cmdline", 65536, &c, &len);
+	if (err) {
+		ck_error_destroy(err);
+		return NULL;
+	}
+	for (size_t i = 0; i + 1 < len; i++)
+		if (c[i] == '\0')
+			c[i] = ' ';
+	return c;
+}
+
+static void add_open_fds(struct json_object *o, int dirfd)
+{
+	int fdd = openat(dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fdd >= 0 ? fdopendir(fdd) : NULL;
+	if (d) {
+		int n = 0;
+		for (struct dirent *de; (de = readdir(d));)
+			n += de->d_name[0] != '.';
+		closedir(d);
+		json_object_object_add(o, "open_fds", json_object_new_int(n));
+	} else if (fdd >= 0) {
+		close(fdd);
+	}
+}
+
+/* Files, links and hints of /proc/<pid> that need no reply. */
+static void add_proc_files(struct json_object *o, int dirfd)
+{
+	char *cwd = read_link(dirfd, "cwd");
+	add_str(o, "cwd", cwd);
+	free(cwd);
+	add_file(o, dirfd, "status", "status", 65536);
+	add_file(o, dirfd, "limits", "limits", 65536);
+	add_file(o, dirfd, "cgroup", "cgroup", 65536);
+	add_file(o, dirfd, "maps", "maps", 1 << 20);
+	add_environ(o, dirfd);
+	char *cg = NULL, *maps = NULL;
+	ck_error_destroy(ck_core_read_small(dirfd, "cgroup", 65536, &cg, NULL));
+	ck_error_destroy(ck_core_read_small(dirfd, "maps", 1 << 20, &maps, NULL));
+	add_container_hints(o, dirfd, cg);
+	add_namespaces(o, dirfd);
+	add_build_ids(o, dirfd, maps);
+	free(cg);
+	free(maps);
+	char *mntns = read_link(dirfd, "ns/mnt");
+	add_str(o, "mount_namespace", mntns);
+	free(mntns);
+	add_open_fds(o, dirfd);
+}
+
+/* What the record takes from /proc (NULL when unknown). */
+struct proc_facts {
+	char *exe, *cmdline, *comm;
+};
+
+static void add_proc(struct json_object *o, const struct ck_core_args *args, struct proc *p,
+		     struct proc_facts *f)
+{
+	if (!p->error) {
+		f->exe = read_link(p->dirfd, "exe");
 		/* Socket mode has no %e. */
 		if (!args->comm[0]) {
-			comm = first_line(dirfd, "comm");
-			add_str(o, "comm", comm);
+			f->comm = first_line(p->dirfd, "comm");
+			add_str(o, "comm", f->comm);
 		}
-		char *c;
-		size_t len;
-		struct ck_error *err = ck_core_read_small(dirfd, "cmdline", 65536, &c, &len);
-		if (!err) {
-			for (size_t i = 0; i + 1 < len; i++)
-				if (c[i] == '\0')
-					c[i] = ' ';
-			cmdline = c;
-		}
-		ck_error_destroy(err);
-		char *cwd = read_link(dirfd, "cwd");
-		add_str(o, "cwd", cwd);
-		free(cwd);
-		add_file(o, dirfd, "status", "status", 65536);
-		add_file(o, dirfd, "limits", "limits", 65536);
-		add_file(o, dirfd, "cgroup", "cgroup", 65536);
-		add_file(o, dirfd, "maps", "maps", 1 << 20);
-		add_environ(o, dirfd);
-		char *cg = NULL, *maps = NULL;
-		ck_error_destroy(ck_core_read_small(dirfd, "cgroup", 65536, &cg, NULL));
-		ck_error_destroy(ck_core_read_small(dirfd, "maps", 1 << 20, &maps, NULL));
-		add_container_hints(o, dirfd, cg);
-		add_namespaces(o, dirfd);
-		add_build_ids(o, dirfd, maps);
-		free(cg);
-		free(maps);
-		char *mntns = read_link(dirfd, "ns/mnt");
-		add_str(o, "mount_namespace", mntns);
-		free(mntns);
-		int fdd = openat(dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		DIR *d = fdd >= 0 ? fdopendir(fdd) : NULL;
-		if (d) {
-			int n = 0;
-			for (struct dirent *de; (de = readdir(d));)
-				n += de->d_name[0] != '.';
-			closedir(d);
-			json_object_object_add(o, "open_fds", json_object_new_int(n));
-		} else if (fdd >= 0) {
-			close(fdd);
-		}
+		f->cmdline = read_cmdline(p->dirfd);
+		add_proc_files(o, p->dirfd);
 		/* Everything above was read while the process lived. */
-		if (pidfd_pid(pidfd) != args->pid)
-			proc_error = "process went away while /proc was read";
+		if (pidfd_pid(p->pidfd) != args->pid)
+			p->error = "process went away while /proc was read";
 	}
-	json_object_object_add(o, "proc_verified", json_object_new_boolean(!proc_error));
-	if (proc_error)
-		add_str(o, "proc_error", proc_error);
-	add_str(o, "exe", exe);
-	add_str(o, "cmdline", cmdline);
-	if (dirfd >= 0)
-		close(dirfd);
-	if (own_pidfd)
-		close(pidfd);
+	json_object_object_add(o, "proc_verified", json_object_new_boolean(!p->error));
+	if (p->error)
+		add_str(o, "proc_error", p->error);
+	add_str(o, "exe", f->exe);
+	add_str(o, "cmdline", f->cmdline);
+}
 
-	char *boot_id = first_line(AT_FDCWD, "/proc/sys/kernel/random/boot_id");
-	add_str(o, "boot_id", boot_id);
-	char host[65];
-	if (args->hostname[0]) {
-		snprintf(host, sizeof(host), "%s", args->hostname);
-	} else {
-		struct utsname u;
-		snprintf(host, sizeof(host), "%s", uname(&u) == 0 ? u.nodename : "");
-	}
+/* The machine: boot id, hostname (%h, else ours), os-release, kernel. */
+static void add_host(struct json_object *o, const struct ck_core_args *args, char **boot_id,
+		     char *host, size_t host_size)
+{
+	*boot_id = first_line(AT_FDCWD, "/proc/sys/kernel/random/boot_id");
+	add_str(o, "boot_id", *boot_id);
+	struct utsname u;
+	bool have_uts = uname(&u) == 0;
+	snprintf(host, host_size, "%s",
+		 args->hostname[0] ? args->hostname : have_uts ? u.nodename : "");
 	add_str(o, "hostname", host);
 	add_file(o, AT_FDCWD, "os_release", "/etc/os-release", 16384);
-	struct utsname u;
-	if (uname(&u) == 0)
+	if (have_uts)
 		add_str(o, "kernel", u.release);
+}
+
+struct ck_error *ck_core_meta_collect(const struct ck_core_args *args,
+				      struct ck_core_record *rec)
+{
+	struct json_object *o = json_object_new_object();
+	if (!o)
+		return &ck_error_nomem;
+	add_args(o, args);
+	struct proc p;
+	struct proc_facts f = { 0 };
+	proc_open(args, &p);
+	add_proc(o, args, &p, &f);
+	proc_close(&p);
+	char *boot_id, host[65];
+	add_host(o, args, &boot_id, host, sizeof(host));
 
 	const char *js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							 JSON_C_TO_STRING_NOSLASHESCAPE);
 	rec->meta_json = js ? strdup(js) : NULL;
-	rec->exe = ck_core_strdup0(exe);
-	rec->cmdline = ck_core_strdup0(cmdline);
+	rec->exe = ck_core_strdup0(f.exe);
+	rec->cmdline = ck_core_strdup0(f.cmdline);
 	rec->boot_id = ck_core_strdup0(boot_id);
 	rec->hostname = ck_core_strdup0(host);
-	rec->comm = ck_core_strdup0(args->comm[0] ? args->comm : comm);
-	free(comm);
-	free(exe);
-	free(cmdline);
+	rec->comm = ck_core_strdup0(args->comm[0] ? args->comm : f.comm);
+	free(f.comm);
+	free(f.exe);
+	free(f.cmdline);
 	free(boot_id);
 	json_object_put(o);
 	if (!rec->meta_json || !rec->exe || !rec->cmdline || !rec->boot_id || !rec->hostname ||

@@ -35,6 +35,16 @@ void ck_core_policy_deinit(struct ck_core_policy *policy)
 	policy->socket = NULL;
 }
 
+const char *ck_core_policy_store(const struct ck_core_policy *policy)
+{
+	return policy->store ? policy->store : CK_CORE_STORE_DEFAULT;
+}
+
+const char *ck_core_policy_socket(const struct ck_core_policy *policy)
+{
+	return policy->socket ? policy->socket : CK_CORE_SOCKET_DEFAULT;
+}
+
 static bool parse_uint(const char *s, unsigned int max, unsigned int *ret)
 {
 	uint64_t v;

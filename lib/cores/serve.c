@@ -27,7 +27,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -170,19 +169,7 @@ struct job {
 	int64_t accepted_sec;
 };
 
-static void serve_log(struct serve *s, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void serve_log(struct serve *s, int level, const char *fmt, ...)
-{
-	if (!s->log)
-		return;
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	s->log(s->log_arg, level, msg);
-}
+#define serve_log(s, level, ...) ck_core_logf((s)->log, (s)->log_arg, level, __VA_ARGS__)
 
 static void handle_conn(struct serve *s, int conn, int64_t accepted_sec)
 {

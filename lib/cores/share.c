@@ -22,52 +22,13 @@
 
 #include "cores/cores.h"
 
-static struct json_object *record_to_json(const struct ck_core_record *rec)
-{
-	struct json_object *o = json_tokener_parse(rec->meta_json ? rec->meta_json : "");
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		o = json_object_new_object();
-		if (!o)
-			return NULL;
-	}
-	json_object_object_add(o, "id", json_object_new_int64(rec->id));
-	json_object_object_add(o, "name", json_object_new_string(rec->name));
-	json_object_object_add(o, "core_file", json_object_new_string(rec->core_file));
-	json_object_object_add(o, "time_usec", json_object_new_int64(rec->time_usec));
-	json_object_object_add(o, "pid", json_object_new_int(rec->pid));
-	json_object_object_add(o, "tid", json_object_new_int(rec->tid));
-	json_object_object_add(o, "uid", json_object_new_int64(rec->uid));
-	json_object_object_add(o, "gid", json_object_new_int64(rec->gid));
-	json_object_object_add(o, "signal", json_object_new_int(rec->signal));
-	json_object_object_add(o, "comm", json_object_new_string(rec->comm));
-	json_object_object_add(o, "exe", json_object_new_string(rec->exe));
-	json_object_object_add(o, "cmdline", json_object_new_string(rec->cmdline));
-	json_object_object_add(o, "hostname", json_object_new_string(rec->hostname));
-	json_object_object_add(o, "boot_id", json_object_new_string(rec->boot_id));
-	json_object_object_add(o, "state", json_object_new_string(rec->state));
-	json_object_object_add(o, "reason", json_object_new_string(rec->reason));
-	json_object_object_add(o, "signature", json_object_new_string(rec->signature));
-	json_object_object_add(o, "core_size", json_object_new_uint64(rec->core_size));
-	json_object_object_add(o, "stored_size", json_object_new_uint64(rec->stored_size));
-	json_object_object_add(o, "truncated", json_object_new_boolean(rec->truncated));
-	json_object_object_add(o, "backtrace", json_object_new_string(rec->backtrace));
-	json_object_object_add(o, "modules", json_object_new_string(rec->modules));
-	return o;
-}
-
 static struct ck_error *write_json_at(int dirfd, const char *name,
 				      const struct ck_core_record *rec, mode_t mode)
 {
-	struct json_object *o = record_to_json(rec);
-	if (!o)
+	_cleanup_free_ char *js = ck_core_record_file_json(rec);
+	if (!js)
 		return &ck_error_nomem;
-	const char *js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
-	struct ck_error *err = js ? ck_core_write_atomic(dirfd, name, js, strlen(js), mode)
-				  : &ck_error_nomem;
-	json_object_put(o);
-	return err;
+	return ck_core_write_atomic(dirfd, name, js, strlen(js), mode);
 }
 
 struct ck_error *ck_core_record_write_json(int dirfd, const struct ck_core_record *rec)
@@ -174,64 +135,6 @@ void ck_core_unshare_record(int dirfd, const struct ck_core_record *rec)
 	if (name)
 		unlinkat(ufd, name, 0);
 	close(ufd);
-}
-
-static char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	const char *s = json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
-	return strdup(s ? s : "");
-}
-
-static int64_t jint(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
-}
-
-struct ck_error *ck_core_record_from_json(const char *text, struct ck_core_record *ret)
-{
-	struct json_object *o = json_tokener_parse(text);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return ck_error_create(CK_ERR_FORMAT, "metadata is not a JSON object");
-	}
-	struct ck_core_record r = {
-		.id = jint(o, "id"),
-		.time_usec = jint(o, "time_usec"),
-		.pid = (int)jint(o, "pid"),
-		.tid = (int)jint(o, "tid"),
-		.uid = (int)jint(o, "uid"),
-		.gid = (int)jint(o, "gid"),
-		.signal = (int)jint(o, "signal"),
-		.core_size = (uint64_t)jint(o, "core_size"),
-		.stored_size = (uint64_t)jint(o, "stored_size"),
-		.truncated = jint(o, "truncated") != 0,
-	};
-	r.name = jstr(o, "name");
-	r.core_file = jstr(o, "core_file");
-	r.comm = jstr(o, "comm");
-	r.exe = jstr(o, "exe");
-	r.cmdline = jstr(o, "cmdline");
-	r.hostname = jstr(o, "hostname");
-	r.boot_id = jstr(o, "boot_id");
-	r.signature = jstr(o, "signature");
-	r.state = jstr(o, "state");
-	r.reason = jstr(o, "reason");
-	r.backtrace = jstr(o, "backtrace");
-	r.modules = jstr(o, "modules");
-	const char *js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							 JSON_C_TO_STRING_NOSLASHESCAPE);
-	r.meta_json = strdup(js ? js : "{}");
-	json_object_put(o);
-	if (!r.name || !r.core_file || !r.comm || !r.exe || !r.cmdline || !r.hostname ||
-	    !r.boot_id || !r.signature || !r.state || !r.reason || !r.backtrace || !r.modules ||
-	    !r.meta_json) {
-		ck_core_record_deinit(&r);
-		return &ck_error_nomem;
-	}
-	*ret = r;
-	return NULL;
 }
 
 bool ck_core_record_matches(const struct ck_core_record *rec, const char *match)
@@ -350,4 +253,38 @@ struct ck_error *ck_core_user_find(const char *store, unsigned int uid, const ch
 	*ret = recs;
 	*nr_ret = nr;
 	return NULL;
+}
+
+/* ---- the access rule: root reads the catalog, other users their copies -- */
+
+struct ck_error *ck_core_view_init(struct ck_core_view *view, const char *store)
+{
+	*view = (struct ck_core_view){ .store = store, .uid = (unsigned int)geteuid() };
+	if (view->uid != 0)
+		return NULL;
+	return ck_catalog_open(store, false, &view->cat);
+}
+
+void ck_core_view_deinit(struct ck_core_view *view)
+{
+	if (!view)
+		return;
+	ck_catalog_destroy(view->cat);
+	view->cat = NULL;
+}
+
+struct ck_error *ck_core_view_find(const struct ck_core_view *view, const char *match,
+				   struct ck_core_record **ret, size_t *nr_ret)
+{
+	if (view->cat)
+		return ck_catalog_find(view->cat, match, ret, nr_ret);
+	return ck_core_user_find(view->store, view->uid, match, ret, nr_ret);
+}
+
+struct ck_error *ck_core_view_remove(const struct ck_core_view *view,
+				     const struct ck_core_record *rec)
+{
+	if (!view->cat)
+		return ck_error_create(CK_ERR_INVALID, "only root removes crashes from the catalog");
+	return ck_core_remove(view->cat, rec);
 }

@@ -9,6 +9,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -71,22 +72,6 @@ struct ck_error *ck_core_store_open(const char *path, bool create, int *dirfd_re
 				       path, (unsigned int)st.st_uid);
 	}
 	*dirfd_ret = fd;
-	return NULL;
-}
-
-static struct ck_error *write_all(int fd, const void *buf, size_t len, const char *what)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return ck_error_create_errno(errno, "writing '%s'", what);
-		}
-		p += w;
-		len -= (size_t)w;
-	}
 	return NULL;
 }
 
@@ -183,8 +168,7 @@ static bool mini_feed(struct mini *m, uint64_t off, const char *buf, size_t len)
 			for (size_t k = 0; k < n;) {
 				size_t blk = CK_MIN((size_t)4096, n - k);
 				if (!all_zero(buf + pos + k, blk) &&
-				    pwrite(m->fd, buf + pos + k, blk, (off_t)(off + pos + k)) !=
-					    (ssize_t)blk)
+				    ck_pwrite_n(m->fd, buf + pos + k, blk, off + pos + k, NULL))
 					return false;
 				k += blk;
 			}
@@ -199,118 +183,152 @@ static bool mini_feed(struct mini *m, uint64_t off, const char *buf, size_t len)
 #define INGEST_MARGIN (32ULL << 20)
 #define INGEST_CHUNK (1U << 20)
 
+/* One core on its way into the store. */
+struct ingest {
+	ZSTD_CCtx *cctx;
+	int fd;			/* on tmp */
+	const char *tmp;
+	char *outbuf;
+	size_t outcap;
+	struct ck_core_ingest res;
+	bool eof;		/* the input ended, or we stop reading it */
+};
+
+static ZSTD_CCtx *ingest_cctx(int level, int workers)
+{
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	if (!cctx)
+		return NULL;
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+	if (workers > 1)
+		/* Fails harmlessly on a libzstd built without threads. */
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, workers);
+	return cctx;
+}
+
+static void ingest_cut(struct ingest *g, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void ingest_cut(struct ingest *g, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(g->res.reason, sizeof(g->res.reason), fmt, ap);
+	va_end(ap);
+	g->res.truncated = true;
+	g->eof = true;
+}
+
+/* The next chunk of the core: 0 bytes at its end, when it fails (cut) or
+ * when the budget is spent (cut). */
+static size_t ingest_read(struct ingest *g, int in_fd, char *buf, uint64_t soft,
+			  uint64_t budget)
+{
+	if (g->res.stored_bytes >= soft) {
+		ingest_cut(g, "store budget of %llu bytes reached after %llu bytes of core",
+			   (unsigned long long)budget, (unsigned long long)g->res.raw_bytes);
+		return 0;
+	}
+	for (;;) {
+		ssize_t r = read(in_fd, buf, INGEST_CHUNK);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			ingest_cut(g, "reading the core failed after %llu bytes: %s",
+				   (unsigned long long)g->res.raw_bytes, strerror(errno));
+		if (r <= 0)
+			g->eof = true;
+		return r > 0 ? (size_t)r : 0;
+	}
+}
+
+/* Compresses in, and at eof ends the frame.  A full disk keeps what made it
+ * and says so (cut); other errors fail. */
+static struct ck_error *ingest_compress(struct ingest *g, ZSTD_inBuffer *in)
+{
+	ZSTD_EndDirective mode = g->eof ? ZSTD_e_end : ZSTD_e_continue;
+	for (;;) {
+		ZSTD_outBuffer out = { g->outbuf, g->outcap, 0 };
+		size_t left = ZSTD_compressStream2(g->cctx, &out, in, mode);
+		if (ZSTD_isError(left))
+			return ck_error_create(CK_ERR_FORMAT, "zstd: %s", ZSTD_getErrorName(left));
+		if (out.pos) {
+			struct ck_error *err = ck_write_all(g->fd, g->outbuf, out.pos, g->tmp);
+			if (err && ck_error_errno(err) != ENOSPC && ck_error_errno(err) != EDQUOT)
+				return err;
+			if (err) {
+				ck_error_destroy(err);
+				ingest_cut(g, "disk full after %llu bytes of core",
+					   (unsigned long long)g->res.raw_bytes);
+				return NULL;
+			}
+			g->res.stored_bytes += out.pos;
+		}
+		if (mode == ZSTD_e_end ? left == 0 : in->pos == in->size)
+			return NULL;
+	}
+}
+
+/* The read-compress-write loop, then fsync and rename. */
+static struct ck_error *ingest_run(struct ingest *g, int dirfd, const char *name, int in_fd,
+				   uint64_t budget, struct mini *mini, char *inbuf)
+{
+	/* A small budget (a nearly full disk) keeps half of itself as margin,
+	 * so the headers and notes still make it. */
+	uint64_t soft = budget - CK_MIN((uint64_t)INGEST_MARGIN, budget / 2);
+	while (!g->eof) {
+		size_t r = ingest_read(g, in_fd, inbuf, soft, budget);
+		if (mini->fd >= 0 && r > 0 && !mini_feed(mini, g->res.raw_bytes, inbuf, r))
+			mini->fd = -1;	/* the backtrace will say what is missing */
+		g->res.raw_bytes += r;
+		ZSTD_inBuffer in = { inbuf, r, 0 };
+		struct ck_error *err = ingest_compress(g, &in);
+		if (err)
+			return err;
+	}
+	if (fsync(g->fd) < 0 && errno != ENOSPC)
+		return ck_error_create_errno(errno, "fsync '%s'", g->tmp);
+	if (renameat(dirfd, g->tmp, dirfd, name) < 0)
+		return ck_error_create_errno(errno, "renaming '%s'", g->tmp);
+	return NULL;
+}
+
 struct ck_error *ck_core_store_ingest(int dirfd, const char *name, int in_fd, int level,
 				      int workers, uint64_t budget, mode_t mode, int mini_fd,
 				      struct ck_core_ingest *ret)
 {
-	struct ck_core_ingest res = { 0 };
 	struct mini mini = { .fd = mini_fd };
 	_cleanup_free_ uint8_t *mini_hdr = mini_fd >= 0 ? malloc(MINI_HDR_MAX) : NULL;
 	mini.hdr = mini_hdr;
 	if (mini_fd >= 0 && !mini_hdr)
 		return &ck_error_nomem;
-	struct ck_error *err = NULL;
 	_cleanup_free_ char *tmp = ck_strdup_printf("%s.tmp", name);
 	_cleanup_free_ char *inbuf = malloc(INGEST_CHUNK);
 	size_t outcap = ZSTD_CStreamOutSize();
 	_cleanup_free_ char *outbuf = malloc(outcap);
 	if (!tmp || !inbuf || !outbuf)
 		return &ck_error_nomem;
-	ZSTD_CCtx *cctx = ZSTD_createCCtx();
-	if (!cctx)
+	struct ingest g = { .cctx = ingest_cctx(level, workers), .tmp = tmp, .outbuf = outbuf,
+			    .outcap = outcap };
+	if (!g.cctx)
 		return &ck_error_nomem;
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
-	ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-	if (workers > 1)
-		/* Fails harmlessly on a libzstd built without threads. */
-		ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, workers);
-
+	struct ck_error *err = NULL;
 	(void)unlinkat(dirfd, tmp, 0);
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0) {
+	g.fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (g.fd < 0) {
 		err = ck_error_create_errno(errno, "creating '%s'", tmp);
-		goto out;
+	} else {
+		err = ingest_run(&g, dirfd, name, in_fd, budget, &mini, inbuf);
+		close(g.fd);
+		if (err)
+			unlinkat(dirfd, tmp, 0);
+		else
+			*ret = g.res;
 	}
-	/* A small budget (a nearly full disk) keeps half of itself as margin,
-	 * so the headers and notes still make it. */
-	uint64_t soft = budget - CK_MIN((uint64_t)INGEST_MARGIN, budget / 2);
-	bool eof = false;
-	while (!eof) {
-		ssize_t r = 0;
-		if (res.stored_bytes >= soft) {
-			res.truncated = true;
-			snprintf(res.reason, sizeof(res.reason),
-				 "store budget of %llu bytes reached after %llu bytes of core",
-				 (unsigned long long)budget, (unsigned long long)res.raw_bytes);
-			eof = true;
-		} else {
-			r = read(in_fd, inbuf, INGEST_CHUNK);
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				res.truncated = true;
-				snprintf(res.reason, sizeof(res.reason),
-					 "reading the core failed after %llu bytes: %s",
-					 (unsigned long long)res.raw_bytes, strerror(errno));
-				r = 0;
-			}
-			if (r == 0)
-				eof = true;
-		}
-		if (mini.fd >= 0 && r > 0 && !mini_feed(&mini, res.raw_bytes, inbuf, (size_t)r))
-			mini.fd = -1;	/* the backtrace will say what is missing */
-		res.raw_bytes += (uint64_t)r;
-		ZSTD_inBuffer in = { inbuf, (size_t)r, 0 };
-		ZSTD_EndDirective mode_end = eof ? ZSTD_e_end : ZSTD_e_continue;
-		for (;;) {
-			ZSTD_outBuffer out = { outbuf, outcap, 0 };
-			size_t left = ZSTD_compressStream2(cctx, &out, &in, mode_end);
-			if (ZSTD_isError(left)) {
-				err = ck_error_create(CK_ERR_FORMAT, "zstd: %s",
-						      ZSTD_getErrorName(left));
-				goto out_unlink;
-			}
-			if (out.pos) {
-				err = write_all(fd, outbuf, out.pos, tmp);
-				if (err) {
-					if (ck_error_errno(err) != ENOSPC &&
-					    ck_error_errno(err) != EDQUOT)
-						goto out_unlink;
-					/* Disk full: keep what made it, say so. */
-					res.truncated = true;
-					snprintf(res.reason, sizeof(res.reason),
-						 "disk full after %llu bytes of core",
-						 (unsigned long long)res.raw_bytes);
-					ck_error_destroy(err);
-					err = NULL;
-					eof = true;
-					break;
-				}
-				res.stored_bytes += out.pos;
-			}
-			if (eof ? left == 0 : in.pos == in.size)
-				break;
-		}
-	}
-	if (fsync(fd) < 0 && errno != ENOSPC) {
-		err = ck_error_create_errno(errno, "fsync '%s'", tmp);
-		goto out_unlink;
-	}
-	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		err = ck_error_create_errno(errno, "renaming '%s'", tmp);
-		goto out_unlink;
-	}
-	close(fd);
-	*ret = res;
-	goto out;
-out_unlink:
-	close(fd);
-	unlinkat(dirfd, tmp, 0);
-out:
-	if (mini_fd >= 0 && !err && ftruncate(mini_fd, (off_t)res.raw_bytes) < 0)
+	if (mini_fd >= 0 && !err && ftruncate(mini_fd, (off_t)g.res.raw_bytes) < 0)
 		err = ck_error_create_errno(errno, "mini core");
 	free(mini.skip);
-	ZSTD_freeCCtx(cctx);
+	ZSTD_freeCCtx(g.cctx);
 	return err;
 }
 
@@ -338,13 +356,10 @@ struct ck_error *ck_core_store_extract(int dirfd, const char *name, int out_fd, 
 	size_t last = 1;	/* ZSTD_decompressStream: 0 once a frame is complete */
 	bool hole_at_end = false;
 	for (;;) {
-		ssize_t r = read(fd, inbuf, incap);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = ck_error_create_errno(errno, "reading '%s'", name);
+		size_t r;
+		err = ck_read_all(fd, inbuf, incap, &r, name);
+		if (err)
 			goto out;
-		}
 		if (r == 0)
 			break;
 		ZSTD_inBuffer in = { inbuf, (size_t)r, 0 };
@@ -366,7 +381,7 @@ struct ck_error *ck_core_store_extract(int dirfd, const char *name, int out_fd, 
 					}
 					hole_at_end = true;
 				} else {
-					err = write_all(out_fd, outbuf + off, n, "output");
+					err = ck_write_all(out_fd, outbuf + off, n, "output");
 					if (err)
 						goto out;
 					hole_at_end = false;

@@ -18,18 +18,10 @@ struct ck_error *ck_core_read_small(int dirfd, const char *path, size_t max, cha
 	if (!buf)
 		return &ck_error_nomem;
 	size_t len = 0;
-	while (len < max) {
-		ssize_t r = read(fd, buf + len, max - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			free(buf);
-			return ck_error_create_errno(e, "reading '%s'", path);
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
+	struct ck_error *err = ck_read_all(fd, buf, max, &len, path);
+	if (err) {
+		free(buf);
+		return err;
 	}
 	buf[len] = '\0';
 	*ret = buf;
@@ -49,19 +41,10 @@ struct ck_error *ck_core_write_atomic(int dirfd, const char *name, const void *d
 					O_CLOEXEC, mode);
 	if (fd < 0)
 		return ck_error_create_errno(errno, "creating '%s'", tmp);
-	const char *p = data;
-	size_t left = len;
-	while (left) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			unlinkat(dirfd, tmp, 0);
-			return ck_error_create_errno(e, "writing '%s'", tmp);
-		}
-		p += w;
-		left -= (size_t)w;
+	struct ck_error *err = ck_write_all(fd, data, len, tmp);
+	if (err) {
+		unlinkat(dirfd, tmp, 0);
+		return err;
 	}
 	if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
 		int e = errno;

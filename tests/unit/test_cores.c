@@ -259,6 +259,96 @@ static void test_json_roundtrip(void)
 	rmdir(dir);
 }
 
+/* The list and info forms keep their key order: scripts and people read them. */
+static void test_record_json(void)
+{
+	struct ck_core_record r = {
+		.id = 2, .time_usec = 5, .pid = 3, .tid = 4, .uid = 1000, .gid = 100,
+		.signal = 11, .core_size = 10, .stored_size = 6,
+	};
+	r.name = "n";
+	r.core_file = "n.zst";
+	r.comm = "c";
+	r.exe = "/e";
+	r.cmdline = "c a";
+	r.hostname = "h";
+	r.boot_id = "b";
+	r.signature = "";
+	r.state = "stored";
+	r.reason = "";
+	r.backtrace = "bt";
+	r.modules = "m";
+	r.meta_json = "{\"dumpable\": 1}";
+	char *list = ck_core_records_json(&r, 1);
+	EXPECT(list && list[0] == '[');
+	const char *order[] = { "\"id\":2", "\"name\":\"n\"", "\"time_usec\":5", "\"pid\":3",
+				"\"uid\":1000", "\"signal\":11", "\"exe\":\"/e\"",
+				"\"core_file\":\"n.zst\"", "\"truncated\":false" };
+	const char *at = list;
+	for (size_t i = 0; at && i < sizeof(order) / sizeof(order[0]); i++) {
+		at = strstr(at, order[i]);
+		if (!at)
+			diag("list JSON lacks %s after the previous key", order[i]);
+	}
+	EXPECT(at != NULL);
+	EXPECT(list && !strstr(list, "backtrace") && !strstr(list, "meta"));
+	char *one = ck_core_record_json(&r, 3);
+	EXPECT(one && strstr(one, "\"backtrace\":\"bt\"") && strstr(one, "\"signature_seen\":3"));
+	EXPECT(one && strstr(one, "\"meta\":{") && strstr(one, "\"dumpable\":1"));
+	char *file = ck_core_record_file_json(&r);
+	/* The metadata's keys first, then the record's. */
+	EXPECT(file && strstr(file, "dumpable") < strstr(file, "\"id\""));
+	free(list);
+	free(one);
+	free(file);
+	char *meta = ck_core_meta_json_add("{\"a\": 1}", "acl_error", "EOPNOTSUPP");
+	EXPECT(meta && strstr(meta, "\"acl_error\":\"EOPNOTSUPP\""));
+	free(meta);
+	EXPECT(ck_core_meta_json_add("not json", "k", "v") == NULL);
+}
+
+static void test_pattern_owner(void)
+{
+	struct ck_core_policy p;
+	ck_core_policy_init(&p);
+	const char *ours = "|/usr/bin/crashkit-cores handle P=%P u=%u";
+	const char *old = "|/usr/bin/crashkit cores handle P=%P";
+	EXPECT(ck_core_pattern_is_ours(ours, &p) && ck_core_pattern_is_ours(old, &p));
+	EXPECT(!strcmp(ck_core_pattern_owner(ours, &p), "crashkit"));
+	EXPECT(ck_core_pattern_is_ours("@" CK_CORE_SOCKET_DEFAULT, &p));
+	EXPECT(!strcmp(ck_core_pattern_owner("@" CK_CORE_SOCKET_DEFAULT, &p),
+		       "crashkit (socket mode)"));
+	EXPECT(!ck_core_pattern_is_ours("@/run/other.sock", &p));
+	EXPECT(!strcmp(ck_core_pattern_owner("@/run/other.sock", &p), "a socket receiver"));
+	EXPECT(!strcmp(ck_core_pattern_owner("|/usr/lib/systemd/systemd-coredump %P", &p),
+		       "systemd-coredump"));
+	EXPECT(!strcmp(ck_core_pattern_owner("|/bin/other", &p), "another pipe handler"));
+	EXPECT(!ck_core_pattern_is_ours("core", &p));
+	EXPECT(!strcmp(ck_core_pattern_owner("core", &p),
+		       "a file pattern: the kernel writes cores itself"));
+	EXPECT(!strcmp(ck_core_pattern_owner(NULL, &p), "unknown (core_pattern unreadable)"));
+	EXPECT(!strcmp(ck_core_policy_store(&p), CK_CORE_STORE_DEFAULT));
+	EXPECT(!strcmp(ck_core_policy_socket(&p), CK_CORE_SOCKET_DEFAULT));
+	ck_core_policy_deinit(&p);
+}
+
+/* sd_listen_fds(3): only for this process, and the variables are consumed. */
+static void test_systemd_socket(void)
+{
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%d", (int)getpid() + 1);
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "1", 1);
+	EXPECT(ck_core_systemd_socket() == -1);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "0", 1);
+	EXPECT(ck_core_systemd_socket() == -1);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	EXPECT(ck_core_systemd_socket() == -1);
+}
+
 int main(void)
 {
 	run("sizes", test_sizes);
@@ -268,5 +358,8 @@ int main(void)
 	run("list filters", test_filter);
 	run("signature", test_signature);
 	run("metadata JSON round trip", test_json_roundtrip);
+	run("record JSON forms", test_record_json);
+	run("core_pattern owner", test_pattern_owner);
+	run("systemd socket activation", test_systemd_socket);
 	return harness_end();
 }
