@@ -8,6 +8,9 @@
  *	EXPECT(cond);			   a failed expectation of the running test
  *	EXPECT(cond, "fmt", args...);	   ... with a diagnostic
  *	run("name", fn);		   runs one test
+ *	check(cond, "fmt", args...);	   a test of one assertion, outside run()
+ *	check(no_error(err) && ..., ...)   err is NULL (else printed); consumes it
+ *	check(is_error(err, code, "needle"), ...)  err has code and mentions needle
  *	harness_begin("dump") / harness_end()   scratch directory and summary
  */
 #ifndef CRASHKIT_TEST_HARNESS_H
@@ -15,10 +18,14 @@
 
 #include <ftw.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "crashkit.h"
 
 static int harness_passed, harness_failed, harness_tests;
 static int harness_cur_failures;	/* failures within the running test */
@@ -73,6 +80,58 @@ static inline void run(const char *name, void (*fn)(void))
 		printf("ok %d - %s\n", harness_tests, name);
 	}
 	fflush(stdout);
+}
+
+static inline void harness_report(bool ok, const char *name_fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static inline void harness_report(bool ok, const char *name_fmt, va_list ap)
+{
+	harness_tests++;
+	if (ok)
+		harness_passed++;
+	else
+		harness_failed++;
+	printf("%s %d - ", ok ? "ok" : "not ok", harness_tests);
+	vprintf(name_fmt, ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* A test of one assertion, with its own "ok N" line: for tables of facts
+ * where each line is worth naming.  Not inside run(). */
+static inline void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void check(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	harness_report(ok, fmt, ap);
+	va_end(ap);
+}
+
+/* True if err is NULL; prints it otherwise.  Consumes err. */
+static inline bool no_error(struct ck_error *err)
+{
+	if (!err)
+		return true;
+	diag("error: %s", ck_error_message(err));
+	ck_error_destroy(err);
+	return false;
+}
+
+/* True if err has code and a message containing needle (any message for
+ * NULL); prints what came instead.  Consumes err. */
+static inline bool is_error(struct ck_error *err, enum ck_error_code code, const char *needle)
+{
+	if (!err) {
+		diag("expected an error, got none");
+		return false;
+	}
+	bool ok = ck_error_code(err) == code &&
+		  (!needle || strstr(ck_error_message(err), needle));
+	if (!ok)
+		diag("unexpected error (code %d): %s", ck_error_code(err), ck_error_message(err));
+	ck_error_destroy(err);
+	return ok;
 }
 
 /* A path in the scratch directory; up to 8 live at once. */

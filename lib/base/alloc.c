@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Allocation helpers with overflow checks. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -33,13 +34,13 @@ bool ck_vec_grow(void **ptr, size_t *cap, size_t nr, size_t elem_size)
 {
 	if (nr < *cap)
 		return true;
-	size_t new_cap = *cap ? *cap * 2 : 16;
-	if (new_cap < *cap)
+	if (nr == SIZE_MAX)
 		return false;
-	void *p = ck_realloc_array(*ptr, new_cap, elem_size);
+	/* 16 at first, then doubling, as the typed vectors grow */
+	size_t want = nr < 16 ? 16 : nr + 1;
+	void *p = ck_vector_grow(*ptr, cap, want, elem_size);
 	if (!p)
 		return false;
 	*ptr = p;
-	*cap = new_cap;
 	return true;
 }

@@ -132,7 +132,7 @@ struct growing_read {
 	uint64_t vaddr;
 	uint64_t limit;		/* bytes that may be read at most */
 	uint8_t *buf;
-	size_t have;
+	size_t have, cap;
 	const char *what;
 };
 
@@ -149,7 +149,7 @@ static struct ck_error *growing_read_ensure(struct growing_read *r, uint64_t n)
 	uint64_t want = CK_MAX(n, r->have + KALLSYMS_READ_CHUNK);
 	if (want > r->limit)
 		want = r->limit;
-	uint8_t *p = realloc(r->buf, (size_t)want);
+	uint8_t *p = ck_vector_grow(r->buf, &r->cap, (size_t)want, 1);
 	if (!p)
 		return &ck_error_nomem;
 	r->buf = p;
@@ -228,14 +228,11 @@ static struct ck_error *ks_strings_reserve(struct ks_build *b, size_t more)
 		return ck_error_create(CK_ERR_FORMAT, "kallsyms: names exceed 4 GiB");
 	if (need <= b->strings_cap)
 		return NULL;
-	size_t cap = b->strings_cap ? b->strings_cap : 1u << 20;
-	while (cap < need)
-		cap *= 2;
-	char *p = realloc(b->strings, cap);
+	/* 1 MiB at first, then doubling */
+	char *p = ck_vector_grow(b->strings, &b->strings_cap, CK_MAX(need, (size_t)1 << 20), 1);
 	if (!p)
 		return &ck_error_nomem;
 	b->strings = p;
-	b->strings_cap = cap;
 	return NULL;
 }
 

@@ -82,11 +82,7 @@ static void default_witnesses(struct kcase *c)
 
 static void kcase_tables(struct kcase *c, enum mk_ks_encoding enc)
 {
-	struct mk_ks_out o = {
-		.mem = c->k.mem, .size = c->k.size,
-		.vmci = c->k.vmci, .vmci_len = &c->k.vmci_len, .vmci_size = sizeof(c->k.vmci),
-	};
-	mk_kallsyms(&o, KS_PA, TEXT + KS_PA, enc, c->syms, c->nr, NULL);
+	mk_kmem_kallsyms(&c->k, KS_PA, enc, c->syms, c->nr, NULL);
 }
 
 static bool kcase_open(struct kcase *c, const char *name)
@@ -289,7 +285,7 @@ static void test_place_relative_only_stext(void)
 	struct kcase c = { 0 };
 	mk_kmem_init(&c.k, MEM);
 	default_syms(&c, MK_KS_PLACE_RELATIVE);
-	mk_kmem_vmci(&c.k, "SYMBOL(_stext)=%llx\n", TEXT);
+	mk_kmem_vmci(&c.k, "SYMBOL(_stext)=%" PRIx64 "\n", TEXT);
 	kcase_tables(&c, MK_KS_PLACE_RELATIVE);
 	if (!kcase_open(&c, "only-stext")) {
 		mk_kmem_deinit(&c.k);
@@ -311,7 +307,7 @@ static void test_duplicate_witness(void)
 	struct kcase c = { 0 };
 	mk_kmem_init(&c.k, MEM);
 	default_syms(&c, MK_KS_BASE_RELATIVE);
-	mk_kmem_vmci(&c.k, "SYMBOL(dup)=%llx\n", TEXT + 0x7000);
+	mk_kmem_vmci(&c.k, "SYMBOL(dup)=%" PRIx64 "\n", TEXT + 0x7000);
 	kcase_tables(&c, MK_KS_BASE_RELATIVE);
 	if (!kcase_open(&c, "dup-witness")) {
 		mk_kmem_deinit(&c.k);
@@ -372,7 +368,7 @@ static void test_witness_disagrees(void)
 	struct kcase c = { 0 };
 	mk_kmem_init(&c.k, MEM);
 	default_syms(&c, MK_KS_ABSOLUTE_PERCPU);
-	mk_kmem_vmci(&c.k, "SYMBOL(_stext)=%llx\n", TEXT + 0x40);
+	mk_kmem_vmci(&c.k, "SYMBOL(_stext)=%" PRIx64 "\n", TEXT + 0x40);
 	kcase_tables(&c, MK_KS_ABSOLUTE_PERCPU);
 	if (!kcase_open(&c, "disagree")) {
 		mk_kmem_deinit(&c.k);
@@ -404,7 +400,7 @@ static void test_no_tables(void)
 {
 	struct kcase c = { 0 };
 	mk_kmem_init(&c.k, MEM);
-	mk_kmem_vmci(&c.k, "SYMBOL(_stext)=%llx\n", TEXT);
+	mk_kmem_vmci(&c.k, "SYMBOL(_stext)=%" PRIx64 "\n", TEXT);
 	if (!kcase_open(&c, "no-tables")) {
 		mk_kmem_deinit(&c.k);
 		return;
@@ -415,6 +411,156 @@ static void test_no_tables(void)
 	       strstr(ck_error_message(err), "6.0"));
 	ck_error_destroy(err);
 	kcase_close(&c);
+}
+
+/* ---- on mk_kernel (KASLR, NX), one check per fact --------------------------- */
+
+/*
+ * The same tables in the randomised kernel the other kernel-layer tests
+ * use, each fact its own "ok" line: every name both ways, sizes, aliases,
+ * duplicates, the two-byte count, the per-cpu/text gap; then an absurd
+ * count, a count the names do not hold, offsets that match no encoding and
+ * no tables at all.
+ */
+static void test_kernel_encoding(enum mk_ks_encoding enc)
+{
+	static const char *const names[] = {
+		[MK_KS_ABSOLUTE_PERCPU] = "percpu", [MK_KS_BASE_RELATIVE] = "relative",
+		[MK_KS_PLACE_RELATIVE] = "place-relative", [MK_KS_ABSOLUTE] = "absolute",
+	};
+	const char *m = names[enc];
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	const struct mk_ksym all[] = {
+		{ 'A', "fixed_percpu_data", 0x0, true },
+		{ 'A', "cpu_number", 0x2000, true },
+		{ 'T', "_text", MK_KERNEL_TEXT, false },
+		{ 'T', "_stext", MK_KERNEL_TEXT, false },
+		{ 't', "do_one_initcall", MK_KERNEL_TEXT + 0x1000, false },
+		{ 'T', "sys_read", MK_KERNEL_TEXT + 0x2000, false },
+		{ 't', "sysrq_handle_crash", MK_KERNEL_TEXT + 0x3000, false },
+		{ 'T', "panic", MK_KERNEL_TEXT + 0x4000, false },
+		{ 't', long_name, MK_KERNEL_TEXT + 0x5000, false },
+		{ 't', "dup", MK_KERNEL_TEXT + 0x6000, false },
+		{ 't', "dup", MK_KERNEL_TEXT + 0x7000, false },
+		{ 'D', "init_task", MK_KERNEL_TEXT + 0x90000, false },
+		{ 'B', "_end", MK_KERNEL_TEXT + 0xa0000, false },
+	};
+	const struct mk_ksym *syms = all;
+	size_t nr = CK_ARRAY_SIZE(all);
+	if (enc != MK_KS_ABSOLUTE_PERCPU) {	/* per-cpu symbols exist only with absolute per-cpu */
+		syms += 2;
+		nr -= 2;
+	}
+	struct mk_kmem s;
+	mk_kernel_init(&s, 4);
+	mk_kmem_kallsyms(&s, KS_PA, enc, syms, nr, NULL);
+	struct ck_dump *dump;
+	struct ck_kernel *k;
+	if (!no_error(mk_kmem_open(&s, tpath("kernel.elf"), &dump, &k))) {
+		check(false, "kallsyms %s: open", m);
+		mk_kmem_deinit(&s);
+		return;
+	}
+	struct ck_symbol sym;
+	bool ok = true;
+	for (size_t i = 0; i < nr; i++) {
+		if (!strcmp(syms[i].name, "dup"))
+			continue;
+		struct ck_error *err = ck_kernel_symbol_by_name(k, syms[i].name, &sym);
+		if (!no_error(err) || sym.address != syms[i].addr || sym.type != syms[i].type ||
+		    strcmp(sym.name, syms[i].name)) {
+			printf("# %s: got %c %s 0x%" PRIx64 "\n", syms[i].name, sym.type,
+			       err ? "?" : sym.name, sym.address);
+			ok = false;
+		}
+	}
+	check(ok, "kallsyms %s: every name decodes to its address and type", m);
+	check(no_error(ck_kernel_symbol_by_name(k, "panic", &sym)) && sym.size == 0x1000,
+	      "kallsyms %s: size is the distance to the next symbol", m);
+	check(no_error(ck_kernel_symbol_by_address(k, MK_KERNEL_TEXT + 0x3123, &sym)) &&
+	      !strcmp(sym.name, "sysrq_handle_crash") && sym.address == MK_KERNEL_TEXT + 0x3000,
+	      "kallsyms %s: address inside a symbol", m);
+	check(no_error(ck_kernel_symbol_by_address(k, MK_KERNEL_TEXT + 0x10, &sym)) &&
+	      !strcmp(sym.name, "_text") && sym.size == 0x1000,
+	      "kallsyms %s: aliases: the kernel's first, size past all of them", m);
+	check(no_error(ck_kernel_symbol_by_name(k, "dup", &sym)) && sym.address == MK_KERNEL_TEXT + 0x6000,
+	      "kallsyms %s: duplicate names: the lowest address", m);
+	check(no_error(ck_kernel_symbol_by_address(k, MK_KERNEL_TEXT + 0x7010, &sym)) &&
+	      !strcmp(sym.name, "dup") && sym.address == MK_KERNEL_TEXT + 0x7000,
+	      "kallsyms %s: second duplicate by address", m);
+	check(no_error(ck_kernel_symbol_by_name(k, long_name, &sym)) &&
+	      strlen(sym.name) == 200, "kallsyms %s: two-byte token count (Linux 6.1)", m);
+	check(is_error(ck_kernel_symbol_by_name(k, "no_such_symbol", &sym), CK_ERR_NOT_FOUND,
+		       "no_such_symbol"), "kallsyms %s: unknown name", m);
+	check(is_error(ck_kernel_symbol_by_address(k, MK_KERNEL_TEXT - 0x100000, &sym),
+		       CK_ERR_NOT_FOUND, NULL),
+	      "kallsyms %s: address below every kernel symbol", m);
+	check(is_error(ck_kernel_symbol_by_address(k, MK_KERNEL_TEXT + 0xa0010, &sym),
+		       CK_ERR_NOT_FOUND, "_end"),
+	      "kallsyms %s: past the last symbol", m);
+	if (enc == MK_KS_ABSOLUTE_PERCPU) {
+		check(no_error(ck_kernel_symbol_by_address(k, 0x10, &sym)) &&
+		      !strcmp(sym.name, "fixed_percpu_data") && sym.type == 'A' && sym.size == 0x2000,
+		      "kallsyms percpu: absolute per-cpu symbol by address");
+		/* the last per-cpu symbol is followed by the gap below the
+		 * text: its size is unknown and only its own address matches */
+		check(no_error(ck_kernel_symbol_by_address(k, 0x2000, &sym)) && sym.size == 0 &&
+		      is_error(ck_kernel_symbol_by_address(k, 0x2010, &sym), CK_ERR_NOT_FOUND, NULL),
+		      "kallsyms percpu: no size across the per-cpu/text gap");
+	}
+	mk_kmem_close(&s, dump, k);
+}
+
+static void test_kernel_garbage(void)
+{
+	const struct mk_ksym syms[] = {
+		{ 'T', "_stext", MK_KERNEL_TEXT, false },
+		{ 'T', "panic", MK_KERNEL_TEXT + 0x100, false },
+	};
+	struct mk_kmem s;
+	struct ck_dump *dump;
+	struct ck_kernel *k;
+	struct ck_symbol sym;
+	struct mk_ks_layout lay;
+
+	mk_kernel_init(&s, 4);
+	mk_kmem_kallsyms(&s, KS_PA, MK_KS_BASE_RELATIVE, syms, 2, &lay);
+	mk_kmem_put32(&s, lay.num_syms, 0x7fffffff);
+	if (no_error(mk_kmem_open(&s, tpath("kernel.elf"), &dump, &k))) {
+		check(is_error(ck_kernel_symbol_by_name(k, "panic", &sym), CK_ERR_FORMAT, "absurd"),
+		      "kallsyms garbage: absurd symbol count");
+		mk_kmem_close(&s, dump, k);
+	}
+
+	/* more symbols claimed than the names hold: decoding runs into the
+	 * markers and token table and must stop there, not run on */
+	mk_kernel_init(&s, 4);
+	mk_kmem_kallsyms(&s, KS_PA, MK_KS_BASE_RELATIVE, syms, 2, &lay);
+	mk_kmem_put32(&s, lay.num_syms, 100000);
+	if (no_error(mk_kmem_open(&s, tpath("kernel.elf"), &dump, &k))) {
+		struct ck_error *err = ck_kernel_symbol_by_name(k, "panic", &sym);
+		check(is_error(err, CK_ERR_FORMAT, "kallsyms_names at 0x"),
+		      "kallsyms garbage: names overrun is an error naming the table");
+		mk_kmem_close(&s, dump, k);
+	}
+
+	/* _stext disagreeing with VMCOREINFO */
+	mk_kernel_init(&s, 4);
+	mk_kmem_kallsyms(&s, KS_PA, MK_KS_ABSOLUTE_PERCPU, syms, 2, NULL);
+	mk_kmem_vmci(&s, "SYMBOL(_stext)=%" PRIx64 "\n", MK_KERNEL_TEXT + 0x40);
+	if (no_error(mk_kmem_open(&s, tpath("kernel.elf"), &dump, &k))) {
+		check(is_error(ck_kernel_symbol_by_name(k, "panic", &sym), CK_ERR_FORMAT, "_stext"),
+		      "kallsyms garbage: offsets that match no encoding");
+		mk_kmem_close(&s, dump, k);
+	}
+
+	/* no tables at all (Linux < 6.0) */
+	mk_kernel_init(&s, 4);
+	if (no_error(mk_kmem_open(&s, tpath("kernel.elf"), &dump, &k))) {
+		check(is_error(ck_kernel_symbol_by_name(k, "panic", &sym), CK_ERR_UNSUPPORTED,
+			       "6.0"), "kallsyms: no tables in VMCOREINFO");
+		mk_kmem_close(&s, dump, k);
+	}
 }
 
 int main(void)
@@ -436,5 +582,10 @@ int main(void)
 	run("VMCOREINFO's _stext matches no reading", test_witness_disagrees);
 	run("no VMCOREINFO symbol in kallsyms", test_no_witness);
 	run("no kallsyms in VMCOREINFO (before 6.0)", test_no_tables);
+	test_kernel_encoding(MK_KS_ABSOLUTE_PERCPU);
+	test_kernel_encoding(MK_KS_BASE_RELATIVE);
+	test_kernel_encoding(MK_KS_PLACE_RELATIVE);
+	test_kernel_encoding(MK_KS_ABSOLUTE);
+	test_kernel_garbage();
 	return harness_end();
 }
