@@ -32,8 +32,11 @@ ifeq ($(BUILD),asan)
 OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDOPT := -fsanitize=address,undefined
 else
-OPT := -O2
-LDOPT :=
+# A section per function and per object, and the linker drops those
+# nothing reaches: a base module linked for one helper does not bring
+# its neighbours (the crashkit binary must not grow as lib/ does).
+OPT := -O2 -ffunction-sections -fdata-sections
+LDOPT := -Wl,--gc-sections
 endif
 
 ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)

@@ -22,11 +22,12 @@ static int print_record(const struct ck_log_record *rec, void *arg)
 	size_t need = ck_log_format(rec, s->flags, s->buf, s->size);
 	if (need >= s->size) {
 		size_t size = need + 1 > 2 * s->size ? need + 1 : 2 * s->size;
-		char *p = realloc(s->buf, size);
-		if (!p)
+		/* the record is formatted again: nothing to keep */
+		free(s->buf);
+		s->buf = malloc(size);
+		s->size = s->buf ? size : 0;
+		if (!s->buf)
 			return -1;
-		s->buf = p;
-		s->size = size;
 		need = ck_log_format(rec, s->flags, s->buf, s->size);
 	}
 	if (fwrite(s->buf, 1, need, s->out) != need) {

@@ -619,18 +619,18 @@ static size_t elf_loads(const struct ck_dump *dump, const struct ck_elf_load **r
 	return priv->nr_loads;
 }
 
+static int piece_addr_cmp(const void *key, const void *elem, void *arg)
+{
+	uint64_t addr = *(const uint64_t *)key;
+	const struct elf_piece *p = elem;
+	return addr < p->paddr ? -1 : addr > p->paddr;
+}
+
 /* Index of the last piece with paddr <= addr, or nr_pieces if none. */
 static size_t piece_find(const struct elf_priv *priv, uint64_t addr)
 {
-	size_t lo = 0, hi = priv->nr_pieces;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (priv->pieces[mid].paddr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? lo - 1 : priv->nr_pieces;
+	return ck_bsearch_le(&addr, priv->pieces, priv->nr_pieces, sizeof(*priv->pieces),
+			     piece_addr_cmp, NULL);
 }
 
 /* First piece that may overlap [addr, ...). */

@@ -759,17 +759,25 @@ static void fill_symbol(const struct ck_kallsyms *ks, const struct ks_sym *s,
 	ret->type = s->type;
 }
 
+static int name_cmp(const void *key, const void *elem, void *arg)
+{
+	const struct ck_kallsyms *ks = arg;
+	const char *name = ks->strings + ks->syms[*(const uint32_t *)elem].name;
+	return strcmp(key, name);
+}
+
+static int address_cmp(const void *key, const void *elem, void *arg)
+{
+	uint64_t addr = *(const uint64_t *)key;
+	const struct ks_sym *s = elem;
+	return addr < s->address ? -1 : addr > s->address;
+}
+
 struct ck_error *ck_kallsyms_by_name(struct ck_kallsyms *ks, const char *name,
 				     struct ck_symbol *ret)
 {
-	size_t lo = 0, hi = ks->nr;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(ks->strings + ks->syms[ks->by_name[mid]].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = ck_bsearch_lower(name, ks->by_name, ks->nr, sizeof(*ks->by_name), name_cmp,
+				     ks);
 	if (lo == ks->nr || strcmp(ks->strings + ks->syms[ks->by_name[lo]].name, name))
 		return ck_error_create(CK_ERR_NOT_FOUND, "no symbol named '%s'", name);
 	fill_symbol(ks, &ks->syms[ks->by_name[lo]], ret);
@@ -780,17 +788,9 @@ struct ck_error *ck_kallsyms_by_address(struct ck_kallsyms *ks, uint64_t addr,
 					struct ck_symbol *ret)
 {
 	/* the last symbol at or below addr */
-	size_t lo = 0, hi = ks->nr;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ks->syms[mid].address <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
+	size_t i = ck_bsearch_le(&addr, ks->syms, ks->nr, sizeof(*ks->syms), address_cmp, NULL);
+	if (i == ks->nr)
 		return ck_error_create(CK_ERR_NOT_FOUND, "no symbol at or below 0x%" PRIx64, addr);
-	size_t i = lo - 1;
 	/* of several symbols at one address, the kernel's first (its preferred
 	 * alias: scripts/kallsyms sorts global before local, plain before __) */
 	while (i > 0 && ks->syms[i - 1].address == ks->syms[i].address)

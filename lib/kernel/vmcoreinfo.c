@@ -140,22 +140,19 @@ struct ck_error *ck_vmcoreinfo_parse(struct ck_kernel *kernel, const char *text,
 	return NULL;
 }
 
+static int entry_key_cmp(const void *key, const void *elem, void *arg)
+{
+	return strcmp(key, ((const struct ck_vmcoreinfo_entry *)elem)->key);
+}
+
 const char *ck_kernel_vmcoreinfo_str(const struct ck_kernel *kernel, const char *key)
 {
 	if (!kernel || !key)
 		return NULL;
-	size_t lo = 0, hi = kernel->nr_vmcoreinfo;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(key, kernel->vmcoreinfo[mid].key);
-		if (!r)
-			return kernel->vmcoreinfo[mid].value;
-		if (r < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	size_t n = kernel->nr_vmcoreinfo;
+	size_t i = ck_bsearch_eq(key, kernel->vmcoreinfo, n, sizeof(*kernel->vmcoreinfo),
+				 entry_key_cmp, NULL);
+	return i < n ? kernel->vmcoreinfo[i].value : NULL;
 }
 
 static bool key_is_hex(const char *key)

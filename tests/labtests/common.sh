@@ -19,7 +19,9 @@ ck_kaslr() { "$CK_RELEASE" info --json "$1" | sed -n 's/.*"kaslr_offset": *\([0-
 hook_tree() {
 	local tree=$1 bin=$2 lib
 	rm -rf "$tree" && mkdir -p "$tree/bin"
-	install -m 755 "$bin" "$tree/bin/crashkit"
+	# stripped, as a capture initramfs carries it: the debug info is for
+	# the host (over half a MiB that would only fill the crash kernel's memory)
+	install -s -m 755 "$bin" "$tree/bin/crashkit"
 	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
 		install -D -m 755 "$(realpath "$lib")" "$tree$lib"
 	done
