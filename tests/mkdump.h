@@ -13,7 +13,7 @@
  *
  * Memory contents are a function of the physical address (mk_byte()), so a
  * test knows what every readable byte must be.  The layouts come from
- * lib/kdump_format.h and lib/flattened_format.h; real dumps and the
+ * lib/dump/kdump_format.h and lib/dump/flattened_format.h; real dumps and the
  * libkdumpfile cross-check keep those honest.
  */
 #ifndef CRASHKIT_TESTS_MKDUMP_H
@@ -617,7 +617,7 @@ MK_FN int mk_flatten(const char *src, const char *dst, const struct mk_flat_spec
 /* ---- kernel memory with struct pages (mk_kmem) --------------------------- */
 
 /*
- * A small x86_64 kernel's physical memory, from address 0, that libcrashkit
+ * A small x86_64 kernel's physical memory, from address 0, that the library
  * can translate: a top-level page table at MK_KMEM_PGT (SYMBOL(init_top_pgt)
  * through the kernel text mapping, 2 MiB pages over the whole image) and the
  * direct map (one 1 GiB page).  By default 4 levels and no KASLR; with

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * `crashkit capture --mem-usage VMCORE` and `crashkit makedumpfile
- * --mem-usage /proc/kcore`: pages per dump-level class (lib/mem_usage.c,
+ * --mem-usage /proc/kcore`: pages per dump-level class (lib/capture/mem_usage.c,
  * docs/capture.md), as a table, as JSON, or in makedumpfile's layout.
  */
 #include <inttypes.h>

@@ -38,7 +38,7 @@ const char *ck_codec_name(enum ck_codec codec)
 }
 
 /*
- * libsnappy on first use (internal.h says why).  This is the one piece of
+ * libsnappy on first use (docs/design.md, "Executables", says why).  This is the one piece of
  * process-wide mutable state in the library, and it is written exactly once:
  * snappy_resolve() runs under pthread_once, and everything it sets is
  * read-only afterwards, so readers and capture workers on any thread may

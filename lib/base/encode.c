@@ -23,7 +23,7 @@ struct ck_encoder {
 	struct libdeflate_compressor *deflate;
 	ZSTD_CCtx *zstd;
 	void *lzo_wrk;
-	const struct ck_snappy *snappy;	/* loaded on first use (internal.h) */
+	const struct ck_snappy *snappy;	/* loaded on first use (lib/base/codec.c) */
 	uint8_t *scratch;	/* worst-case output for lzo and snappy */
 	size_t scratch_len;
 };

@@ -6,7 +6,7 @@
  * dump offline.
  *
  *   dump reader -> bitmap of one cycle: the pages the input has
- *     -> lib/filter.c at dump level 31 clears cache, private cache, user,
+ *     -> lib/walk/page_class.c at dump level 31 clears cache, private cache, user,
  *        free (and hwpoison, offline) pages and counts them
  *     -> the pages left are read, in runs where they lie back to back in
  *        the file, and the zero ones counted

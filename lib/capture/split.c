@@ -20,7 +20,7 @@
  * pages kept after filtering per split block (1 GiB by default) and gives
  * each file but the last whole blocks until it holds total / nr pages.
  *
- * Writing runs the capture pipeline (lib/capture.c) once per file with all
+ * Writing runs the capture pipeline (lib/capture/capture.c) once per file with all
  * its threads, limited to the file's range; reassembling copies each
  * file's pages, in pfn order, through fixed buffers.
  */

@@ -16,7 +16,7 @@
 /*
  * Drivers never call pread() themselves: they read through a ck_file, which is
  * either a plain file or the logical file reassembled from makedumpfile's
- * flattened stream (lib/flattened.c).  Reads are bounds-checked: a read past
+ * flattened stream (lib/dump/flattened.c).  Reads are bounds-checked: a read past
  * the end fails with CK_ERR_TRUNCATED naming the file and offset.
  */
 struct ck_file_seg {
@@ -318,7 +318,7 @@ struct ck_error *ck_elf_writer_create(const struct ck_elf_writer_params *params,
 /* ---- output (lib/dump/output.c) ----------------------------------------- */
 
 /* Writes len bytes at logical offset off of an output: pwrite for a file,
- * a record for makedumpfile's flattened stream (lib/output.c).  ENOSPC and
+ * a record for makedumpfile's flattened stream (lib/dump/output.c).  ENOSPC and
  * EFBIG come back as CK_ERR_OS with the errno. */
 struct ck_error *ck_output_write(int fd, bool flattened, const char *path, uint64_t off,
 				 const void *buf, size_t len);

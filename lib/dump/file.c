@@ -2,7 +2,7 @@
 /*
  * ck_file: the byte source every dump driver reads through.
  *
- * A plain file is read with pread(); a flattened file (lib/flattened.c) is
+ * A plain file is read with pread(); a flattened file (lib/dump/flattened.c) is
  * read through its segment index, so drivers see the reassembled logical
  * file without a temporary copy.  Every read is bounds-checked against the
  * logical size, and every error names the file and the offset, because a
@@ -69,7 +69,7 @@ struct ck_error *ck_file_open(const char *path, struct ck_file **ret)
 	 * does not suffer.  Not /proc/vmcore: its mmap maps all of the old
 	 * memory at once, page table entries included (2 GiB of them for a
 	 * 1 TiB machine, in a capture kernel of 256 MiB); capture maps it in
-	 * windows instead (lib/capture.c).  /proc/kcore refuses mmap anyway.
+	 * windows instead (lib/capture/capture.c).  /proc/kcore refuses mmap anyway.
 	 */
 	struct statfs sfs;
 	file->procfs = fstatfs(file->fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;

@@ -4,7 +4,7 @@
  * that, written at their offsets, rebuild a kdump-compressed or ELF file
  * (`makedumpfile -R` does that).  Instead of rebuilding, we index the records
  * once and let ck_file_read() map logical offsets to where the data sits in
- * the stream.  Layout: lib/flattened_format.h; docs/formats/flattened.md.
+ * the stream.  Layout: lib/dump/flattened_format.h; docs/formats/flattened.md.
  *
  * Records may overlap: makedumpfile writes the kdump sub header a second time
  * at the end to fill in the eraseinfo fields.  As with `makedumpfile -R`, the

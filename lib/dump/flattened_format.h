@@ -3,7 +3,7 @@
  * On-disk layout of makedumpfile's flattened format (makedumpfile -F,
  * kdump-tools over ssh, QEMU's dump-guest-memory kdump-* before QEMU 8.2's
  * "reassembled" option).  The one copy of this layout, shared by the reader
- * (lib/flattened.c), the test generator and a future writer.  Facts and
+ * (lib/dump/flattened.c), the test generator and a future writer.  Facts and
  * sources: docs/formats/flattened.md.
  *
  * Unlike everything else in a dump, the integers here are BIG-endian,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * kdump-compressed dumps ("KDUMP   " from makedumpfile and QEMU, and the
- * older "DISKDUMP").  Layout: lib/kdump_format.h; the format in our words:
+ * older "DISKDUMP").  Layout: lib/dump/kdump_format.h; the format in our words:
  * docs/formats/kdump-compressed.md.
  *
  * Finding page N means finding its descriptor, whose index is the number of

@@ -3,7 +3,7 @@
  * On-disk layout of the kdump-compressed format (makedumpfile, QEMU's
  * dump-guest-memory kdump-*), as written on x86_64 and every other 64-bit
  * little-endian architecture.  The one copy of this layout: the reader
- * (lib/dump_kdump.c), the test generator and the future writer include it.
+ * (lib/dump/kdump.c), the test generator and the future writer include it.
  *
  * The facts and where each was checked are in docs/formats/kdump-compressed.md.
  * All fields are little-endian; the structures are packed with explicit

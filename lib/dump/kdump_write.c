@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The kdump-compressed writer (header version 6), to a file or as
- * makedumpfile's flattened stream.  Layout from lib/kdump_format.h and
- * lib/flattened_format.h, the same headers the readers use.
+ * makedumpfile's flattened stream.  Layout from lib/dump/kdump_format.h and
+ * lib/dump/flattened_format.h, the same headers the readers use.
  *
  *   block 0              disk_dump_header (status has INCOMPLETE until finish)
  *   block 1 ..           kdump_sub_header, ELF notes, VMCOREINFO text

@@ -3,7 +3,7 @@
  * makedumpfile -R: turn a flattened stream (makedumpfile -F, crashkit
  * capture -F, read from a pipe) back into the file it describes.  Each
  * record's data is copied to its offset through one fixed buffer, so memory
- * does not depend on the stream.  Layout: lib/flattened_format.h.
+ * does not depend on the stream.  Layout: lib/dump/flattened_format.h.
  */
 #include <endian.h>
 #include <inttypes.h>

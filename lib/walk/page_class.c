@@ -34,7 +34,7 @@
  *  hwpoison and offline (balloon drivers) pages are excluded at every
  *                level, as makedumpfile does.
  * A compound head (PG_head) takes its tail pages with it.  Zero pages need
- * the contents: lib/capture.c.
+ * the contents: lib/capture/capture.c.
  *
  * What changed across kernels, and the VMCOREINFO keys that tell us which
  * case a dump is in (never the version string):

@@ -109,7 +109,7 @@ mdf_knows_compound_info() {
 # explain_set_diff VMCORE LIST MDF_VERSION: every pfn of LIST (`ck-cmp-pages
 # --set-all CRASHKIT_DUMP MAKEDUMPFILE_DUMP`) that one set has and the other
 # has not, explained page by page from ck-page-info's reading of VMCORE
-# (lib/filter.c's decoding of the struct page).  Two reasons are known, both
+# (lib/walk/page_class.c's decoding of the struct page).  Two reasons are known, both
 # pages crashkit keeps and makedumpfile does not:
 #  - partial: the dump holds part of the page only (the end of a RAM
 #    segment, pfn 0x9f: 3 KiB).  makedumpfile rounds it out of its first

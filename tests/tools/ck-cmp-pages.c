@@ -2,7 +2,7 @@
 /*
  * ck-cmp-pages: every page a dump holds must equal the same page of a
  * reference dump (the vmcore it was captured from), both read through
- * libcrashkit.
+ * the crashkit library.
  *
  *   ck-cmp-pages DUMP REFERENCE
  *   ck-cmp-pages --set DUMP OTHER    compare only which pfns each holds

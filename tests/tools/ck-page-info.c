@@ -19,13 +19,13 @@
  *            whose block holds it (head=none if there is none)
  *   order    a head's compound order
  *   alone    the class if the page were judged alone (tails too)
- *   filter   the class lib/filter.c gives it at LEVEL (kept, free, user, ...)
+ *   filter   the class lib/walk/page_class.c gives it at LEVEL (kept, free, user, ...)
  *   by       the pfn whose struct page decided that (itself, its head, the
  *            first page of a buddy block)
  *   class    crashkit's class at LEVEL: filter's, else zero for a page of
  *            zeros when LEVEL has bit 1, else kept
  * A pfn without a readable struct page prints "struct-page=none" instead of
- * the struct page words.  The decoding is lib/filter.c's
+ * the struct page words.  The decoding is lib/walk/page_class.c's
  * (ck_filter_explain), never repeated here.
  *
  * Exit status: 0, or 2 on usage or open errors.
