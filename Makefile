@@ -34,9 +34,11 @@ LDOPT := -fsanitize=address,undefined
 else
 # A section per function and per object, and the linker drops those
 # nothing reaches: a base module linked for one helper does not bring
-# its neighbours (the crashkit binary must not grow as lib/ does).
+# its neighbours (the crashkit binary must not grow as lib/ does).  The
+# relative relocations of a PIE are packed (DT_RELR: binutils 2.38,
+# glibc 2.36, both Debian 12's): 64 bytes instead of 4 KiB.
 OPT := -O2 -ffunction-sections -fdata-sections
-LDOPT := -Wl,--gc-sections
+LDOPT := -Wl,--gc-sections -Wl,-z,pack-relative-relocs
 endif
 
 ALL_CFLAGS := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
