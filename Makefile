@@ -13,7 +13,7 @@ O := build/$(BUILD)
 CC ?= cc
 # Two executables (docs/design.md, "Executables"): crashkit links only what
 # dumps and capture need; crashkit-cores adds sqlite3 and libdw.  libsnappy
-# is not linked at all: lib/codec.c loads it on the first snappy page (it
+# is not linked at all: lib/base/codec.c loads it on the first snappy page (it
 # drags in libstdc++).  Its header still comes from libsnappy-dev.
 PKGS := zlib libzstd lzo2 liblz4 json-c
 CORES_PKGS := sqlite3 libdw
@@ -121,7 +121,10 @@ deps:
 check:
 	@tests/run.sh
 
-demo: all
+# A make of its own: `make deps demo` on a fresh machine parsed this file
+# before deps installed pkg-config, and the link would lack its -l flags.
+demo:
+	@$(MAKE) -s all
 	@tests/demo.sh
 
 bench:
