@@ -5,7 +5,7 @@
  * format wants, with zlib compress2(level 1) (makedumpfile), libdeflate at
  * several levels and ISA-L igzip in zlib mode, and prints time and size.
  *
- *   cc -O2 -Iinclude bench/codec_pages.c build/release/libcrashkit.a \
+ *   cc -O2 -Iinclude bench/codec_pages.c build/release/lib{capture,walk,kernel,dump,base}.a \
  *      $(libs) -ldeflate -lisal -o codec_pages; ./codec_pages DUMP
  */
 #include <isa-l/igzip_lib.h>

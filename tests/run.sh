@@ -8,21 +8,24 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 jobs=$(nproc 2>/dev/null || echo 2)
+# CK_OUT: where the two builds go (default build/: build/release and
+# build/asan), so that two checkouts' worth of work can test side by side.
+out=${CK_OUT:-build}
 echo "== build (release, asan)"
-make -s -j"$jobs" BUILD=release || { echo "0 passed, 1 failed"; exit 1; }
-make -s -j"$jobs" BUILD=asan || { echo "0 passed, 1 failed"; exit 1; }
+make -s -j"$jobs" BUILD=release O="$out/release" || { echo "0 passed, 1 failed"; exit 1; }
+make -s -j"$jobs" BUILD=asan O="$out/asan" || { echo "0 passed, 1 failed"; exit 1; }
 
 export CK_RESULTS=$(mktemp)
 export CK_TMP=$(mktemp -d)
 trap 'rm -rf "$CK_TMP" "$CK_RESULTS"' EXIT
-export CK="$top/build/asan/crashkit"
-export CK_RELEASE="$top/build/release/crashkit"
-export CK_BUILD="$top/build/asan"
+export CK="$top/$out/asan/crashkit"
+export CK_RELEASE="$top/$out/release/crashkit"
+export CK_BUILD="$top/$out/asan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=125
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=125
 
 echo "== unit tests (asan)"
-for t in build/asan/tests/test_*; do
+for t in "$out"/asan/tests/test_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	if out=$(timeout 600 "$t" 2>&1); then
