@@ -130,6 +130,27 @@ demo:
 bench:
 	@bench/dmesg.sh
 
+# ---- install ----------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=DIR]: the two executables side by
+# side (`crashkit cores` runs the crashkit-cores next to crashkit), the man
+# pages of docs/man/ and the bash completion.  What is installed is the build
+# of BUILD/O (release by default), made first if it is not up to date.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+MAN_PAGES := $(sort $(wildcard docs/man/*.[1-8]))
+
+.PHONY: install
+install: $(CRASHKIT) $(CRASHKIT_CORES)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(sort $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))))
+	$(INSTALL) -m 755 $(CRASHKIT) $(CRASHKIT_CORES) $(DESTDIR)$(BINDIR)/
+	$(foreach p,$(MAN_PAGES),$(INSTALL) -m 644 $(p) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/ &&) true
+	$(INSTALL) -m 644 contrib/bash-completion/crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit
+	ln -sf crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit-cores
+
 clean:
 	rm -rf build
 

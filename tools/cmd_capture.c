@@ -59,6 +59,9 @@ static void usage(FILE *f)
 		"                     up to 1.7.4 (Debian 12's 1.7.2); --caller: the column\n"
 		"                     or fail if the kernel records no callers\n"
 		"\n"
+		"  -h, --help         this text; --version: crashkit's version\n"
+		"Options go anywhere on the line; '--' ends them.\n"
+		"\n"
 		"Exit status: 0 complete, 1 error or incomplete dump, 2 bad arguments.\n");
 }
 
@@ -229,112 +232,139 @@ static int split_capture(int nargs, char **args, struct ck_capture_opts *o,
 	return err ? ck_report(err) : CK_EXIT_OK;
 }
 
+/* What capture's command line asks for. */
+struct capture_args {
+	const char *cmd;	/* "capture" or "makedumpfile", for messages */
+	bool compat;		/* makedumpfile's defaults and exit status */
+	int usage_rc;		/* the exit status of a usage error: 2, makedumpfile's 1 */
+	struct ck_capture_opts o;
+	bool dmesg, reassemble, codec_given, mem_usage, json, split, join;
+	enum ck_caller_mode caller;
+	uint64_t splitblock;
+	int msg_level;
+};
+
+enum { OPT_THREADS = 256, OPT_MSG, OPT_DMESG, OPT_IGNORED, OPT_MEM_USAGE,
+       OPT_JSON, OPT_NON_MMAP, OPT_MMAP, OPT_CALLER, OPT_NO_CALLER, OPT_VERSION };
+enum { OPT_SPLIT = 320, OPT_JOIN, OPT_SPLITBLOCK };	/* split dumps */
+
+static const struct option lopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "num-threads", required_argument, NULL, OPT_THREADS },
+	{ "message-level", required_argument, NULL, OPT_MSG },
+	{ "dump-dmesg", no_argument, NULL, OPT_DMESG },
+	{ "caller", no_argument, NULL, OPT_CALLER },
+	{ "no-caller", no_argument, NULL, OPT_NO_CALLER },
+	{ "mem-usage", no_argument, NULL, OPT_MEM_USAGE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "split", no_argument, NULL, OPT_SPLIT },
+	{ "reassemble", no_argument, NULL, OPT_JOIN },
+	{ "splitblock-size", required_argument, NULL, OPT_SPLITBLOCK },
+	{ "cyclic-buffer", required_argument, NULL, OPT_IGNORED },
+	{ "non-cyclic", no_argument, NULL, OPT_IGNORED },
+	{ "non-mmap", no_argument, NULL, OPT_NON_MMAP },
+	{ "mmap", no_argument, NULL, OPT_MMAP },
+	{ 0 },
+};
+
+/* One option into a: -1 to go on, else the exit status (help, version, a
+ * usage error said in one line). */
+static int capture_option(int c, char **argv, struct capture_args *a)
+{
+	unsigned long long v;
+	switch (c) {
+	case 'h': usage(stdout); return CK_EXIT_OK;
+	case OPT_VERSION: return ck_print_version();
+	case 'z': a->o.codec = CK_CODEC_ZSTD; a->codec_given = true; break;
+	case 'c': a->o.codec = CK_CODEC_ZLIB; a->codec_given = true; break;
+	case 'l': a->o.codec = CK_CODEC_LZO; a->codec_given = true; break;
+	case 'p': a->o.codec = CK_CODEC_SNAPPY; a->codec_given = true; break;
+	case 'd':
+		if (!ck_parse_u64(optarg, 10, &v) || v > 31)
+			return usage_fail(a->usage_rc, a->cmd, "-d wants a dump level 0..31, not '%s'",
+					      optarg);
+		a->o.dump_level = (int)v;
+		break;
+	case 'F': a->o.flattened = true; break;
+	case 'E': a->o.elf = true; break;
+	case 'R': a->reassemble = true; break;
+	case 'L':
+		if (!parse_size(optarg, &a->o.size_limit) || !a->o.size_limit)
+			return usage_fail(a->usage_rc, a->cmd, "-L wants a size, not '%s'", optarg);
+		break;
+	case 'f': a->o.force = true; break;
+	case 'D': break;	/* makedumpfile's debug messages */
+	case OPT_IGNORED: break;	/* tuning that our design does not need */
+	case OPT_DMESG: a->dmesg = true; break;
+	case OPT_CALLER: a->caller = CK_CALLER_ON; break;
+	case OPT_NO_CALLER: a->caller = CK_CALLER_OFF; break;
+	case OPT_NON_MMAP: a->o.read = CK_CAPTURE_READ_PREAD; break;
+	case OPT_MMAP: a->o.read = CK_CAPTURE_READ_MMAP; break;
+	case OPT_MEM_USAGE: a->mem_usage = true; break;
+	case OPT_JSON:
+		if (a->compat)
+			return usage_fail(a->usage_rc, a->cmd, "unknown option '--json'");
+		a->json = true;
+		break;
+	case OPT_SPLIT: a->split = true; break;
+	case OPT_JOIN: a->join = true; break;
+	case OPT_SPLITBLOCK:	/* KiB, as makedumpfile */
+		if (!ck_parse_u64(optarg, 10, &v) || !v || v > (UINT64_MAX >> 10))
+			return usage_fail(a->usage_rc, a->cmd, "--splitblock-size wants KiB, not '%s'",
+					  optarg);
+		a->splitblock = v << 10;
+		break;
+	case 'x': case 'i': case 'g': case 'X': case 'b':
+		ck_usage_error(a->cmd, "option '-%c' is not supported (docs/capture.md)", c);
+		return a->usage_rc;
+	case OPT_THREADS:
+		if (!ck_parse_u64(optarg, 10, &v) || v < 1 || v > 64)
+			return usage_fail(a->usage_rc, a->cmd, "--num-threads wants 1..64, not '%s'",
+					      optarg);
+		a->o.nr_threads = (unsigned int)v;
+		break;
+	case OPT_MSG:
+		if (!ck_parse_u64(optarg, 10, &v) || v > 31)
+			return usage_fail(a->usage_rc, a->cmd, "--message-level wants 0..31");
+		a->msg_level = (int)v;
+		break;
+	default:	/* '?', ':' */
+		ck_getopt_error(a->cmd, c, argv);
+		return a->usage_rc;
+	}
+	return -1;
+}
+
 static int capture_main(int argc, char **argv, bool compat)
 {
-	const char *cmd = compat ? "makedumpfile" : "capture";
-	enum { OPT_THREADS = 256, OPT_MSG, OPT_DMESG, OPT_UNSUPPORTED, OPT_IGNORED, OPT_MEM_USAGE,
-	       OPT_JSON, OPT_NON_MMAP, OPT_MMAP, OPT_CALLER, OPT_NO_CALLER };
-	enum { OPT_SPLIT = 320, OPT_JOIN, OPT_SPLITBLOCK };	/* split dumps */
-	static const struct option lopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "num-threads", required_argument, NULL, OPT_THREADS },
-		{ "message-level", required_argument, NULL, OPT_MSG },
-		{ "dump-dmesg", no_argument, NULL, OPT_DMESG },
-		{ "caller", no_argument, NULL, OPT_CALLER },
-		{ "no-caller", no_argument, NULL, OPT_NO_CALLER },
-		{ "mem-usage", no_argument, NULL, OPT_MEM_USAGE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "split", no_argument, NULL, OPT_SPLIT },
-		{ "reassemble", no_argument, NULL, OPT_JOIN },
-		{ "splitblock-size", required_argument, NULL, OPT_SPLITBLOCK },
-		{ "cyclic-buffer", required_argument, NULL, OPT_IGNORED },
-		{ "non-cyclic", no_argument, NULL, OPT_IGNORED },
-		{ "non-mmap", no_argument, NULL, OPT_NON_MMAP },
-		{ "mmap", no_argument, NULL, OPT_MMAP },
-		{ 0 },
+	struct capture_args a = {
+		.cmd = compat ? "makedumpfile" : "capture",
+		.compat = compat,
+		.usage_rc = compat ? MDF_FAILED : CK_EXIT_USAGE,
+		/* makedumpfile's defaults: uncompressed, dump level 0. */
+		.o = {
+			.codec = compat ? CK_CODEC_NONE : CK_CODEC_ZSTD,
+			.dump_level = compat ? 0 : 31,
+			.out_fd = -1,
+		},
+		.caller = CK_CALLER_AUTO,
+		.msg_level = 7,
 	};
-	/* makedumpfile's defaults: uncompressed, dump level 0. */
-	struct ck_capture_opts o = {
-		.codec = compat ? CK_CODEC_NONE : CK_CODEC_ZSTD,
-		.dump_level = compat ? 0 : 31,
-		.out_fd = -1,
-	};
-	bool dmesg = false, reassemble = false, codec_given = false, mem_usage = false, json = false;
-	bool split = false, join = false;
-	enum ck_caller_mode caller = CK_CALLER_AUTO;
-	uint64_t splitblock = 0;
-	int usage_rc = compat ? MDF_FAILED : CK_EXIT_USAGE;
-	int msg_level = 7;
-	unsigned long long v;
-	int c;
-	optind = 1;
+	int c, stop;
+	optind = 0;	/* options anywhere, as GNU getopt (and makedumpfile) permute them */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+hzclpd:FEL:fRx:i:g:Xb:D", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'h': usage(stdout); return CK_EXIT_OK;
-		case 'z': o.codec = CK_CODEC_ZSTD; codec_given = true; break;
-		case 'c': o.codec = CK_CODEC_ZLIB; codec_given = true; break;
-		case 'l': o.codec = CK_CODEC_LZO; codec_given = true; break;
-		case 'p': o.codec = CK_CODEC_SNAPPY; codec_given = true; break;
-		case 'd':
-			if (!ck_parse_u64(optarg, 10, &v) || v > 31)
-				return usage_fail(usage_rc, cmd, "-d wants a dump level 0..31, not '%s'",
-						      optarg);
-			o.dump_level = (int)v;
-			break;
-		case 'F': o.flattened = true; break;
-		case 'E': o.elf = true; break;
-		case 'R': reassemble = true; break;
-		case 'L':
-			if (!parse_size(optarg, &o.size_limit) || !o.size_limit)
-				return usage_fail(usage_rc, cmd, "-L wants a size, not '%s'", optarg);
-			break;
-		case 'f': o.force = true; break;
-		case 'D': break;	/* makedumpfile's debug messages */
-		case OPT_IGNORED: break;	/* tuning that our design does not need */
-		case OPT_DMESG: dmesg = true; break;
-		case OPT_CALLER: caller = CK_CALLER_ON; break;
-		case OPT_NO_CALLER: caller = CK_CALLER_OFF; break;
-		case OPT_NON_MMAP: o.read = CK_CAPTURE_READ_PREAD; break;
-		case OPT_MMAP: o.read = CK_CAPTURE_READ_MMAP; break;
-		case OPT_MEM_USAGE: mem_usage = true; break;
-		case OPT_JSON:
-			if (compat)
-				return usage_fail(usage_rc, cmd, "unknown option '--json'");
-			json = true;
-			break;
-		case OPT_SPLIT: split = true; break;
-		case OPT_JOIN: join = true; break;
-		case OPT_SPLITBLOCK:	/* KiB, as makedumpfile */
-			if (!ck_parse_u64(optarg, 10, &v) || !v || v > (UINT64_MAX >> 10))
-				return usage_fail(usage_rc, cmd, "--splitblock-size wants KiB, not '%s'",
-						  optarg);
-			splitblock = v << 10;
-			break;
-		case 'x': case 'i': case 'g': case 'X': case 'b': case OPT_UNSUPPORTED:
-			ck_usage_error(cmd, "option '%s' is not supported (docs/capture.md)",
-				       argv[optind - 1]);
-			return usage_rc;
-		case OPT_THREADS:
-			if (!ck_parse_u64(optarg, 10, &v) || v < 1 || v > 64)
-				return usage_fail(usage_rc, cmd, "--num-threads wants 1..64, not '%s'",
-						      optarg);
-			o.nr_threads = (unsigned int)v;
-			break;
-		case OPT_MSG:
-			if (!ck_parse_u64(optarg, 10, &v) || v > 31)
-				return usage_fail(usage_rc, cmd, "--message-level wants 0..31");
-			msg_level = (int)v;
-			break;
-		case '?':
-			if (optopt)
-				return usage_fail(usage_rc, cmd, "unknown option or missing argument: -%c",
-						      optopt);
-			return usage_fail(usage_rc, cmd, "unknown option '%s'", argv[optind - 1]);
-		default:
-			return usage_fail(usage_rc, cmd, "bad option");
-		}
+	while ((c = getopt_long(argc, argv, ":hzclpd:FEL:fRx:i:g:Xb:D", lopts, NULL)) != -1) {
+		if ((stop = capture_option(c, argv, &a)) >= 0)
+			return stop;
 	}
+	const char *cmd = a.cmd;
+	struct ck_capture_opts o = a.o;
+	bool dmesg = a.dmesg, reassemble = a.reassemble, codec_given = a.codec_given;
+	bool mem_usage = a.mem_usage, json = a.json, split = a.split, join = a.join;
+	enum ck_caller_mode caller = a.caller;
+	uint64_t splitblock = a.splitblock;
+	int usage_rc = a.usage_rc, msg_level = a.msg_level;
 	int nargs = argc - optind;
 	if (mem_usage) {
 		if (nargs != 1)

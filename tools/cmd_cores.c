@@ -17,51 +17,43 @@
 
 #include "tools.h"
 
-/* cmd_cores_setup.c; declared here and there (tools/ see only crashkit.h
- * and tools.h). */
-int ck_cores_handle(int argc, char **argv);
-int ck_cores_setup(const char *cmd, struct ck_core_policy *policy, const char *config,
-		   bool config_given, const char *store_opt, int argc, char **argv);
+static const char cores_help[] =
+	"usage: crashkit cores [--store DIR] [--config FILE] COMMAND [ARGS]\n"
+	"\n"
+	"  list [--json] [-F FIELD] [--since T] [--until T] [--uid UID] [--signal SIG] [MATCH]\n"
+	"                               crashes in the catalog, newest first\n"
+	"  info [--json] [MATCH]        metadata, backtrace, modules of the newest match\n"
+	"  dump -o FILE [MATCH]         write the decompressed core (- for stdout)\n"
+	"  debug [--bt] [-e CMD]... [MATCH]  gdb on a decompressed temporary copy\n"
+	"  backtrace CORE [EXE]         every thread of any core file (libdwfl)\n"
+	"  rm [--all] MATCH             delete the newest match (or all) and its files\n"
+	"  vacuum [--max-use SIZE] [--keep-free SIZE] [--keep-per-exe N]\n"
+	"                               apply the store limits now\n"
+	"  install [--socket] | uninstall | check  set, restore, explain core_pattern\n"
+	"  serve [--socket PATH]        the socket-mode receiver (Linux >= 6.16)\n"
+	"  handle [--config=FILE] P=%P u=%u g=%g s=%s t=%t [c=%c F=%F I=%I h=%h e=%e]\n"
+	"                               the core_pattern handler (core on stdin)\n"
+	"\n"
+	"Options go anywhere on a command's line; '--' ends them.  Every command\n"
+	"takes --store DIR, --config FILE, --help and --version.\n"
+	"MATCH is a PID, a COMM, an exe path, a signature or #ID; the newest wins.\n"
+	"T is EPOCH, @EPOCH, -N[smhd] (ago), YYYY-MM-DD or 'YYYY-MM-DD HH:MM[:SS]'.\n"
+	"A non-root user sees only their own crashes.\n"
+	"The config defaults to " CK_CORE_CONFIG_DEFAULT " (or $CRASHKIT_CORES_CONFIG), the store\n"
+	"to its 'store' key or " CK_CORE_STORE_DEFAULT " (or $CRASHKIT_CORES_STORE).\n"
+	"See crashkit-cores(8) and 'crashkit cores COMMAND --help'.\n";
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: crashkit cores [--store DIR] [--config FILE] COMMAND [ARGS]\n"
-		"\n"
-		"  list [--json] [--since T] [--until T] [--uid UID] [--signal SIG] [MATCH]\n"
-		"                               crashes in the catalog, newest first\n"
-		"  info [--json] [MATCH]        metadata, backtrace, modules of the newest match\n"
-		"  dump -o FILE [MATCH]         write the decompressed core (- for stdout)\n"
-		"  debug [--bt] [-e CMD]... [MATCH]  gdb on a decompressed temporary copy\n"
-		"  backtrace CORE [EXE]         every thread of any core file (libdwfl)\n"
-		"  rm [--all] MATCH             delete the newest match (or all) and its files\n"
-		"  vacuum [--max-use SIZE] [--keep-free SIZE] [--keep-per-exe N]\n"
-		"                               apply the store limits now\n"
-		"  install [--socket] | uninstall | check  set, restore, explain core_pattern\n"
-		"  serve [--socket PATH]        the socket-mode receiver (Linux >= 6.16)\n"
-		"  handle [--config=FILE] P=%%P u=%%u g=%%g s=%%s t=%%t [c=%%c F=%%F I=%%I h=%%h e=%%e]\n"
-		"                               the core_pattern handler (core on stdin)\n"
-		"\n"
-		"MATCH is a PID, a COMM, an exe path, a signature or #ID; the newest wins.\n"
-		"T is EPOCH, @EPOCH, -N[smhd] (ago), YYYY-MM-DD or 'YYYY-MM-DD HH:MM[:SS]'.\n"
-		"A non-root user sees only their own crashes.\n"
-		"The config defaults to %s (or $CRASHKIT_CORES_CONFIG), the store to\n"
-		"its 'store' key or %s (or $CRASHKIT_CORES_STORE).  See docs/cores.md.\n",
-		CK_CORE_CONFIG_DEFAULT, CK_CORE_STORE_DEFAULT);
-}
-
-struct ctx {
-	struct ck_core_policy policy;
-	const char *config;
-	char *store_opt;
-};
-
-static struct ck_error *load_policy(struct ctx *c, const char *config, bool use_env)
+/* The policy of a command: --config, $CRASHKIT_CORES_CONFIG or the default
+ * file (which may be missing); the store from --store, $CRASHKIT_CORES_STORE
+ * or the config. */
+static struct ck_error *load_policy(struct ck_cores_ctx *c)
 {
 	ck_core_policy_init(&c->policy);
+	const char *config = c->config_opt;
 	bool missing_ok = false;
-	if (!config && use_env)
+	if (!config)
 		config = getenv("CRASHKIT_CORES_CONFIG");
+	c->config_given = config != NULL;
 	if (!config) {
 		config = CK_CORE_CONFIG_DEFAULT;
 		missing_ok = true;
@@ -70,7 +62,7 @@ static struct ck_error *load_policy(struct ctx *c, const char *config, bool use_
 	struct ck_error *err = ck_core_policy_load(&c->policy, config, missing_ok);
 	if (err)
 		return err;
-	if (!c->store_opt && use_env && getenv("CRASHKIT_CORES_STORE")) {
+	if (!c->store_opt && getenv("CRASHKIT_CORES_STORE")) {
 		c->store_opt = strdup(getenv("CRASHKIT_CORES_STORE"));
 		if (!c->store_opt)
 			return &ck_error_nomem;
@@ -82,6 +74,44 @@ static struct ck_error *load_policy(struct ctx *c, const char *config, bool use_
 			return &ck_error_nomem;
 	}
 	return NULL;
+}
+
+int ck_cores_getopt(struct ck_cores_ctx *c, int argc, char **argv)
+{
+	for (;;) {
+		int o = getopt_long(argc, argv, c->cmd->shortopts, c->cmd->longopts, NULL);
+		struct ck_error *err;
+		switch (o) {
+		case -1:
+			if (!c->cmd->run || !(err = load_policy(c)))
+				return -1;
+			c->rc = ck_report(err);
+			return CK_CORES_STOP;
+		case 'h':
+			c->rc = ck_print_help(c->cmd->help);
+			return CK_CORES_STOP;
+		case CK_CORES_OPT_VERSION:
+			c->rc = ck_print_version();
+			return CK_CORES_STOP;
+		case CK_CORES_OPT_STORE:
+			free(c->store_opt);
+			c->store_opt = strdup(optarg);
+			if (!c->store_opt) {
+				c->rc = ck_report(&ck_error_nomem);
+				return CK_CORES_STOP;
+			}
+			break;
+		case CK_CORES_OPT_CONFIG:
+			c->config_opt = optarg;
+			break;
+		case '?':
+		case ':':
+			c->rc = ck_getopt_error(c->what, o, argv);
+			return CK_CORES_STOP;
+		default:
+			return o;
+		}
+	}
 }
 
 /* ---- catalog commands ------------------------------------------------- */
@@ -157,13 +187,13 @@ static bool parse_signal(const char *s, int *ret)
 	return false;
 }
 
-static const char *store_of(const struct ctx *c)
+static const char *store_of(const struct ck_cores_ctx *c)
 {
 	return ck_core_policy_store(&c->policy);
 }
 
 /* What the caller may see: root the catalog, other users their own crashes. */
-static struct ck_error *find(struct ctx *c, const char *match, struct ck_core_view *view,
+static struct ck_error *find(struct ck_cores_ctx *c, const char *match, struct ck_core_view *view,
 			     struct ck_core_record **recs, size_t *nr)
 {
 	struct ck_error *err = ck_core_view_init(view, store_of(c));
@@ -175,7 +205,7 @@ static struct ck_error *find(struct ctx *c, const char *match, struct ck_core_vi
 }
 
 /* The same, and the newest match must exist. */
-static int pick(struct ctx *c, const char *cmd, const char *match, struct ck_core_view *view,
+static int pick(struct ck_cores_ctx *c, const char *cmd, const char *match, struct ck_core_view *view,
 		struct ck_core_record **recs, size_t *nr)
 {
 	struct ck_error *err = find(c, match, view, recs, nr);
@@ -210,42 +240,66 @@ static bool parse_uid(const char *s, int *ret)
 	return true;
 }
 
-/* list's options into f; argv index of the first operand, or -1 after a
- * usage error (reported). */
-static int list_options(int argc, char **argv, bool *json, struct ck_core_filter *f, int *rc)
+enum { OPT_JSON = 0x100, OPT_SINCE, OPT_UNTIL, OPT_UID, OPT_SIGNAL, OPT_ALL, OPT_BT,
+       OPT_MAX_USE, OPT_KEEP_FREE, OPT_KEEP_PER_EXE };
+
+/* One of list's options into f, json, field; CK_EXIT_USAGE (said) when its
+ * value is bad. */
+static int list_option(int o, const char *val, bool *json, const char **field,
+		       struct ck_core_filter *f)
 {
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		bool ok = true;
-		if (!strcmp(opt, "--json")) {
-			*json = true;
-			continue;
-		} else if (!strcmp(opt, "--since") && val) {
-			ok = parse_time(val, &f->since_usec);
-		} else if (!strcmp(opt, "--until") && val) {
-			ok = parse_time(val, &f->until_usec);
-		} else if (!strcmp(opt, "--uid") && val) {
-			if (!parse_uid(val, &f->uid)) {
-				*rc = ck_usage_error("cores list", "bad uid '%s'", val);
-				return -1;
+	static const char *const fields[] = { "id", "pid", "uid", "signal", "comm", "exe",
+					      "signature", "name", "state" };
+	switch (o) {
+	case OPT_JSON:
+		*json = true;
+		return CK_EXIT_OK;
+	case 'F':
+		for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
+			if (!strcmp(val, fields[k])) {
+				*field = fields[k];
+				return CK_EXIT_OK;
 			}
-		} else if (!strcmp(opt, "--signal") && val) {
-			if (!parse_signal(val, &f->signal)) {
-				*rc = ck_usage_error("cores list", "bad signal '%s'", val);
-				return -1;
-			}
-		} else {
-			*rc = ck_usage_error("cores list", "unknown option '%s'", opt);
-			return -1;
 		}
-		if (!ok) {
-			*rc = ck_usage_error("cores list", "bad time '%s'", val);
-			return -1;
-		}
-		i++;
+		return ck_usage_error("cores list", "unknown field '%s' (id, pid, uid, signal, "
+				      "comm, exe, signature, name, state)", val);
+	case OPT_SINCE:
+	case OPT_UNTIL:
+		if (parse_time(val, o == OPT_SINCE ? &f->since_usec : &f->until_usec))
+			return CK_EXIT_OK;
+		return ck_usage_error("cores list", "bad time '%s'", val);
+	case OPT_UID:
+		if (parse_uid(val, &f->uid))
+			return CK_EXIT_OK;
+		return ck_usage_error("cores list", "bad uid '%s'", val);
+	default:	/* OPT_SIGNAL */
+		if (parse_signal(val, &f->signal))
+			return CK_EXIT_OK;
+		return ck_usage_error("cores list", "bad signal '%s'", val);
 	}
-	return i;
+}
+
+/* list -F FIELD: the field of each record, one line each, for scripts and
+ * shell completion. */
+static void list_field(const struct ck_core_record *recs, size_t nr, const char *field)
+{
+	for (size_t k = 0; k < nr; k++) {
+		const struct ck_core_record *r = &recs[k];
+		char buf[4096];
+		const char *text = !strcmp(field, "comm") ? r->comm : !strcmp(field, "exe") ? r->exe
+				   : !strcmp(field, "signature") ? r->signature
+				   : !strcmp(field, "name") ? r->name
+				   : !strcmp(field, "state") ? r->state : NULL;
+		if (text) {
+			safe(text, buf, sizeof(buf));
+			if (buf[0])
+				printf("%s\n", buf);
+			continue;
+		}
+		long long v = !strcmp(field, "id") ? (long long)r->id : !strcmp(field, "pid") ? r->pid
+			      : !strcmp(field, "uid") ? r->uid : r->signal;
+		printf("%lld\n", v);
+	}
 }
 
 static void list_text(const struct ck_core_record *recs, size_t nr)
@@ -263,26 +317,44 @@ static void list_text(const struct ck_core_record *recs, size_t nr)
 	}
 }
 
-static int cmd_list(struct ctx *c, int argc, char **argv)
+static const struct option list_opts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "field", required_argument, NULL, 'F' },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "signal", required_argument, NULL, OPT_SIGNAL },
+	CK_CORES_COMMON_OPTS,
+};
+
+static int cmd_list(struct ck_cores_ctx *c, int argc, char **argv)
 {
 	bool json = false;
+	const char *field = NULL;
 	struct ck_core_filter f;
 	ck_core_filter_init(&f);
-	int rc = CK_EXIT_OK;
-	int i = list_options(argc, argv, &json, &f, &rc);
-	if (i < 0)
-		return rc;
-	if (argc - i > 1)
+	int o, rc = CK_EXIT_OK;
+	while ((o = ck_cores_getopt(c, argc, argv)) >= 0) {
+		if ((rc = list_option(o, optarg, &json, &field, &f)))
+			return rc;
+	}
+	if (o == CK_CORES_STOP)
+		return c->rc;
+	if (argc - optind > 1)
 		return ck_usage_error("cores list", "at most one MATCH");
+	if (json && field)
+		return ck_usage_error("cores list", "--json or -F, not both");
 	struct ck_core_view view;
 	struct ck_core_record *recs;
 	size_t nr;
-	struct ck_error *err = find(c, i < argc ? argv[i] : NULL, &view, &recs, &nr);
+	struct ck_error *err = find(c, optind < argc ? argv[optind] : NULL, &view, &recs, &nr);
 	if (err)
 		return ck_report(err);
 	ck_core_records_filter(recs, &nr, &f);
 	if (json)
 		rc = print_json(ck_core_records_json(recs, nr));
+	else if (field)
+		list_field(recs, nr, field);
 	else
 		list_text(recs, nr);
 	ck_core_records_destroy(recs, nr);
@@ -290,7 +362,7 @@ static int cmd_list(struct ctx *c, int argc, char **argv)
 	return rc;
 }
 
-static void info_text(struct ctx *c, const struct ck_core_record *r, unsigned int seen)
+static void info_text(struct ck_cores_ctx *c, const struct ck_core_record *r, unsigned int seen)
 {
 	char t[32], buf[4096];
 	fmt_time(r->time_usec, t, sizeof(t));
@@ -317,22 +389,25 @@ static void info_text(struct ctx *c, const struct ck_core_record *r, unsigned in
 	printf("\nBacktrace:\n%s\nModules:\n%s", r->backtrace, r->modules);
 }
 
-static int cmd_info(struct ctx *c, int argc, char **argv)
+static const struct option info_opts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	CK_CORES_COMMON_OPTS,
+};
+
+static int cmd_info(struct ck_cores_ctx *c, int argc, char **argv)
 {
 	bool json = false;
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else
-			return ck_usage_error("cores info", "unknown option '%s'", argv[i]);
-	}
-	if (argc - i > 1)
+	int o;
+	while ((o = ck_cores_getopt(c, argc, argv)) >= 0)
+		json = true;	/* OPT_JSON */
+	if (o == CK_CORES_STOP)
+		return c->rc;
+	if (argc - optind > 1)
 		return ck_usage_error("cores info", "at most one MATCH");
 	struct ck_core_view view;
 	struct ck_core_record *recs;
 	size_t nr;
-	int rc = pick(c, "info", i < argc ? argv[i] : NULL, &view, &recs, &nr);
+	int rc = pick(c, "info", optind < argc ? argv[optind] : NULL, &view, &recs, &nr);
 	if (rc)
 		return rc;
 	const struct ck_core_record *r = &recs[0];
@@ -365,26 +440,27 @@ static struct ck_error *dump_to(const char *store, const struct ck_core_record *
 	return err;
 }
 
-static int cmd_dump(struct ctx *c, int argc, char **argv)
+static const struct option dump_opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	CK_CORES_COMMON_OPTS,
+};
+
+static int cmd_dump(struct ck_cores_ctx *c, int argc, char **argv)
 {
 	const char *out = NULL;
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-		if (!strcmp(argv[i], "-o") && i + 1 < argc)
-			out = argv[++i];
-		else if (!strncmp(argv[i], "--output=", 9))
-			out = argv[i] + 9;
-		else
-			return ck_usage_error("cores dump", "unknown option '%s'", argv[i]);
-	}
+	int o;
+	while ((o = ck_cores_getopt(c, argc, argv)) >= 0)
+		out = optarg;	/* -o */
+	if (o == CK_CORES_STOP)
+		return c->rc;
 	if (!out)
 		return ck_usage_error("cores dump", "expected -o FILE");
-	if (argc - i > 1)
+	if (argc - optind > 1)
 		return ck_usage_error("cores dump", "at most one MATCH");
 	struct ck_core_view view;
 	struct ck_core_record *recs;
 	size_t nr;
-	int rc = pick(c, "dump", i < argc ? argv[i] : NULL, &view, &recs, &nr);
+	int rc = pick(c, "dump", optind < argc ? argv[optind] : NULL, &view, &recs, &nr);
 	if (rc)
 		return rc;
 	struct ck_error *err = dump_to(store_of(c), &recs[0], out);
@@ -403,31 +479,33 @@ static void debug_log(void *arg, int level, const char *msg)
 		ck_warn("%s", msg);
 }
 
-static int cmd_debug(struct ctx *c, int argc, char **argv)
+static const struct option debug_opts[] = {
+	{ "bt", no_argument, NULL, OPT_BT },
+	{ "eval-command", required_argument, NULL, 'e' },
+	CK_CORES_COMMON_OPTS,
+};
+
+static int cmd_debug(struct ck_cores_ctx *c, int argc, char **argv)
 {
 	const char **cmds = calloc((size_t)argc + 1, sizeof(*cmds));
 	size_t ncmds = 0;
-	int i = 1, rc;
+	int o, rc;
 	if (!cmds)
 		return ck_report(&ck_error_nomem);
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--bt")) {
-			cmds[ncmds++] = "thread apply all bt";
-		} else if (!strcmp(argv[i], "-e") && i + 1 < argc) {
-			cmds[ncmds++] = argv[++i];
-		} else {
-			rc = ck_usage_error("cores debug", "unknown option '%s'", argv[i]);
-			goto out;
-		}
+	while ((o = ck_cores_getopt(c, argc, argv)) >= 0)
+		cmds[ncmds++] = o == OPT_BT ? "thread apply all bt" : optarg;
+	if (o == CK_CORES_STOP) {
+		rc = c->rc;
+		goto out;
 	}
-	if (argc - i > 1) {
+	if (argc - optind > 1) {
 		rc = ck_usage_error("cores debug", "at most one MATCH");
 		goto out;
 	}
 	struct ck_core_view view;
 	struct ck_core_record *recs;
 	size_t nr;
-	rc = pick(c, "debug", i < argc ? argv[i] : NULL, &view, &recs, &nr);
+	rc = pick(c, "debug", optind < argc ? argv[optind] : NULL, &view, &recs, &nr);
 	if (rc)
 		goto out;
 	fflush(stdout);
@@ -440,22 +518,25 @@ out:
 	return rc;
 }
 
-static int cmd_rm(struct ctx *c, int argc, char **argv)
+static const struct option rm_opts[] = {
+	{ "all", no_argument, NULL, OPT_ALL },
+	CK_CORES_COMMON_OPTS,
+};
+
+static int cmd_rm(struct ck_cores_ctx *c, int argc, char **argv)
 {
 	bool all = false;
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--all"))
-			all = true;
-		else
-			return ck_usage_error("cores rm", "unknown option '%s'", argv[i]);
-	}
-	if (argc - i != 1)
+	int o;
+	while ((o = ck_cores_getopt(c, argc, argv)) >= 0)
+		all = true;	/* OPT_ALL */
+	if (o == CK_CORES_STOP)
+		return c->rc;
+	if (argc - optind != 1)
 		return ck_usage_error("cores rm", "expected one MATCH");
 	struct ck_core_view view;
 	struct ck_core_record *recs;
 	size_t nr;
-	int rc = pick(c, "rm", argv[i], &view, &recs, &nr);
+	int rc = pick(c, "rm", argv[optind], &view, &recs, &nr);
 	if (rc)
 		return rc;
 	struct ck_error *err = NULL;
@@ -469,12 +550,20 @@ static int cmd_rm(struct ctx *c, int argc, char **argv)
 	return err ? ck_report(err) : CK_EXIT_OK;
 }
 
-static int cmd_backtrace(struct ctx *c, int argc, char **argv)
+static const struct option common_opts[] = {
+	CK_CORES_COMMON_OPTS,
+};
+
+static int cmd_backtrace(struct ck_cores_ctx *c, int argc, char **argv)
 {
-	if (argc < 2 || argc > 3)
+	int o = ck_cores_getopt(c, argc, argv);	/* no options of its own */
+	if (o == CK_CORES_STOP)
+		return c->rc;
+	int n = argc - optind;
+	if (n < 1 || n > 2)
 		return ck_usage_error("cores backtrace", "expected CORE [EXE]");
 	char *text, *sig;
-	struct ck_error *err = ck_core_backtrace_file(argv[1], argc > 2 ? argv[2] : NULL, 0,
+	struct ck_error *err = ck_core_backtrace_file(argv[optind], n > 1 ? argv[optind + 1] : NULL, 0,
 						      c->policy.max_threads, c->policy.max_frames,
 						      &text, &sig);
 	if (err)
@@ -485,25 +574,41 @@ static int cmd_backtrace(struct ctx *c, int argc, char **argv)
 	return CK_EXIT_OK;
 }
 
-static int cmd_vacuum(struct ctx *c, int argc, char **argv)
+static const struct option vacuum_opts[] = {
+	{ "max-use", required_argument, NULL, OPT_MAX_USE },
+	{ "keep-free", required_argument, NULL, OPT_KEEP_FREE },
+	{ "keep-per-exe", required_argument, NULL, OPT_KEEP_PER_EXE },
+	CK_CORES_COMMON_OPTS,
+};
+
+static int cmd_vacuum(struct ck_cores_ctx *c, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-		bool ok = val != NULL;
-		if (!strcmp(argv[i], "--max-use") && val)
-			ok = ck_core_parse_size(val, &c->policy.max_use);
-		else if (!strcmp(argv[i], "--keep-free") && val)
-			ok = ck_core_parse_size(val, &c->policy.keep_free);
-		else if (!strcmp(argv[i], "--keep-per-exe") && val) {
-			uint64_t v;
-			ok = ck_core_parse_size(val, &v) && v <= 100000;
-			c->policy.keep_per_exe = (unsigned int)v;
-		} else
-			return ck_usage_error("cores vacuum", "unknown option '%s'", argv[i]);
-		if (!ok)
-			return ck_usage_error("cores vacuum", "bad value '%s' for %s", val, argv[i]);
-		i++;
+	/* The values override the policy, which is loaded when the options
+	 * end: keep them until then. */
+	const char *max_use = NULL, *keep_free = NULL, *keep_per_exe = NULL;
+	int o;
+	while ((o = ck_cores_getopt(c, argc, argv)) >= 0) {
+		if (o == OPT_MAX_USE)
+			max_use = optarg;
+		else if (o == OPT_KEEP_FREE)
+			keep_free = optarg;
+		else
+			keep_per_exe = optarg;
 	}
+	if (o == CK_CORES_STOP)
+		return c->rc;
+	if (optind < argc)
+		return ck_usage_error("cores vacuum", "unexpected argument '%s'", argv[optind]);
+	uint64_t v;
+	if (max_use && !ck_core_parse_size(max_use, &c->policy.max_use))
+		return ck_usage_error("cores vacuum", "bad value '%s' for --max-use", max_use);
+	if (keep_free && !ck_core_parse_size(keep_free, &c->policy.keep_free))
+		return ck_usage_error("cores vacuum", "bad value '%s' for --keep-free", keep_free);
+	if (keep_per_exe && (!ck_core_parse_size(keep_per_exe, &v) || v > 100000))
+		return ck_usage_error("cores vacuum", "bad value '%s' for --keep-per-exe",
+				      keep_per_exe);
+	if (keep_per_exe)
+		c->policy.keep_per_exe = (unsigned int)v;
 	struct ck_core_vacuum_report rep;
 	struct ck_error *err = ck_core_vacuum(&c->policy, &rep);
 	if (err)
@@ -515,58 +620,127 @@ static int cmd_vacuum(struct ctx *c, int argc, char **argv)
 	return CK_EXIT_OK;
 }
 
+/* ---- the commands' help and the dispatch ------------------------------ */
+
+#define COMMON_HELP								\
+	"  --store DIR      the store (default: the config's)\n"			\
+	"  --config FILE    the policy (default " CK_CORE_CONFIG_DEFAULT ")\n"	\
+	"  -h, --help       this text; --version: crashkit's version\n"		\
+	"Options go anywhere on the line; '--' ends them.\n"
+
+#define MATCH_HELP								\
+	"MATCH is a PID, a COMM, an exe path (with a '/'), a signature (16 hex\n"	\
+	"digits) or #ID; the newest match wins.  Without MATCH: the newest crash.\n"
+
+static const struct ck_cores_cmd catalog_cmds[] = {
+	{ "list",
+	  "usage: crashkit cores list [OPTIONS] [MATCH]\n\n"
+	  "The crashes in the catalog, newest first (a non-root user: their own).\n\n"
+	  "  --json           a JSON array of records\n"
+	  "  -F, --field F    one value per line: id, pid, uid, signal, comm, exe,\n"
+	  "                   signature, name or state (for scripts and completion)\n"
+	  "  --since T        crashes at or after T; --until T: at or before T\n"
+	  "                   (EPOCH, @EPOCH, -N[smhd] ago, YYYY-MM-DD[ HH:MM[:SS]])\n"
+	  "  --uid UID        crashes of that user\n"
+	  "  --signal SIG     crashes by that signal (11, SEGV or SIGSEGV)\n"
+	  COMMON_HELP "\n" MATCH_HELP,
+	  ":hF:", list_opts, cmd_list },
+	{ "info",
+	  "usage: crashkit cores info [--json] [MATCH]\n\n"
+	  "Metadata, the backtrace of every thread and the modules of a crash.\n\n"
+	  "  --json           one JSON object\n"
+	  COMMON_HELP "\n" MATCH_HELP,
+	  ":h", info_opts, cmd_info },
+	{ "dump",
+	  "usage: crashkit cores dump -o FILE [MATCH]\n\n"
+	  "Writes the core of a crash, decompressed, to FILE ('-': standard output).\n\n"
+	  "  -o, --output FILE  where the core goes\n"
+	  COMMON_HELP "\n" MATCH_HELP,
+	  ":ho:", dump_opts, cmd_dump },
+	{ "debug",
+	  "usage: crashkit cores debug [--bt] [-e CMD]... [MATCH]\n\n"
+	  "Runs gdb on the executable and a decompressed temporary copy of the core\n"
+	  "(gone when gdb ends).\n\n"
+	  "  --bt             print every thread's backtrace and quit\n"
+	  "  -e, --eval-command CMD  run the gdb command CMD and quit (repeatable)\n"
+	  COMMON_HELP "\n" MATCH_HELP,
+	  ":he:", debug_opts, cmd_debug },
+	{ "backtrace",
+	  "usage: crashkit cores backtrace CORE [EXE]\n\n"
+	  "Every thread's backtrace of any core file, as the handler records it.\n\n"
+	  COMMON_HELP,
+	  ":h", common_opts, cmd_backtrace },
+	{ "rm",
+	  "usage: crashkit cores rm [--all] MATCH\n\n"
+	  "Deletes the newest matching crash, its record and its files (root only).\n\n"
+	  "  --all            every matching crash\n"
+	  COMMON_HELP "\n" MATCH_HELP,
+	  ":h", rm_opts, cmd_rm },
+	{ "vacuum",
+	  "usage: crashkit cores vacuum [--max-use SIZE] [--keep-free SIZE] [--keep-per-exe N]\n\n"
+	  "Applies the store limits now: keep_per_exe for every executable, then the\n"
+	  "oldest cores go while the store is over max_use or the disk below\n"
+	  "keep_free.  Records stay (root only).\n\n"
+	  "  --max-use SIZE     instead of the config's max_use (K, M, G suffixes)\n"
+	  "  --keep-free SIZE   instead of keep_free\n"
+	  "  --keep-per-exe N   instead of keep_per_exe\n"
+	  COMMON_HELP,
+	  ":h", vacuum_opts, cmd_vacuum },
+};
+
+static const struct ck_cores_cmd *find_cmd(const char *name)
+{
+	static const struct ck_cores_cmd *const setup[] = {
+		&ck_cores_serve_cmd, &ck_cores_install_cmd, &ck_cores_uninstall_cmd,
+		&ck_cores_check_cmd,
+	};
+	if (!strcmp(name, "gdb"))	/* coredumpctl's name */
+		name = "debug";
+	for (size_t k = 0; k < sizeof(catalog_cmds) / sizeof(catalog_cmds[0]); k++)
+		if (!strcmp(name, catalog_cmds[k].name))
+			return &catalog_cmds[k];
+	for (size_t k = 0; k < sizeof(setup) / sizeof(setup[0]); k++)
+		if (!strcmp(name, setup[k]->name))
+			return setup[k];
+	return NULL;
+}
+
 int ck_cmd_cores(int argc, char **argv)
 {
 	/* The handler parses its own argv: it must not look at the environment. */
 	if (argc >= 2 && !strcmp(argv[1], "handle"))
 		return ck_cores_handle(argc - 1, argv + 1);
 
-	struct ctx c = { 0 };
-	const char *config = NULL;
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return CK_EXIT_OK;
-		} else if (!strcmp(argv[i], "--store") && i + 1 < argc) {
-			free(c.store_opt);
-			c.store_opt = strdup(argv[++i]);
-		} else if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-			config = argv[++i];
-		} else {
-			free(c.store_opt);
-			return ck_usage_error("cores", "unknown option '%s'", argv[i]);
-		}
+	/* `crashkit cores [OPTIONS] COMMAND ...`: options up to the command
+	 * ('+'), then the command's own, anywhere. */
+	static const struct ck_cores_cmd top = { "", cores_help, "+:h", common_opts, NULL };
+	struct ck_cores_ctx c = { .cmd = &top };
+	snprintf(c.what, sizeof(c.what), "cores");
+	optind = 0;
+	opterr = 0;
+	int o = ck_cores_getopt(&c, argc, argv);
+	const struct ck_cores_cmd *cmd = NULL;
+	if (o == CK_CORES_STOP)
+		goto out;
+	if (optind >= argc) {
+		c.rc = ck_usage_error("cores", "expected a command");
+		goto out;
 	}
-	if (i >= argc) {
-		free(c.store_opt);
-		return ck_usage_error("cores", "expected a command");
+	if (!(cmd = find_cmd(argv[optind]))) {
+		char name[24];
+		snprintf(name, sizeof(name), "%s", argv[optind]);
+		name[strcspn(name, "\n\r\t")] = '\0';
+		c.rc = ck_usage_error("cores", "unknown command '%s'", name);
+		goto out;
 	}
-	bool config_given = config || getenv("CRASHKIT_CORES_CONFIG");
-	struct ck_error *err = load_policy(&c, config, true);
-	int rc;
-	const char *cmd = argv[i];
-	if (err) {
-		rc = ck_report(err);
-	} else if (!strcmp(cmd, "list")) {
-		rc = cmd_list(&c, argc - i, argv + i);
-	} else if (!strcmp(cmd, "info")) {
-		rc = cmd_info(&c, argc - i, argv + i);
-	} else if (!strcmp(cmd, "dump")) {
-		rc = cmd_dump(&c, argc - i, argv + i);
-	} else if (!strcmp(cmd, "debug") || !strcmp(cmd, "gdb")) {
-		rc = cmd_debug(&c, argc - i, argv + i);
-	} else if (!strcmp(cmd, "backtrace")) {
-		rc = cmd_backtrace(&c, argc - i, argv + i);
-	} else if (!strcmp(cmd, "rm")) {
-		rc = cmd_rm(&c, argc - i, argv + i);
-	} else if (!strcmp(cmd, "vacuum")) {
-		rc = cmd_vacuum(&c, argc - i, argv + i);
-	} else {
-		rc = ck_cores_setup(cmd, &c.policy, c.config, config_given, c.store_opt, argc - i,
-				    argv + i);
-	}
+	c.cmd = cmd;
+	snprintf(c.what, sizeof(c.what), "cores %s", cmd->name);
+	argc -= optind;
+	argv += optind;
+	optind = 0;	/* the command's getopt starts afresh */
+	c.rc = cmd->run(&c, argc, argv);
+out:
 	ck_core_policy_deinit(&c.policy);
 	free(c.store_opt);
-	return rc;
+	return c.rc;
 }

@@ -15,25 +15,21 @@
 
 #include "tools.h"
 
-/* Called by cmd_cores.c; declared here and there (tools/ see only
- * crashkit.h and tools.h). */
-int ck_cores_handle(int argc, char **argv);
-int ck_cores_setup(const char *cmd, struct ck_core_policy *policy, const char *config,
-		   bool config_given, const char *store_opt, int argc, char **argv);
-
-/* What setup commands see of `crashkit cores [--store DIR] [--config FILE]`. */
-struct setup {
-	struct ck_core_policy *policy;
-	const char *config;	/* the file read, given or the default */
-	bool config_given;	/* by --config or $CRASHKIT_CORES_CONFIG */
-	const char *store_opt;	/* --store or $CRASHKIT_CORES_STORE */
-};
-
 /* ---- handle ----------------------------------------------------------- */
 
 /* The handler has no terminal: it says everything on stderr and in the
  * kernel log. */
 #define handler_log(level, ...) ck_core_logf(ck_core_log_kmsg, stderr, level, __VA_ARGS__)
+
+static const char handle_help[] =
+	"usage: crashkit-cores handle [--config=FILE] P=%P u=%u g=%g s=%s t=%t [KEY=VALUE...]\n"
+	"\n"
+	"The core_pattern pipe handler: the kernel runs it for every crash, the core\n"
+	"on standard input.  'crashkit cores install' writes its command line; it is\n"
+	"not meant to be run by hand.  Keys: P pid, i tid, I tid (init namespace),\n"
+	"u uid, g gid, s signal, t time, c core size limit, h hostname, e comm,\n"
+	"F a pidfd as fd 3 (Linux 6.16), d dumpable; unknown keys are ignored.\n"
+	"It reads no environment: the config is --config=FILE or " CK_CORE_CONFIG_DEFAULT ".\n";
 
 int ck_cores_handle(int argc, char **argv)
 {
@@ -42,6 +38,10 @@ int ck_cores_handle(int argc, char **argv)
 	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		if (!strncmp(argv[i], "--config=", 9)) {
 			config = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--help")) {
+			return ck_print_help(handle_help);
+		} else if (!strcmp(argv[i], "--version")) {
+			return ck_print_version();
 		} else {
 			handler_log(3, "unknown option '%.64s'", argv[i]);
 			return CK_EXIT_USAGE;
@@ -74,26 +74,52 @@ int ck_cores_handle(int argc, char **argv)
 
 /* ---- serve: the socket-mode receiver ------------------------------------ */
 
-static int cmd_serve(struct setup *s, int argc, char **argv)
+enum { OPT_SOCKET = 0x100 };
+
+static const struct option serve_opts[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	CK_CORES_COMMON_OPTS,
+};
+
+static int cmd_serve(struct ck_cores_ctx *c, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
-			free(s->policy->socket);
-			s->policy->socket = strdup(argv[++i]);
-		} else {
-			return ck_usage_error("cores serve", "unknown option '%s'", argv[i]);
-		}
+	const char *sock = NULL;
+	int o;
+	while ((o = ck_cores_getopt(c, argc, argv)) >= 0)
+		sock = optarg;	/* --socket */
+	if (o == CK_CORES_STOP)
+		return c->rc;
+	if (optind < argc)
+		return ck_usage_error("cores serve", "unexpected argument '%s'", argv[optind]);
+	if (sock) {
+		free(c->policy.socket);
+		c->policy.socket = strdup(sock);
+		if (!c->policy.socket)
+			return ck_report(&ck_error_nomem);
 	}
-	struct ck_error *err = ck_core_receiver_run(s->policy, ck_core_log_kmsg, stderr);
+	struct ck_error *err = ck_core_receiver_run(&c->policy, ck_core_log_kmsg, stderr);
 	return err ? ck_report(err) : CK_EXIT_OK;
 }
+
+const struct ck_cores_cmd ck_cores_serve_cmd = {
+	"serve",
+	"usage: crashkit cores serve [--socket PATH]\n\n"
+	"The socket-mode receiver (Linux >= 6.16): listens on PATH (the config's\n"
+	"'socket', default " CK_CORE_SOCKET_DEFAULT "), takes one connection per crash\n"
+	"and stores it as the pipe handler does.  SIGTERM or SIGINT stop it.\n\n"
+	"  --socket PATH    listen there\n"
+	"  --store DIR      the store (default: the config's)\n"
+	"  --config FILE    the policy (default " CK_CORE_CONFIG_DEFAULT ")\n"
+	"  -h, --help       this text; --version: crashkit's version\n",
+	":h", serve_opts, cmd_serve,
+};
 
 /* ---- install, uninstall, check ---------------------------------------- */
 
 /* A receiver on the socket: the one listening, or one started detached. */
-static struct ck_error *ensure_receiver(struct setup *s, const char *self)
+static struct ck_error *ensure_receiver(struct ck_cores_ctx *s, const char *self)
 {
-	const char *path = ck_core_policy_socket(s->policy);
+	const char *path = ck_core_policy_socket(&s->policy);
 	if (!ck_core_socket_mode_supported())
 		return ck_error_create(CK_ERR_INVALID, "install --socket: this "
 				       "kernel has no socket mode (Linux >= 6.16)");
@@ -110,15 +136,21 @@ static struct ck_error *ensure_receiver(struct setup *s, const char *self)
 	return NULL;
 }
 
-static int cmd_install(struct setup *s, int argc, char **argv)
+static const struct option install_opts[] = {
+	{ "socket", no_argument, NULL, OPT_SOCKET },
+	CK_CORES_COMMON_OPTS,
+};
+
+static int cmd_install(struct ck_cores_ctx *s, int argc, char **argv)
 {
 	bool sock = false;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--socket"))
-			sock = true;
-		else
-			return ck_usage_error("cores install", "unknown argument '%s'", argv[i]);
-	}
+	int o;
+	while ((o = ck_cores_getopt(s, argc, argv)) >= 0)
+		sock = true;	/* --socket */
+	if (o == CK_CORES_STOP)
+		return s->rc;
+	if (optind < argc)
+		return ck_usage_error("cores install", "unknown argument '%s'", argv[optind]);
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0)
@@ -130,11 +162,11 @@ static int cmd_install(struct setup *s, int argc, char **argv)
 		err = ensure_receiver(s, self);
 		if (err)
 			return ck_report(err);
-		err = ck_core_install_socket(s->policy, &pattern);
+		err = ck_core_install_socket(&s->policy, &pattern);
 		if (err)
 			return ck_report(ck_error_prepend(err, "install --socket"));
 	} else {
-		err = ck_core_install(s->policy, self, s->config_given ? s->config : NULL,
+		err = ck_core_install(&s->policy, self, s->config_given ? s->config : NULL,
 				      &pattern);
 		if (err)
 			return ck_report(ck_error_prepend(err, "install"));
@@ -144,12 +176,18 @@ static int cmd_install(struct setup *s, int argc, char **argv)
 	return CK_EXIT_OK;
 }
 
-static int cmd_uninstall(struct setup *s, int argc, char **argv)
+static const struct option common_opts[] = {
+	CK_CORES_COMMON_OPTS,
+};
+
+static int cmd_uninstall(struct ck_cores_ctx *s, int argc, char **argv)
 {
-	if (argc > 1)
+	if (ck_cores_getopt(s, argc, argv) == CK_CORES_STOP)
+		return s->rc;
+	if (optind < argc)
 		return ck_usage_error("cores uninstall", "no arguments expected");
 	char *restored = NULL;
-	struct ck_error *err = ck_core_uninstall(s->policy, &restored);
+	struct ck_error *err = ck_core_uninstall(&s->policy, &restored);
 	if (err)
 		return ck_report(ck_error_prepend(err, "uninstall"));
 	printf("core_pattern restored: %s\n", restored);
@@ -157,7 +195,7 @@ static int cmd_uninstall(struct setup *s, int argc, char **argv)
 	return CK_EXIT_OK;
 }
 
-/* The first line of /proc/sys/kernel/NAME, NULL when unreadable. */
+/* The first line of a /proc/sys file, NULL when unreadable. */
 static char *sysctl(const char *path)
 {
 	char *text = NULL;
@@ -174,19 +212,19 @@ static const char *suid_dumpable_meaning(const char *suid)
 	       : "unknown";
 }
 
-static void check_kernel(struct setup *s)
+static void check_kernel(struct ck_cores_ctx *s)
 {
 	char *pattern = sysctl("/proc/sys/kernel/core_pattern");
 	char *limit = sysctl("/proc/sys/kernel/core_pipe_limit");
-	char *suid = sysctl("/proc/sys/kernel/suid_dumpable");
+	char *suid = sysctl("/proc/sys/fs/suid_dumpable");
 	char *modes = sysctl("/proc/sys/kernel/core_modes");
 	printf("core_pattern:    %s\n", pattern ? pattern : "?");
-	printf("owned by:        %s\n", ck_core_pattern_owner(pattern, s->policy));
+	printf("owned by:        %s\n", ck_core_pattern_owner(pattern, &s->policy));
 	printf("core_pipe_limit: %s%s\n", limit ? limit : "?",
 	       limit && !strcmp(limit, "0") ? " (the handler may lose /proc/<pid> after EOF)" : "");
 	printf("suid_dumpable:   %s (%s)\n", suid ? suid : "?", suid_dumpable_meaning(suid));
 	printf("core_modes:      %s\n", modes ? modes : "(absent: no socket mode, Linux < 6.16)");
-	const char *sock = ck_core_policy_socket(s->policy);
+	const char *sock = ck_core_policy_socket(&s->policy);
 	printf("socket receiver: %s %s\n", sock,
 	       ck_core_socket_listening(sock) ? "(listening)" : "(not listening)");
 	free(pattern);
@@ -208,9 +246,9 @@ static void check_rlimit(void)
 					  "core, passed as %c)" : " KiB");
 }
 
-static void check_catalog(struct setup *s)
+static void check_catalog(struct ck_cores_ctx *s)
 {
-	const char *store = ck_core_policy_store(s->policy);
+	const char *store = ck_core_policy_store(&s->policy);
 	struct ck_catalog *cat;
 	struct ck_error *err = ck_catalog_open(store, false, &cat);
 	if (err) {
@@ -225,35 +263,57 @@ static void check_catalog(struct setup *s)
 		for (size_t k = 0; k < nr; k++)
 			bytes += recs[k].stored_size;
 		printf("catalog:         %zu crashes, %" PRIu64 " bytes of cores (max_use %" PRIu64
-		       ", keep_free %" PRIu64 ")\n", nr, bytes, s->policy->max_use,
-		       s->policy->keep_free);
+		       ", keep_free %" PRIu64 ")\n", nr, bytes, s->policy.max_use,
+		       s->policy.keep_free);
 		ck_core_records_destroy(recs, nr);
 	}
 	ck_catalog_destroy(cat);
 }
 
-static int cmd_check(struct setup *s, int argc, char **argv)
+static int cmd_check(struct ck_cores_ctx *s, int argc, char **argv)
 {
+	if (ck_cores_getopt(s, argc, argv) == CK_CORES_STOP)
+		return s->rc;
+	if (optind < argc)
+		return ck_usage_error("cores check", "no arguments expected");
 	check_kernel(s);
 	check_rlimit();
 	printf("config:          %s\n", s->config);
-	printf("store:           %s\n", ck_core_policy_store(s->policy));
+	printf("store:           %s\n", ck_core_policy_store(&s->policy));
 	check_catalog(s);
 	return CK_EXIT_OK;
 }
 
-int ck_cores_setup(const char *cmd, struct ck_core_policy *policy, const char *config,
-		   bool config_given, const char *store_opt, int argc, char **argv)
-{
-	struct setup s = { .policy = policy, .config = config, .config_given = config_given,
-			   .store_opt = store_opt };
-	if (!strcmp(cmd, "serve"))
-		return cmd_serve(&s, argc, argv);
-	if (!strcmp(cmd, "install"))
-		return cmd_install(&s, argc, argv);
-	if (!strcmp(cmd, "uninstall"))
-		return cmd_uninstall(&s, argc, argv);
-	if (!strcmp(cmd, "check"))
-		return cmd_check(&s, argc, argv);
-	return ck_usage_error("cores", "unknown command '%s'", cmd);
-}
+#define SETUP_HELP								\
+	"  --store DIR      the store (default: the config's)\n"			\
+	"  --config FILE    the policy (default " CK_CORE_CONFIG_DEFAULT ")\n"	\
+	"  -h, --help       this text; --version: crashkit's version\n"
+
+const struct ck_cores_cmd ck_cores_install_cmd = {
+	"install",
+	"usage: crashkit cores install [--socket]\n\n"
+	"Points core_pattern at this crashkit-cores (|.../crashkit-cores handle ...),\n"
+	"remembering the pattern it replaces, and raises core_pipe_limit to 128.\n"
+	"A --config given here is written into the pattern.\n\n"
+	"  --socket         socket mode (Linux >= 6.16): core_pattern @PATH, with a\n"
+	"                   receiver that listens there or one started now\n"
+	SETUP_HELP,
+	":h", install_opts, cmd_install,
+};
+
+const struct ck_cores_cmd ck_cores_uninstall_cmd = {
+	"uninstall",
+	"usage: crashkit cores uninstall\n\n"
+	"Gives core_pattern and core_pipe_limit back the values 'install' replaced.\n\n"
+	SETUP_HELP,
+	":h", common_opts, cmd_uninstall,
+};
+
+const struct ck_cores_cmd ck_cores_check_cmd = {
+	"check",
+	"usage: crashkit cores check\n\n"
+	"Explains the set-up: core_pattern and whose it is, core_pipe_limit,\n"
+	"suid_dumpable, socket mode, ulimit -c, the config, the store and its catalog.\n\n"
+	SETUP_HELP,
+	":h", common_opts, cmd_check,
+};

@@ -50,7 +50,8 @@ static void usage(FILE *f)
 		   "                timestamp), as makedumpfile 1.7.5+ prints it; fails if the\n"
 		   "                kernel does not record callers\n"
 		   "By default the column is shown when the kernel records callers (VMCOREINFO\n"
-		   "has OFFSET(printk_info.caller_id): every kernel since 5.10).\n");
+		   "has OFFSET(printk_info.caller_id): every kernel since 5.10).\n"
+		   "  -h, --help    this text; --version: crashkit's version\n");
 }
 
 /* --caller on a dump whose kernel records no caller fails rather than
@@ -71,19 +72,22 @@ int ck_cmd_dmesg(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "caller", no_argument, NULL, 'C' },
 		{ "no-caller", no_argument, NULL, 'N' },
 		{ 0 },
 	};
 	enum ck_caller_mode mode = CK_CALLER_AUTO;
 	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	optind = 0;	/* options anywhere, as GNU getopt permutes them */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return CK_EXIT_OK;
+		case 'V': return ck_print_version();
 		case 'C': mode = CK_CALLER_ON; break;
 		case 'N': mode = CK_CALLER_OFF; break;
-		default: return ck_usage_error("dmesg", "bad option");
+		default: return ck_getopt_error("dmesg", c, argv);
 		}
 	}
 	if (optind >= argc)

@@ -285,7 +285,12 @@ static void usage(FILE *f)
 		   "\n"
 		   "Says what a crash dump is: its format, compression and dump level, whether it\n"
 		   "is complete, the kernel release, version and build id, the crash time, page\n"
-		   "size, CPUs, the panic CPU and the memory it holds.\n");
+		   "size, CPUs, the panic CPU and the memory it holds.\n"
+		   "\n"
+		   "  --json          one JSON object; unknown fields are null\n"
+		   "  -v, --verbose   also the memory ranges and how kallsyms was read\n"
+		   "  -h, --help      this text; --version: crashkit's version\n"
+		   "Options go anywhere on the line; '--' ends them.\n");
 }
 
 int ck_cmd_info(int argc, char **argv)
@@ -294,17 +299,20 @@ int ck_cmd_info(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	bool json = false, verbose = false;
 	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+jvh", opts, NULL)) != -1) {
+	optind = 0;	/* options anywhere, as GNU getopt permutes them */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return CK_EXIT_OK;
-		default: return ck_usage_error("info", "bad option");
+		case 'V': return ck_print_version();
+		default: return ck_getopt_error("info", c, argv);
 		}
 	}
 	if (optind >= argc)

@@ -14,7 +14,9 @@ static void usage(FILE *f)
 		   "Looks up kernel symbols in the kallsyms tables the dump carries (Linux 6.0+).\n"
 		   "A NAME prints its address; an ADDRESS (0x... or 16 hex digits) prints the\n"
 		   "symbol that contains it as name+0xoffset.  Addresses are KASLR-relocated, as\n"
-		   "the crashed kernel saw them.\n");
+		   "the crashed kernel saw them.\n"
+		   "\n"
+		   "  -h, --help    this text; --version: crashkit's version\n");
 }
 
 /* An argument is an address if it says so with 0x, or if it is a full-width
@@ -61,14 +63,17 @@ int ck_cmd_sym(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	optind = 0;	/* options anywhere, as GNU getopt permutes them */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return CK_EXIT_OK;
-		default: return ck_usage_error("sym", "bad option");
+		case 'V': return ck_print_version();
+		default: return ck_getopt_error("sym", c, argv);
 		}
 	}
 	if (argc - optind < 2)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What every crashkit executable shares: error reporting and argument helpers. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,4 +55,50 @@ bool ck_parse_u64(const char *s, int base, unsigned long long *ret)
 		return false;
 	*ret = v;
 	return true;
+}
+
+int ck_print_version(void)
+{
+	printf("%s %s\n", ck_progname, CRASHKIT_VERSION);
+	return fflush(stdout) ? CK_EXIT_ERROR : CK_EXIT_OK;
+}
+
+int ck_print_help(const char *text)
+{
+	fputs(text, stdout);
+	return fflush(stdout) ? CK_EXIT_ERROR : CK_EXIT_OK;
+}
+
+/* The option as the user typed it, for one line of message: at most 64
+ * bytes, control bytes as '?'. */
+static const char *printable(const char *s, size_t len, char buf[static 68])
+{
+	size_t i = 0;
+	for (; i < len && s[i] && i < 64; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (i == 64 && i < len && s[i])
+		buf[i++] = '.', buf[i++] = '.', buf[i++] = '.';
+	buf[i] = '\0';
+	return buf;
+}
+
+int ck_getopt_error(const char *cmd, int c, char **argv)
+{
+	/* A long option is the word before optind; a short one is optopt (it
+	 * may sit inside a cluster, "-jx"). */
+	const char *word = optind > 0 ? argv[optind - 1] : "";
+	char buf[68];
+	if (!strncmp(word, "--", 2) && word[2]) {
+		if (c == ':')
+			return ck_usage_error(cmd, "option '%s' needs an argument",
+					      printable(word, SIZE_MAX, buf));
+		if (optopt)	/* getopt_long: a known option given a value */
+			return ck_usage_error(cmd, "option '%s' takes no argument",
+					      printable(word, strcspn(word, "="), buf));
+		return ck_usage_error(cmd, "unknown option '%s'", printable(word, SIZE_MAX, buf));
+	}
+	char opt[2] = { (char)optopt, '\0' };
+	if (c == ':')
+		return ck_usage_error(cmd, "option '-%s' needs an argument", printable(opt, 1, buf));
+	return ck_usage_error(cmd, "unknown option '-%s'", printable(opt, 1, buf));
 }

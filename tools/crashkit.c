@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n", ck_progname, argv[1],
-		ck_progname);
+	fprintf(stderr, "%s: unknown %s '%s' (see '%s --help')\n", ck_progname,
+		argv[1][0] == '-' ? "option" : "command", argv[1], ck_progname);
 	return CK_EXIT_USAGE;
 }

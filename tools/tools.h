@@ -3,6 +3,7 @@
 #ifndef CRASHKIT_TOOLS_H
 #define CRASHKIT_TOOLS_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -27,6 +28,16 @@ extern const char *ck_progname;
 int ck_report(struct ck_error *err);
 /* Prints "crashkit CMD: <message>" plus a usage hint.  Returns CK_EXIT_USAGE. */
 int ck_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* --version of every command and subcommand: "crashkit 0.1.0" on stdout.
+ * Returns CK_EXIT_OK (or CK_EXIT_ERROR if stdout fails). */
+int ck_print_version(void);
+/* --help of every command: text on stdout.  Returns CK_EXIT_OK (or
+ * CK_EXIT_ERROR if stdout fails). */
+int ck_print_help(const char *text);
+/* getopt_long() returned '?' or ':' (the option string starts with ':' and
+ * opterr is 0, so getopt said nothing): one line naming the option, as
+ * ck_usage_error().  Returns CK_EXIT_USAGE. */
+int ck_getopt_error(const char *cmd, int c, char **argv);
 /* Prints "crashkit: warning: ..." */
 void ck_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -55,5 +66,53 @@ int ck_cmd_makedumpfile(int argc, char **argv);
 /* --mem-usage of both (tools/cmd_mem_usage.c): compat prints makedumpfile's
  * layout; msg_level 0 keeps warnings quiet. */
 int ck_mem_usage_main(const char *input, bool compat, bool json, int msg_level);
+
+/* ---- crashkit-cores: tools/cmd_cores.c (the dispatch and the catalog
+ * commands) and tools/cmd_cores_setup.c (handle, serve, install, uninstall,
+ * check). ---- */
+
+/* Options every cores command takes, anywhere on its command line. */
+enum { CK_CORES_OPT_VERSION = 0x200, CK_CORES_OPT_STORE, CK_CORES_OPT_CONFIG };
+#define CK_CORES_COMMON_OPTS						\
+	{ "help", no_argument, NULL, 'h' },				\
+	{ "version", no_argument, NULL, CK_CORES_OPT_VERSION },	\
+	{ "store", required_argument, NULL, CK_CORES_OPT_STORE },	\
+	{ "config", required_argument, NULL, CK_CORES_OPT_CONFIG },	\
+	{ 0 }
+
+struct ck_cores_ctx;
+struct ck_cores_cmd {
+	const char *name;
+	const char *help;		/* --help: usage, what it does, its options */
+	const char *shortopts;		/* getopt_long()'s, starting with ':' */
+	const struct option *longopts;	/* ending with CK_CORES_COMMON_OPTS */
+	int (*run)(struct ck_cores_ctx *c, int argc, char **argv);
+};
+
+struct ck_cores_ctx {
+	const struct ck_cores_cmd *cmd;
+	char what[32];			/* "cores dump", for messages */
+	struct ck_core_policy policy;	/* loaded when the options end */
+	const char *config;		/* the file read: given or the default */
+	const char *config_opt;		/* --config */
+	bool config_given;		/* by --config or $CRASHKIT_CORES_CONFIG */
+	char *store_opt;		/* --store or $CRASHKIT_CORES_STORE */
+	int rc;				/* exit status after CK_CORES_STOP */
+};
+
+/* getopt_long() over c->cmd's options, GNU style (options anywhere, "--"
+ * ends them); --help, --version, --store and --config are handled here.
+ * Returns the command's next option; -1 when the options end and the
+ * policy is loaded (optind: the first operand); CK_CORES_STOP when the
+ * command must return c->rc (help or version printed, a usage error, a
+ * policy that does not load). */
+#define CK_CORES_STOP (-2)
+int ck_cores_getopt(struct ck_cores_ctx *c, int argc, char **argv);
+
+/* The core_pattern handler: its own argv rules (no environment). */
+int ck_cores_handle(int argc, char **argv);
+/* The setup commands of tools/cmd_cores_setup.c. */
+extern const struct ck_cores_cmd ck_cores_serve_cmd, ck_cores_install_cmd,
+	ck_cores_uninstall_cmd, ck_cores_check_cmd;
 
 #endif /* CRASHKIT_TOOLS_H */
