@@ -54,10 +54,13 @@ static int cmd_cores(int argc, char **argv)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: %s COMMAND [ARGS]\n\ncommands:\n", ck_progname);
+	fprintf(f, "usage: %s COMMAND [ARGS]\n       %s [COMMAND] --help | --version\n\n"
+		"commands:\n", ck_progname, ck_progname);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n", ck_progname);
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun '%s COMMAND --help' for a command's options; options go anywhere on\n"
+		"its line and '--' ends them.  Man pages: crashkit(1), crashkit-COMMAND.\n",
+		ck_progname);
 }
 
 int main(int argc, char **argv)

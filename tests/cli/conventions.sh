@@ -100,6 +100,7 @@ if out=$(make -s -C "$top" install O="$rel" DESTDIR="$inst" PREFIX=/usr 2>&1); t
 		share/bash-completion/completions/crashkit-cores \
 		share/man/man1/crashkit.1 share/man/man1/crashkit-info.1 share/man/man1/crashkit-dmesg.1 \
 		share/man/man1/crashkit-sym.1 share/man/man8/crashkit-capture.8 \
+		share/man/man8/crashkit-makedumpfile.8 \
 		share/man/man8/crashkit-cores.8; do
 		[ -e "$inst/usr/$f" ] || missing="$missing $f"
 	done
