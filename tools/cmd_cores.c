@@ -290,10 +290,9 @@ static void list_field(const struct ck_core_record *recs, size_t nr, const char 
 				   : !strcmp(field, "signature") ? r->signature
 				   : !strcmp(field, "name") ? r->name
 				   : !strcmp(field, "state") ? r->state : NULL;
-		if (text) {
+		if (text) {	/* an unknown value is an empty line: one line per crash */
 			safe(text, buf, sizeof(buf));
-			if (buf[0])
-				printf("%s\n", buf);
+			printf("%s\n", buf);
 			continue;
 		}
 		long long v = !strcmp(field, "id") ? (long long)r->id : !strcmp(field, "pid") ? r->pid
@@ -637,8 +636,8 @@ static const struct ck_cores_cmd catalog_cmds[] = {
 	  "usage: crashkit cores list [OPTIONS] [MATCH]\n\n"
 	  "The crashes in the catalog, newest first (a non-root user: their own).\n\n"
 	  "  --json           a JSON array of records\n"
-	  "  -F, --field F    one value per line: id, pid, uid, signal, comm, exe,\n"
-	  "                   signature, name or state (for scripts and completion)\n"
+	  "  -F, --field F    that field, one line per crash: id, pid, uid, signal,\n"
+	  "                   comm, exe, signature, name or state (for scripts)\n"
 	  "  --since T        crashes at or after T; --until T: at or before T\n"
 	  "                   (EPOCH, @EPOCH, -N[smhd] ago, YYYY-MM-DD[ HH:MM[:SS]])\n"
 	  "  --uid UID        crashes of that user\n"
