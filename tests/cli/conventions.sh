@@ -173,3 +173,5 @@ fi
 	|| fail "cores list -F comm" "$("$CK" cores list -F comm "${C[@]}" 2>&1)"
 check_completion crasher "$CK" cores "${C[@]}" dump cra
 check_completion crasher "$(dirname "$CK")/crashkit-cores" info "${C[@]}" c
+id=$("$CK" cores list -F id "${C[@]}")
+check_completion "\\#$id" "$CK" cores rm "${C[@]}" '\#'
