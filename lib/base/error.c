@@ -19,6 +19,48 @@ struct ck_error ck_error_nomem = {
 	.message = (char *)"out of memory",
 };
 
+/*
+ * Messages are one line: a file name (or anything else quoted into a
+ * message) may hold a newline or an escape sequence, and a message is
+ * printed as one line on a terminal or in a log.  Control characters are
+ * written as C escapes (\n, \t, \x1b), once, here, so that no caller has
+ * to remember it.  Takes msg; returns it or its escaped copy (NULL on ENOMEM,
+ * msg freed).
+ */
+static char *one_line(char *msg)
+{
+	size_t extra = 0;
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+		extra += *p < 0x20 || *p == 0x7f ? 3 : 0;
+	if (!extra)
+		return msg;
+	size_t len = strlen(msg);
+	char *out = malloc(len + extra + 1), *o = out;
+	if (!out) {
+		free(msg);
+		return NULL;
+	}
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			*o++ = (char)*p;
+			continue;
+		}
+		static const char hex[] = "0123456789abcdef";
+		char c = *p == '\n' ? 'n' : *p == '\t' ? 't' : *p == '\r' ? 'r' : 0;
+		*o++ = '\\';
+		if (c) {
+			*o++ = c;
+		} else {
+			*o++ = 'x';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	free(msg);
+	return out;
+}
+
 static struct ck_error *error_vcreate(enum ck_error_code code, int errnum,
 				      const char *fmt, va_list ap)
 {
@@ -27,7 +69,7 @@ static struct ck_error *error_vcreate(enum ck_error_code code, int errnum,
 		return &ck_error_nomem;
 	err->code = code;
 	err->errnum = errnum;
-	if (vasprintf(&err->message, fmt, ap) < 0) {
+	if (vasprintf(&err->message, fmt, ap) < 0 || !(err->message = one_line(err->message))) {
 		free(err);
 		return &ck_error_nomem;
 	}
@@ -70,7 +112,7 @@ struct ck_error *ck_error_prepend(struct ck_error *err, const char *fmt, ...)
 	char *prefix;
 	int r = vasprintf(&prefix, fmt, ap);
 	va_end(ap);
-	if (r < 0)
+	if (r < 0 || !(prefix = one_line(prefix)))
 		return err;	/* keep the original message rather than lose it */
 	char *msg;
 	if (asprintf(&msg, "%s: %s", prefix, err->message) >= 0) {

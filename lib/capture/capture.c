@@ -667,6 +667,8 @@ static struct ck_error *capture_plan(struct capture *cap)
 {
 	const struct ck_capture_opts *opts = cap->opts;
 	struct ck_error *err = ck_dump_open(cap->input, &cap->dump);
+	if (!err)
+		err = ck_page_walk_check(cap->dump);	/* before the kernel is read */
 	if (err)
 		return err;
 	const struct ck_dump_info *info = ck_dump_info(cap->dump);

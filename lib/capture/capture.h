@@ -52,6 +52,11 @@ static inline uint64_t ck_capture_cycle_pfns(uint64_t want, uint64_t max_pfn)
 {
 	return ck_page_walk_cycle_pfns(want, CK_CAPTURE_CHUNK_PFNS, max_pfn);
 }
+/* Whether the walk's work (every pfn below max_pfn) and a kdump output's
+ * bitmaps are bounded by the bytes the dump holds: CK_ERR_FORMAT naming the
+ * file when it claims more memory than one bit per pfn of it could hold
+ * (an ELF p_memsz or p_paddr far out).  ck_page_walk_init checks it too. */
+struct ck_error *ck_page_walk_check(struct ck_dump *dump);
 /* Before the first cycle of dump, filtering with filter (may be NULL) at
  * level; the bitmaps hold cycle bits (a multiple of 64). */
 struct ck_error *ck_page_walk_init(struct ck_page_walk *pw, struct ck_dump *dump,

@@ -194,6 +194,11 @@ struct ck_error *ck_mem_usage(const char *input, const struct ck_mem_usage_opts 
 	err = ck_dump_open(input, &dump);
 	if (err)
 		return err;
+	err = ck_page_walk_check(dump);
+	if (err) {
+		ck_dump_destroy(dump);
+		return err;
+	}
 	const struct ck_dump_info *info = ck_dump_info(dump);
 	mu->page_size = info->page_size;
 	mu->max_pfn = info->max_pfn;

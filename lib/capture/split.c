@@ -252,11 +252,17 @@ static struct ck_error *piece_open(struct piece *p, const char *path)
 {
 	struct stat st;
 	p->path = path;
-	p->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO would wait for a writer in open(). */
+	p->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (p->fd < 0)
 		return ck_error_create_errno(errno, "cannot open '%s'", path);
 	if (fstat(p->fd, &st) < 0)
 		return ck_error_create_errno(errno, "cannot stat '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return ck_error_create(CK_ERR_INVALID, "'%s' is not a regular file", path);
+	int fl = fcntl(p->fd, F_GETFL);
+	if (fl < 0 || fcntl(p->fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return ck_error_create_errno(errno, "cannot read '%s'", path);
 	p->size = st.st_size;
 	p->dev = st.st_dev;
 	p->ino = st.st_ino;
@@ -293,7 +299,8 @@ static struct ck_error *piece_open(struct piece *p, const char *path)
 	p->bitmap_off = (1 + (uint64_t)sub_blocks) * bs;
 	p->bitmap_len = bitmap_blocks * bs / 2;
 	p->desc_off = p->bitmap_off + 2 * p->bitmap_len;
-	if (p->bitmap_len < (max + 7) / 8 || p->desc_off > p->size)
+	/* bitmap_len < 2^51: no overflow; (max + 7) / 8 would wrap */
+	if (max > p->bitmap_len * 8 || p->desc_off > p->size)
 		return ck_error_create(CK_ERR_FORMAT,
 			"'%s': kdump bitmaps (%" PRIu64 " blocks) do not cover max_mapnr 0x%"
 			PRIx64 " or pass the end of the file", path, bitmap_blocks, max);

@@ -12,6 +12,7 @@
  * The filter carries a compound or buddy block that crosses a cycle's end
  * into the next cycle, so cycles must come in order from a rewind.
  */
+#include <inttypes.h>
 #include <sys/mman.h>
 
 #include "capture/capture.h"
@@ -24,9 +25,36 @@ uint64_t ck_page_walk_cycle_pfns(uint64_t want, uint64_t align, uint64_t max_pfn
 	return CK_MAX(cycle, align);
 }
 
+/*
+ * The walk visits every pfn below max_pfn, and a kdump output carries two
+ * bitmaps of max_pfn bits: work and output grow with the memory the dump
+ * claims, which an ELF dump may claim without data (p_memsz, p_paddr).  A
+ * real dump holds at least one bitmap's worth of bytes: a kdump file its
+ * bitmaps, an ELF vmcore its RAM, 32768 times the bitmap of 4 KiB pages.
+ * One bit per pfn beyond the bytes the file holds is a claim, not memory.
+ */
+struct ck_error *ck_page_walk_check(struct ck_dump *dump)
+{
+	uint64_t max_pfn = ck_dump_info(dump)->max_pfn;
+	const struct ck_file *file = dump->file;
+	uint64_t bitmap = max_pfn / 8 + (max_pfn % 8 != 0);
+	if (bitmap <= file->data_size)
+		return NULL;
+	return ck_error_create(CK_ERR_FORMAT,
+		"'%s': memory up to pfn 0x%" PRIx64 " (physical address 0x%" PRIx64
+		") is more than a dump of 0x%" PRIx64 " bytes can describe (a bitmap of it "
+		"alone takes 0x%" PRIx64 ")", ck_dump_info(dump)->path, max_pfn,
+		max_pfn * ck_dump_info(dump)->page_size, file->data_size, bitmap);
+}
+
 struct ck_error *ck_page_walk_init(struct ck_page_walk *pw, struct ck_dump *dump,
 				   struct ck_filter *filter, int level, uint64_t cycle)
 {
+	struct ck_error *err = ck_page_walk_check(dump);
+	if (err) {
+		*pw = (struct ck_page_walk){ 0 };
+		return err;
+	}
 	*pw = (struct ck_page_walk){
 		.dump = dump,
 		.filter = filter,

@@ -378,6 +378,12 @@ struct ck_error *ck_dump_lost_pages(struct ck_dump *dump, struct ck_dump_loss *r
 		*ret = loss;
 		return NULL;
 	}
+	if (dump->ops->lost_pages) {
+		struct ck_error *err = dump->ops->lost_pages(dump, &loss);
+		if (!err)
+			*ret = loss;
+		return err;
+	}
 	uint32_t ps = dump->info.page_size;
 	uint8_t *scratch = malloc(ps);
 	if (!scratch)

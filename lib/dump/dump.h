@@ -30,6 +30,11 @@ struct ck_file {
 	int fd;
 	uint64_t size;		/* logical size */
 	uint64_t real_size;	/* size of the file on disk */
+	/* bytes of data the file holds: real_size, or for a flattened stream
+	 * the sum of its records (its holes hold nothing).  What a driver
+	 * allocates for a structure it reads is bounded by this, not by the
+	 * logical size a stream may claim with one record far out. */
+	uint64_t data_size;
 	/* the whole file mapped read-only when it is a regular file (reads
 	 * are then a memcpy), else NULL and reads use pread() */
 	const uint8_t *map;
@@ -97,6 +102,10 @@ struct ck_dump_ops {
 	 * Called through ck_dump_loads(). */
 	size_t (*loads)(const struct ck_dump *dump, const struct ck_elf_load **ret,
 			uint16_t *machine);
+	/* Optional (ELF): ck_dump_lost_pages() without visiting every frame
+	 * of the memory ranges, which may be vast where the file has no data
+	 * (p_memsz beyond p_filesz): the work stays bounded by the pieces. */
+	struct ck_error *(*lost_pages)(struct ck_dump *dump, struct ck_dump_loss *loss);
 	void (*close)(struct ck_dump *dump);
 };
 

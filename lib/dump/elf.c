@@ -299,7 +299,7 @@ static struct ck_error *elf_load_notes(struct ck_dump *dump, const Elf64_Phdr *p
 		 * by phnum * file size, far below 2^64. */
 		total = ((total + 3) & ~3ull) + ph[i].p_filesz;
 	}
-	if (total > dump->file->size)
+	if (total > dump->file->data_size)
 		return ck_error_create(CK_ERR_FORMAT,
 			"'%s': ELF notes total 0x%" PRIx64 " bytes, more than the file holds",
 			path, total);
@@ -424,7 +424,12 @@ static struct ck_error *elf_read_headers(struct ck_dump *dump, Elf64_Ehdr *eh, E
 			"'%s': ELF program headers (%" PRIu64 " at offset 0x%" PRIx64
 			") extend past the end of the file (size 0x%" PRIx64 ")",
 			path, phnum, (uint64_t)eh->e_phoff, file->size);
-	Elf64_Phdr *ph = malloc(ph_size);	/* bounded by the file size just above */
+	if (ph_size > file->data_size)
+		return ck_error_create(CK_ERR_FORMAT,
+			"'%s': ELF program headers (%" PRIu64 " at offset 0x%" PRIx64
+			") are larger than the 0x%" PRIx64 " bytes of data the file holds",
+			path, phnum, (uint64_t)eh->e_phoff, file->data_size);
+	Elf64_Phdr *ph = malloc(ph_size);	/* bounded by the file's data just above */
 	if (!ph)
 		return &ck_error_nomem;
 	err = ck_file_read(file, eh->e_phoff, ph, ph_size);
@@ -809,6 +814,72 @@ static void elf_has_pages(struct ck_dump *dump, uint64_t start, uint64_t end, ui
 	}
 }
 
+static void loss_add(struct ck_dump_loss *loss, uint64_t first, uint64_t end)
+{
+	if (first >= end)
+		return;
+	if (!loss->pages)
+		loss->first_pfn = first;
+	loss->last_pfn = end - 1;
+	loss->pages += end - first;
+}
+
+/* One frame at a piece's edge, shared with a neighbour or partly covered:
+ * asked as ck_dump_lost_pages() asks every frame. */
+static void loss_edge(struct ck_dump *dump, struct ck_dump_loss *loss, uint64_t pfn,
+		      void *scratch)
+{
+	if (elf_has_page(dump, pfn))
+		return;
+	struct ck_error *err = elf_read_page(dump, pfn, scratch);
+	if (err && ck_error_code(err) == CK_ERR_TRUNCATED)
+		loss_add(loss, pfn, pfn + 1);
+	ck_error_destroy(err);
+}
+
+/*
+ * Pages lost to a cut, piece by piece: the whole frames of a piece's file
+ * data are lost from the first whose bytes pass the end of the file (pieces
+ * are disjoint, so no other piece decides them); its edge frames are asked
+ * one by one.  [p_filesz, p_memsz) is excluded, not lost, and is never
+ * walked: it may be claimed as large as the address space.
+ */
+static struct ck_error *elf_lost_pages(struct ck_dump *dump, struct ck_dump_loss *loss)
+{
+	struct elf_priv *priv = dump->priv;
+	uint64_t ps = dump->info.page_size, size = dump->file->size;
+	uint64_t done = 0;	/* frames below are decided */
+	_cleanup_free_ uint8_t *scratch = malloc(ps);
+	if (!scratch)
+		return &ck_error_nomem;
+	for (size_t i = 0; i < priv->nr_pieces; i++) {
+		const struct elf_piece *p = &priv->pieces[i];
+		if (!p->filesz || p->offset + p->filesz <= size)	/* checked at open */
+			continue;
+		uint64_t data_end = p->paddr + p->filesz;
+		uint64_t a = (p->paddr + ps - 1) / ps, b = data_end / ps;
+		uint64_t head = p->paddr / ps;
+		if (head < a && head >= done) {
+			loss_edge(dump, loss, head, scratch);
+			done = head + 1;
+		}
+		/* bytes of the piece present; frame f is whole in the file when
+		 * f * ps - paddr + ps <= have */
+		uint64_t have = size > p->offset ? size - p->offset : 0;
+		uint64_t m = have + p->paddr >= ps ? (have + p->paddr - ps) / ps + 1 : 0;
+		m = CK_MAX(CK_MAX(m, a), done);
+		if (m < b) {
+			loss_add(loss, m, b);
+			done = b;
+		}
+		if (data_end % ps && b >= done) {
+			loss_edge(dump, loss, b, scratch);
+			done = b + 1;
+		}
+	}
+	return NULL;
+}
+
 const struct ck_dump_ops ck_dump_elf_ops = {
 	.name = "elf",
 	.open = elf_open,
@@ -817,5 +888,6 @@ const struct ck_dump_ops ck_dump_elf_ops = {
 	.has_pages = elf_has_pages,
 	.page_offset = elf_page_offset,
 	.loads = elf_loads,
+	.lost_pages = elf_lost_pages,
 	.close = elf_close,
 };

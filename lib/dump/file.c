@@ -21,6 +21,25 @@
 
 #include "dump/dump.h"
 
+/*
+ * What a dump can be: a regular file (/proc/vmcore and /proc/kcore are
+ * regular files of procfs) or a block device (a dump partition).  A FIFO,
+ * socket or character device has no size and no offsets (pread fails or,
+ * for /dev/zero, never ends), and a directory no bytes.
+ */
+static struct ck_error *file_check_type(const char *path, const struct stat *st)
+{
+	if (S_ISREG(st->st_mode) || S_ISBLK(st->st_mode))
+		return NULL;
+	const char *what = S_ISDIR(st->st_mode) ? "a directory"
+			 : S_ISFIFO(st->st_mode) ? "a FIFO"
+			 : S_ISSOCK(st->st_mode) ? "a socket"
+			 : S_ISCHR(st->st_mode) ? "a character device"
+			 : "not a regular file";
+	return ck_error_create(CK_ERR_INVALID,
+		"'%s' is %s, not a dump (a regular file or a block device)", path, what);
+}
+
 struct ck_error *ck_file_open(const char *path, struct ck_file **ret)
 {
 	struct ck_error *err = NULL;
@@ -33,7 +52,9 @@ struct ck_error *ck_file_open(const char *path, struct ck_file **ret)
 		err = &ck_error_nomem;
 		goto out;
 	}
-	file->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO waits for a writer otherwise.  Cleared
+	 * once the file is known to be one we read. */
+	file->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (file->fd < 0) {
 		err = ck_error_create_errno(errno, "cannot open '%s'", path);
 		goto out;
@@ -43,8 +64,12 @@ struct ck_error *ck_file_open(const char *path, struct ck_file **ret)
 		err = ck_error_create_errno(errno, "cannot stat '%s'", path);
 		goto out;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		err = ck_error_create(CK_ERR_INVALID, "'%s' is a directory", path);
+	err = file_check_type(path, &st);
+	if (err)
+		goto out;
+	int fl = fcntl(file->fd, F_GETFL);
+	if (fl < 0 || fcntl(file->fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		err = ck_error_create_errno(errno, "cannot read '%s'", path);
 		goto out;
 	}
 	if (S_ISREG(st.st_mode)) {
@@ -60,6 +85,7 @@ struct ck_error *ck_file_open(const char *path, struct ck_file **ret)
 		file->real_size = end;
 	}
 	file->size = file->real_size;
+	file->data_size = file->real_size;
 	/*
 	 * Map regular files: a page read becomes a memcpy instead of a
 	 * pread(), 3-4x faster on ELF dumps (docs/dump-readers.md).  If the

@@ -282,6 +282,9 @@ struct ck_error *ck_flattened_index(struct ck_file *file)
 	file->segs = segs;
 	file->nr_segs = nr_segs;
 	file->size = logical_size;
+	file->data_size = 0;
+	for (size_t i = 0; i < nr_segs; i++)
+		file->data_size += segs[i].size;	/* disjoint, within real_size */
 	file->flattened = true;
 	file->truncated = !ended;
 out:

@@ -171,7 +171,12 @@ static struct ck_error *kdump_read_blob(struct ck_dump *dump, int64_t off, uint6
 			"'%s': kdump %s (0x%" PRIx64 " bytes at offset 0x%" PRIx64
 			") extends past the end of the file (size 0x%" PRIx64 ")",
 			dump->info.path, what, size, (uint64_t)off, dump->file->size);
-	uint8_t *buf = malloc(size + 1);	/* size <= file size */
+	if (size > dump->file->data_size)
+		return ck_error_create(CK_ERR_FORMAT,
+			"'%s': kdump %s (0x%" PRIx64 " bytes at offset 0x%" PRIx64
+			") is larger than the 0x%" PRIx64 " bytes of data the file holds",
+			dump->info.path, what, size, (uint64_t)off, dump->file->data_size);
+	uint8_t *buf = malloc(size + 1);	/* size <= the file's data */
 	if (!buf)
 		return &ck_error_nomem;
 	struct ck_error *err = ck_file_read(dump->file, off, buf, size);
@@ -321,6 +326,11 @@ static struct ck_error *kdump_read_header(struct ck_dump *dump, struct kdump_lay
 			"'%s': kdump bitmaps (0x%" PRIx64 " bytes at offset 0x%" PRIx64
 			") extend past the end of the file (size 0x%" PRIx64 ")",
 			path, l->bitmap_len, l->bitmap_off, dump->file->size);
+	if (l->bitmap_len > dump->file->data_size)
+		return ck_error_create(CK_ERR_FORMAT,
+			"'%s': kdump bitmaps (0x%" PRIx64 " bytes at offset 0x%" PRIx64
+			") are larger than the 0x%" PRIx64 " bytes of data the file holds",
+			path, l->bitmap_len, l->bitmap_off, dump->file->data_size);
 	return NULL;
 }
 
@@ -357,12 +367,14 @@ static struct ck_error *kdump_load_bitmaps(struct ck_dump *dump, struct kdump_pr
 	 * bitmap serving as both (the old diskdump).  This is crash's rule.
 	 */
 	uint64_t max_mapnr = l->max_mapnr;
-	uint64_t need_blocks = ((max_mapnr + 7) / 8 + l->bs - 1) / l->bs;
-	bool two = l->bitmap_blocks >= 2 * need_blocks;
-	if (need_blocks > l->bitmap_blocks)
+	/* bitmap_len < 2^52, so the product cannot wrap; checked before any
+	 * arithmetic on max_mapnr, which is any 64-bit value. */
+	if (max_mapnr > l->bitmap_len * 8)
 		return ck_error_create(CK_ERR_FORMAT,
 			"'%s': kdump bitmaps of %" PRIu32 " blocks cannot cover max_mapnr 0x%"
 			PRIx64, dump->info.path, l->bitmap_blocks, max_mapnr);
+	uint64_t need_blocks = ((max_mapnr + 7) / 8 + l->bs - 1) / l->bs;
+	bool two = l->bitmap_blocks >= 2 * need_blocks;
 	priv->max_mapnr = max_mapnr;
 	priv->nr_words = (max_mapnr + 63) / 64;
 	struct ck_error *err = read_bitmap(dump, priv, l->bitmap_off, "1st", &priv->bitmap1);

@@ -51,7 +51,27 @@ static struct ck_error *kernel_pick_arch(struct ck_kernel *kernel)
 			       "no supported architecture matches the VMCOREINFO keys");
 }
 
+struct ck_error *ck_kernel_error_file(const struct ck_dump *dump, struct ck_error *err)
+{
+	const struct ck_dump_info *info = dump ? ck_dump_info(dump) : NULL;
+	if (!err || err == &ck_error_nomem || !info || !info->path)
+		return err;
+	/* formatted as an error, the path is escaped as in err's message */
+	struct ck_error *quoted = ck_error_create(CK_ERR_INVALID, "'%s'", info->path);
+	bool named = quoted != &ck_error_nomem &&
+		     strstr(ck_error_message(err), ck_error_message(quoted));
+	ck_error_destroy(quoted);
+	return named ? err : ck_error_prepend(err, "'%s'", info->path);
+}
+
+static struct ck_error *kernel_create(struct ck_dump *dump, struct ck_kernel **ret);
+
 struct ck_error *ck_kernel_create(struct ck_dump *dump, struct ck_kernel **ret)
+{
+	return ck_kernel_error_file(dump, kernel_create(dump, ret));
+}
+
+static struct ck_error *kernel_create(struct ck_dump *dump, struct ck_kernel **ret)
 {
 	if (!dump || !ret)
 		return ck_error_create(CK_ERR_INVALID, "ck_kernel_create: no dump");

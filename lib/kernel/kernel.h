@@ -56,6 +56,11 @@ extern const struct ck_arch_ops ck_arch_x86_64_ops;
 struct ck_error *ck_kernel_elf_loads(struct ck_kernel *kernel, const struct ck_mem_range *ranges,
 				     size_t nr_ranges, struct ck_elf_load **ret, size_t *nr_ret);
 
+/* err with the dump's file named in front ("'PATH': ..."), unless its
+ * message names it already (errors of the dump layer do); NULL stays NULL.
+ * For the errors of the kernel layer's entry points: "no VMCOREINFO" means
+ * nothing without the file it is about. */
+struct ck_error *ck_kernel_error_file(const struct ck_dump *dump, struct ck_error *err);
 struct ck_error *ck_kallsyms_create(struct ck_kernel *kernel, struct ck_kallsyms **ret);
 void ck_kallsyms_destroy(struct ck_kallsyms *ks);
 struct ck_error *ck_kallsyms_by_name(struct ck_kallsyms *ks, const char *name,

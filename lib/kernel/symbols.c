@@ -14,11 +14,7 @@ static struct ck_error *kernel_kallsyms(struct ck_kernel *kernel)
 {
 	if (kernel->kallsyms)
 		return NULL;
-	struct ck_error *err = ck_kallsyms_create(kernel, &kernel->kallsyms);
-	const struct ck_dump_info *info = ck_dump_info(kernel->dump);
-	if (err && info && info->path)
-		err = ck_error_prepend(err, "'%s'", info->path);
-	return err;
+	return ck_kernel_error_file(kernel->dump, ck_kallsyms_create(kernel, &kernel->kallsyms));
 }
 
 struct ck_error *ck_kernel_symbols_info(struct ck_kernel *kernel, struct ck_symbols_info *ret)

@@ -289,7 +289,15 @@ static struct ck_error *sections_read(struct ck_filter *f)
 	f->off_flags = vi_u64(f, "OFFSET(page.flags)");
 	f->off_mapping = vi_u64(f, "OFFSET(page.mapping)");
 
-	unsigned page_shift = f->page_size ? __builtin_ctzll(f->page_size) : 0;
+	/* The pfns the filter is given are the dump's: a PAGESIZE that is no
+	 * power of two, or not the dump's page size, would put every struct
+	 * page elsewhere (and 0 divides below). */
+	uint32_t dump_ps = ck_dump_info(ck_kernel_dump(f->kernel))->page_size;
+	if (f->page_size != dump_ps)
+		return ck_error_create(CK_ERR_FORMAT,
+			"VMCOREINFO PAGESIZE %" PRIu64 " is not the dump's page size %" PRIu32,
+			f->page_size, dump_ps);
+	unsigned page_shift = __builtin_ctzll(f->page_size);
 	if (section_bits <= page_shift || section_bits >= 64 || phys_bits >= 64 ||
 	    phys_bits <= section_bits || f->section_size == 0 ||
 	    f->section_size > f->page_size || f->size_page < 16 || f->size_page > 512 ||
@@ -301,7 +309,9 @@ static struct ck_error *sections_read(struct ck_filter *f)
 	f->pfn_section_shift = section_bits - page_shift;
 	uint64_t nr_sections = 1ull << (phys_bits - section_bits);
 	uint64_t per_root = f->page_size / f->section_size;
-	if (f->nr_roots * per_root == nr_sections && f->nr_roots < nr_sections) {
+	uint64_t nr_extreme;
+	if (!ck_mul_overflow(f->nr_roots, per_root, &nr_extreme) && nr_extreme == nr_sections &&
+	    f->nr_roots < nr_sections) {
 		f->extreme = true;
 		f->sections_per_root = per_root;
 	} else if (f->nr_roots == nr_sections) {

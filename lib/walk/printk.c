@@ -460,13 +460,16 @@ struct ck_error *ck_kernel_log_walk(struct ck_kernel *kernel, ck_log_fn fn, void
 {
 	if (!kernel || !fn)
 		return ck_error_create(CK_ERR_INVALID, "ck_kernel_log_walk: no kernel or callback");
+	struct ck_error *err;
 	if (ck_kernel_vmcoreinfo_str(kernel, "SYMBOL(prb)"))
-		return prb_walk(kernel, fn, arg);
-	if (ck_kernel_vmcoreinfo_str(kernel, "SYMBOL(log_first_idx)"))
-		return legacy_walk(kernel, fn, arg);
-	return ck_error_create(CK_ERR_UNSUPPORTED,
-			       "VMCOREINFO describes no kernel log: neither SYMBOL(prb) (Linux 5.10+) "
-			       "nor SYMBOL(log_first_idx) (Linux 3.5-5.9)");
+		err = prb_walk(kernel, fn, arg);
+	else if (ck_kernel_vmcoreinfo_str(kernel, "SYMBOL(log_first_idx)"))
+		err = legacy_walk(kernel, fn, arg);
+	else
+		err = ck_error_create(CK_ERR_UNSUPPORTED,
+				      "VMCOREINFO describes no kernel log: neither SYMBOL(prb) "
+				      "(Linux 5.10+) nor SYMBOL(log_first_idx) (Linux 3.5-5.9)");
+	return ck_kernel_error_file(ck_kernel_dump(kernel), err);
 }
 
 /* The keys makedumpfile 1.7.5+ tests to print its caller column, for the

@@ -226,6 +226,67 @@ static void test_elf_variants(void)
 	free(b.data);
 }
 
+/* Lost pages the slow way: every frame of [first, end) asked. */
+static uint64_t lost_brute(struct ck_dump *d, uint64_t first, uint64_t end)
+{
+	uint64_t n = 0;
+	uint8_t page[4096];
+	for (uint64_t pfn = first; pfn < end; pfn++) {
+		if (ck_dump_has_page(d, pfn))
+			continue;
+		struct ck_error *err = ck_dump_read_phys(d, pfn * 4096, page, sizeof(page));
+		n += err && ck_error_code(err) == CK_ERR_TRUNCATED;
+		ck_error_destroy(err);
+	}
+	return n;
+}
+
+/*
+ * p_memsz (or p_paddr) may claim memory up to the end of the address space
+ * while the file holds a page: counting a cut file's lost pages frame by
+ * frame never ended.  They are counted piece by piece, and the count is the
+ * one frame by frame gives where that can finish; a file too small for a
+ * bitmap of the memory it claims is refused by the capture walk.
+ */
+static void test_elf_huge_claims(void)
+{
+	const struct mk_seg segs[] = {
+		{ .paddr = 0, .memsz = 8 * 4096, .filesz = 8 * 4096 },
+		/* data for 64 pages, then 2^62 bytes without */
+		{ .paddr = 1 << 20, .memsz = 1ull << 62, .filesz = 64 * 4096 },
+		/* unaligned: frames shared with nobody, partly covered */
+		{ .paddr = (1ull << 62) + (4ull << 20) + 0x800, .memsz = 0x3000, .filesz = 0x3000 },
+	};
+	struct mk_elf_spec spec = { .segs = segs, .nr_segs = 3, .vmcoreinfo = "PAGESIZE=4096\n" };
+	struct mk_buf b = { 0 };
+	mk_elf_buf(&spec, &b);
+	size_t full = b.len;
+	/* cut inside the 2nd segment's data, mid page, and at the end */
+	const size_t cuts[] = { full - 0x3000 - 20 * 4096 - 100, full - 0x3000, full - 1, full };
+	for (size_t c = 0; c < CK_ARRAY_SIZE(cuts); c++) {
+		b.len = cuts[c];
+		mk_buf_write(&b, tpath("huge.elf"));
+		struct ck_dump *d = open_ok(tpath("huge.elf"));
+		if (!d)
+			continue;
+		EXPECT(ck_dump_info(d)->truncated == (cuts[c] < full), "cut %zu: truncated", c);
+		struct ck_dump_loss loss;
+		struct ck_error *err = ck_dump_lost_pages(d, &loss);
+		EXPECT(!err, "%s", msg(err));
+		ck_error_destroy(err);
+		uint64_t hi = ((1ull << 62) + (4ull << 20)) / 4096;
+		uint64_t want = lost_brute(d, 0, 8) + lost_brute(d, 256, 256 + 64) +
+				lost_brute(d, hi, hi + 4);
+		EXPECT(!err && loss.pages == want, "cut %zu: lost %" PRIu64 ", frame by frame %"
+		       PRIu64, c, loss.pages, want);
+		if (c == 0)
+			EXPECT(loss.first_pfn == 256 + 43 && loss.last_pfn == hi + 3,
+			       "lost pfns 0x%" PRIx64 "-0x%" PRIx64, loss.first_pfn, loss.last_pfn);
+		ck_dump_destroy(d);
+	}
+	free(b.data);
+}
+
 int main(void)
 {
 	int r = harness_begin("elf");
@@ -233,5 +294,7 @@ int main(void)
 		return r;
 	run("ELF: ranges, notes, overlap, partial pages, excluded tails", test_elf_basic);
 	run("ELF: QEMU, incomplete, arm64, unsupported and corrupt headers", test_elf_variants);
+	run("ELF: memory claimed up to 2^62 without data: lost pages counted by piece",
+	    test_elf_huge_claims);
 	return harness_end();
 }

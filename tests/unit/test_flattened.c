@@ -86,6 +86,41 @@ static void test_flattened(void)
 	free(in.data);
 }
 
+/* A stream of a few KiB can claim a logical file of any size: one record
+ * far out, holes before it.  A kdump header in it that asks for 4 GiB of
+ * bitmaps (within that logical size) used to get them, and two minutes of
+ * zeros copied from the holes; what a driver allocates is bounded by the
+ * bytes the stream holds. */
+static void test_flattened_claims(void)
+{
+	uint8_t kinds[KD_PFNS];
+	kdump_kinds(kinds, MK_ZLIB);
+	struct mk_kdump_spec ks = kdump_spec(kinds, MK_ZLIB);
+	struct mk_kdump_layout lay;
+	mk_kdump(tpath("claim-src.kdump"), &ks, &lay);
+	struct mk_buf in = { 0 }, o = { 0 };
+	mk_read_file(tpath("claim-src.kdump"), &in);
+	struct ck_kdump_header h;
+	memcpy(&h, in.data, sizeof(h));
+	h.bitmap_blocks = htole32(1u << 20);	/* 4 GiB of 4 KiB blocks */
+	memcpy(in.data, &h, sizeof(h));
+	uint8_t head[CK_FLAT_HEADER_SIZE] = { 0 };
+	struct ck_flat_header fh = { .type = (int64_t)htobe64(CK_FLAT_TYPE),
+				     .version = (int64_t)htobe64(CK_FLAT_VERSION) };
+	memcpy(fh.signature, CK_FLAT_SIGNATURE, sizeof(CK_FLAT_SIGNATURE));
+	memcpy(head, &fh, sizeof(fh));
+	mk_buf_append(&o, head, sizeof(head));
+	mk_flat_record(&o, 0, in.data, lay.bitmap1);	/* the headers */
+	mk_flat_record(&o, 1ull << 33, "x", 1);		/* 8 GiB out */
+	struct ck_flat_record end = { (int64_t)htobe64((uint64_t)CK_FLAT_END_MARK),
+				      (int64_t)htobe64((uint64_t)CK_FLAT_END_MARK) };
+	mk_buf_append(&o, &end, sizeof(end));
+	mk_buf_write(&o, tpath("claim.flat"));
+	expect_open_error(tpath("claim.flat"), CK_ERR_FORMAT, "bytes of data the file holds");
+	free(o.data);
+	free(in.data);
+}
+
 int main(void)
 {
 	int r = harness_begin("flattened");
@@ -93,5 +128,6 @@ int main(void)
 		return r;
 	run("flattened: in order, shuffled, rewritten, no end record, bad records",
 	    test_flattened);
+	run("flattened: a record far out claims no memory", test_flattened_claims);
 	return harness_end();
 }

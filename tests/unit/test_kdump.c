@@ -6,6 +6,7 @@
  * dumps joined, and makedumpfile's incomplete flag.
  */
 #include <elf.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +222,51 @@ static void test_kdump_qemu_split_incomplete(void)
 	}
 }
 
+/* Patches bytes of a written file. */
+static void patch(const char *path, uint64_t off, const void *p, size_t len)
+{
+	int fd = open(path, O_WRONLY);
+	EXPECT(fd >= 0 && pwrite(fd, p, len, off) == (ssize_t)len, "patch %s", path);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* max_mapnr is any 64-bit value: near 2^64, (max_mapnr + 7) / 8 wrapped to
+ * a few bytes, the bitmaps were read short and the last word's mask
+ * written before them (a heap overflow); one bit past the bitmaps, pfns
+ * past them were read.  Both are refused at open, naming the file, with
+ * no allocation made from the value. */
+static void test_kdump_max_mapnr(void)
+{
+	uint8_t kinds[KD_PFNS];
+	kdump_kinds(kinds, MK_ZLIB);
+	struct mk_kdump_spec s = kdump_spec(kinds, MK_ZLIB);
+	struct mk_kdump_layout lay;
+	const char *path = tpath("mapnr.kdump");
+	static const uint64_t bad[] = { UINT64_MAX, UINT64_MAX - 63, UINT64_MAX - 6,
+					1ull << 63, 2 * 4096 * 8 + 1 };
+	for (size_t i = 0; i < CK_ARRAY_SIZE(bad); i++) {
+		mk_kdump(path, &s, &lay);
+		uint64_t v = htole64(bad[i]);
+		patch(path, lay.sub_header + offsetof(struct ck_kdump_sub_header, max_mapnr_64),
+		      &v, sizeof(v));
+		struct ck_dump *d = NULL;
+		struct ck_error *err = ck_dump_open(path, &d);
+		EXPECT(err && ck_error_code(err) == CK_ERR_FORMAT && strstr(msg(err), "mapnr.kdump") &&
+			       strstr(msg(err), "cannot cover"),
+		       "max_mapnr 0x%" PRIx64 ": %s", bad[i], msg(err));
+		ck_error_destroy(err);
+		ck_dump_destroy(d);
+	}
+	/* the largest the bitmaps cover still opens */
+	mk_kdump(path, &s, &lay);
+	uint64_t v = htole64(2 * lay.bitmap_len * 8);	/* both bitmaps, read as one */
+	patch(path, lay.sub_header + offsetof(struct ck_kdump_sub_header, max_mapnr_64), &v,
+	      sizeof(v));
+	struct ck_dump *d = open_ok(path);
+	EXPECT(d && ck_dump_info(d)->max_pfn == 2 * lay.bitmap_len * 8, "max_pfn");
+	ck_dump_destroy(d);
+}
 
 int main(void)
 {
@@ -230,5 +276,6 @@ int main(void)
 	run("kdump v6: zlib, lzo, snappy, zstd, mixed, raw, excluded, large", test_kdump_codecs);
 	run("kdump: header versions 1-7 and DISKDUMP", test_kdump_versions);
 	run("kdump: QEMU, split, incomplete", test_kdump_qemu_split_incomplete);
+	run("kdump: max_mapnr that wraps or passes the bitmaps refused", test_kdump_max_mapnr);
 	return harness_end();
 }

@@ -525,6 +525,38 @@ static void test_bad_offsets(void)
 	close_filter(&o);
 }
 
+/* PAGESIZE is checked once, when the filter is made: zero, no power of two
+ * or not the dump's page size (every struct page would be looked for
+ * elsewhere, and zero divided by); a LENGTH(mem_section) whose product with
+ * the sections per root wraps fits no layout. */
+static void test_bad_page_size(void)
+{
+	static const struct {
+		const char *extra;
+		enum ck_error_code code;
+		const char *needle;
+	} cases[] = {
+		{ "PAGESIZE=0\n", CK_ERR_FORMAT, "PAGESIZE 0" },
+		{ "PAGESIZE=4097\n", CK_ERR_FORMAT, "PAGESIZE 4097" },
+		{ "PAGESIZE=8192\n", CK_ERR_FORMAT, "not the dump's page size 4096" },
+		{ "PAGESIZE=18446744073709551615\n", CK_ERR_UNSUPPORTED, "PAGESIZE" },	/* unusable: "no PAGESIZE" */
+		{ "LENGTH(mem_section)=9223372036854775808\n", CK_ERR_UNSUPPORTED, "fits neither" },
+		{ "SIZE(page)=0\n", CK_ERR_FORMAT, "implausible" },
+		{ "SIZE(page)=18446744073709551614\n", CK_ERR_FORMAT, "implausible" },
+		{ "OFFSET(page.mapping)=18446744073709551614\n", CK_ERR_FORMAT, "implausible" },
+	};
+	for (size_t i = 0; i < CK_ARRAY_SIZE(cases); i++) {
+		struct kernel_spec s;
+		struct opened o;
+		struct ck_error *err = open_with(&eras[0], cases[i].extra, &o, &s);
+		EXPECT(err && ck_error_code(err) == cases[i].code &&
+			       strstr(ck_error_message(err), cases[i].needle),
+		       "%s: %s", cases[i].extra, err ? ck_error_message(err) : "accepted");
+		ck_error_destroy(err);
+		close_filter(&o);
+	}
+}
+
 /* No slab key (a 6.10+ kernel read without PAGE_SLAB_MAPCOUNT_VALUE):
  * anonymous pages cannot be told from slab pages, so both stay. */
 static void test_no_slab(void)
@@ -563,5 +595,6 @@ int main(void)
 	    test_unknown_encoding);
 	run("offsets outside struct page ignored and named", test_bad_offsets);
 	run("no slab key: anonymous and slab pages kept", test_no_slab);
+	run("zero, odd or foreign PAGESIZE and wrapping layouts refused", test_bad_page_size);
 	return harness_end();
 }
