@@ -155,3 +155,45 @@ clean:
 	rm -rf build
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# ---- fuzzing (docs/fuzzing.md) ----------------------------------------------
+# One libFuzzer target per parser of untrusted bytes, tests/fuzz/fuzz_*.c,
+# built by clang with ASan+UBSan into build/fuzz/; the library is compiled
+# again by clang into build/fuzz/obj/ (the gcc builds are left alone).
+#   make fuzz-build              the targets only
+#   make fuzz FUZZ_SECONDS=N     each target N seconds over its corpus and
+#                                dictionary (tests/fuzz/run.sh); new inputs go
+#                                to build/fuzz/corpus/, crashes to build/fuzz/crashes/
+#   make fuzz-seeds              rewrites tests/fuzz/corpus/ from the generators
+# tests/cli/fuzz.sh replays the corpora and past crashes in the test suite.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_O := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+	-DCRASHKIT_VERSION=\"$(VERSION)\" -Iinclude -Ilib $(PKG_CFLAGS) -Wall -Wextra \
+	-Wno-unused-parameter -Wno-unused-function -Wno-unused-variable -MMD -MP $(FUZZ_SAN)
+FUZZ_LIB_OBJS := $(patsubst lib/%.c,$(FUZZ_O)/obj/%.o,$(sort $(wildcard lib/*/*.c)))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_O)/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+
+.PHONY: fuzz fuzz-build fuzz-seeds
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+fuzz-seeds: fuzz-build
+	@for t in $(FUZZ_BINS); do n=$$(basename $$t); rm -rf tests/fuzz/corpus/$$n; \
+		mkdir -p tests/fuzz/corpus/$$n && $$t --make-seeds=tests/fuzz/corpus/$$n || exit 1; done
+
+# coverage for libFuzzer in the library, the fuzzer's own main in the targets
+$(FUZZ_O)/obj/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(TEST_LIBS)
+
+-include $(wildcard $(FUZZ_O)/obj/*/*.d $(FUZZ_O)/*.d)
+# ---- end of fuzzing -----------------------------------------------------------
