@@ -301,6 +301,7 @@ static struct ck_error *sections_read(struct ck_filter *f)
 	if (section_bits <= page_shift || section_bits >= 64 || phys_bits >= 64 ||
 	    phys_bits <= section_bits || f->section_size == 0 ||
 	    f->section_size > f->page_size || f->size_page < 16 || f->size_page > 512 ||
+	    f->size_page % 8 ||	/* struct page is an array of longs */
 	    f->off_flags > f->size_page - 8 || f->off_mapping > f->size_page - 8)
 		return ck_error_create(CK_ERR_FORMAT,
 			"VMCOREINFO mem_map layout is implausible (SECTION_SIZE_BITS %" PRIu64

@@ -154,3 +154,7 @@ run_one "$d/elf-huge-memsz-cut" "" "json" json info --json "$d/elf-huge-memsz-cu
 run_all "$d/new
 line" "$d/new\\nline"
 run_all /dev/zero /dev/zero
+# The split files of --reassemble are opened as dumps are.
+for f in fifo "a dir" kdump-mapnr-wraps; do
+	run_one "$d/$f" "$d/$f" "" reassemble capture --reassemble "$d/$f" "$d/$f" "$out/r"
+done

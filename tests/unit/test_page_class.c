@@ -542,6 +542,7 @@ static void test_bad_page_size(void)
 		{ "PAGESIZE=18446744073709551615\n", CK_ERR_UNSUPPORTED, "PAGESIZE" },	/* unusable: "no PAGESIZE" */
 		{ "LENGTH(mem_section)=9223372036854775808\n", CK_ERR_UNSUPPORTED, "fits neither" },
 		{ "SIZE(page)=0\n", CK_ERR_FORMAT, "implausible" },
+		{ "SIZE(page)=65\n", CK_ERR_FORMAT, "implausible" },
 		{ "SIZE(page)=18446744073709551614\n", CK_ERR_FORMAT, "implausible" },
 		{ "OFFSET(page.mapping)=18446744073709551614\n", CK_ERR_FORMAT, "implausible" },
 	};
