@@ -59,6 +59,33 @@ else
 	mdf_ranges2=none
 fi
 
+# Where makedumpfile keeps another page set than ours (explain_set_diff:
+# a makedumpfile that cannot tell compound tails on 7.1+), its ranges
+# balance other counts.  Our planner run over makedumpfile's own unsplit
+# -d 31 capture (vmcore.kdump-zlib: its page set) must then choose its
+# ranges, and the sets must differ by explained pages only.
+mdf_ver=$("$CK_MAKEDUMPFILE" -v 2>&1 | sed -n 's/^makedumpfile: version \([^ ]*\).*/\1/p' | head -n 1)
+over_mdf() {
+	local n=$1 i files=()
+	for i in $(seq 1 "$n"); do files+=("$d/p$n.$i"); done
+	"$CK" capture -c -d 31 --splitblock-size $SB --split "$mdf_zlib" "${files[@]}" > /dev/null 2>&1 &&
+		ranges_of "${files[@]}"
+	rm -f "${files[@]}"
+}
+# ranges_explained N WHOLE: our ranges differ from makedumpfile's because
+# the page sets do, and only because of that.  Sets why.
+ranges_explained() {
+	local n=$1 whole=$2 theirs=$3 over
+	why=
+	[ -s "$mdf_zlib" ] || { why="no $mdf_zlib"; return 1; }
+	over=$(over_mdf "$n")
+	[ "$over" = "$theirs" ] || { why="over makedumpfile's page set ours are $over"; return 1; }
+	"$cmp_pages" --set-all "$whole" "$mdf_zlib" > "$d/set.$n" 2>&1
+	explain_set_diff "$vmcore" "$d/set.$n" "$mdf_ver"
+	[ -z "$expl_bad" ] || { why=$expl_bad; return 1; }
+	why="over makedumpfile's own page set (vmcore.kdump-zlib) ours are $over too; the sets differ by $expl_note"
+}
+
 declare -A flag=([zlib]=-c [lzo]=-l [zstd]=-z)
 for codec in zlib lzo zstd; do
 	whole="$d/whole.$codec"
@@ -95,8 +122,13 @@ for codec in zlib lzo zstd; do
 		# The ranges makedumpfile chooses for the same split.
 		ours=$(ranges_of "${files[@]}")
 		theirs=$([ "$n" = 3 ] && echo "$mdf_ranges3" || echo "$mdf_ranges2")
-		[ "$ours" = "$theirs" ] && pass "$tag: pfn ranges $ours, as makedumpfile --split chooses" ||
-			fail "$tag: pfn ranges as makedumpfile's" "ours $ours, makedumpfile $theirs"
+		if [ "$ours" = "$theirs" ]; then
+			pass "$tag: pfn ranges $ours, as makedumpfile --split chooses"
+		elif ranges_explained "$n" "$whole" "$theirs"; then
+			pass "$tag: pfn ranges $ours, makedumpfile's $theirs: $why"
+		else
+			fail "$tag: pfn ranges as makedumpfile's" "ours $ours, makedumpfile $theirs; $why"
+		fi
 
 		# Our --reassemble: the unsplit dump, byte for byte but for the
 		# header's time stamp (tv_sec, tv_usec: bytes 0x198-0x1a7).
