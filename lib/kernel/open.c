@@ -34,16 +34,27 @@ struct ck_error *ck_open(const char *const *paths, size_t nr, const struct ck_op
 				       : ck_dump_open_split(paths, nr, &dump);
 	if (err)
 		return err;
-	open_warn_truncated(opts, paths[0], ck_dump_info(dump));
 	if (opts->kernel) {
 		struct ck_kernel *kernel;
 		err = ck_kernel_create(dump, &kernel);
 		if (err) {
+			/* One line: the cut said in the error rather than in a
+			 * warning before it. */
+			const struct ck_dump_info *info = ck_dump_info(dump);
+			if (info->truncated && err != &ck_error_nomem) {
+				struct ck_error *cut = ck_error_create(ck_error_code(err),
+					"%s (the file is truncated: %" PRIu64 " of %" PRIu64
+					" bytes present)", ck_error_message(err), info->file_size,
+					info->expected_size);
+				ck_error_destroy(err);
+				err = cut;
+			}
 			ck_dump_destroy(dump);
 			return err;
 		}
 		*kernel_ret = kernel;
 	}
+	open_warn_truncated(opts, paths[0], ck_dump_info(dump));
 	*dump_ret = dump;
 	return NULL;
 }
