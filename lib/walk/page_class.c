@@ -496,7 +496,7 @@ struct ck_error *ck_filter_create(struct ck_kernel *kernel, struct ck_filter **r
 	struct ck_error *err = sections_read(f);
 	if (err) {
 		ck_filter_destroy(f);
-		return err;
+		return ck_kernel_error_file(ck_kernel_dump(kernel), err);
 	}
 	fields_read(f);
 	types_read(f);
