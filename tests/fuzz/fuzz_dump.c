@@ -11,7 +11,6 @@
 #include "fuzz.h"
 
 #define FZ_PFNS 48
-#define FZ_LOSS_PAGES 65536
 
 static volatile size_t fz_sink;
 
@@ -76,15 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t start = (info->max_pfn - 1) & ~UINT64_C(63);
 		ck_dump_page_bitmaps(d, start, start + 64, mem, have);
 	}
-	/* ck_dump_lost_pages() visits every page of the ranges: only for
-	 * dumps of a bounded size (see docs/fuzzing.md, findings) */
-	uint64_t pages = 0;
-	for (size_t i = 0; i < nr && pages <= FZ_LOSS_PAGES; i++)
-		pages += r[i].size / ps + 1;
-	if (pages <= FZ_LOSS_PAGES) {
-		struct ck_dump_loss loss;
-		fz_drop(ck_dump_lost_pages(d, &loss));
-	}
+	struct ck_dump_loss loss;
+	fz_drop(ck_dump_lost_pages(d, &loss));
 	bool split = info->split;
 	ck_dump_destroy(d);
 	if (split) {
