@@ -43,7 +43,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	bin=$fo/$name
 	if out=$(tests/fuzz/run.sh replay "$bin" 2>&1); then
-		pass "fuzz replay: ${out#*ok, }"
+		pass "fuzz replay: $name: ${out#*ok, }"
 	else
 		fail "fuzz replay: $name" "$(printf '%s' "$out" | tr '\n' ' ' | head -c 600)"
 	fi

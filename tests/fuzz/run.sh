@@ -50,7 +50,7 @@ for bin in "$@"; do
 		fi
 		"$bin" "${args[@]}" "${files[@]}" > "$log" 2>&1
 		rc=$?
-		summary="$name, ${#files[@]} inputs replayed"
+		summary="${#files[@]} inputs replayed"
 		;;
 	fuzz)
 		mkdir -p "$work/$name" "$crashes/$name"
