@@ -117,8 +117,11 @@ char *ck_core_record_file_json(const struct ck_core_record *rec)
 char *ck_core_meta_json_add(const char *meta_json, const char *key, const char *value)
 {
 	struct json_object *o = json_tokener_parse(meta_json);
-	if (!o)
+	/* JSON that is not an object ("[]", "1") has no keys to add to */
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
 		return NULL;
+	}
 	json_object_object_add(o, key, json_object_new_string(value));
 	return to_string(o);
 }
