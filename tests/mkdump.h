@@ -808,6 +808,39 @@ MK_FN void mk_kmem_deinit(struct mk_kmem *k)
 #define MK_KERNEL_SIZE		(UINT64_C(16) << 20)
 #define MK_KERNEL_KASLR		UINT64_C(0x20000000)
 #define MK_KERNEL_TEXT		(MK_KMEM_TEXT + MK_KERNEL_KASLR)	/* physical 0 */
+
+/* The printk ring's VMCOREINFO as x86_64 Linux 6.1 gives it (the 5.10+
+ * lockless ring), but for SYMBOL(prb) and OFFSET(printk_info.caller_id). */
+#define MK_PRB_VMCOREINFO \
+	"SIZE(printk_ringbuffer)=88\n" \
+	"OFFSET(printk_ringbuffer.desc_ring)=0\n" \
+	"OFFSET(printk_ringbuffer.text_data_ring)=48\n" \
+	"OFFSET(printk_ringbuffer.fail)=80\n" \
+	"SIZE(prb_desc_ring)=48\n" \
+	"OFFSET(prb_desc_ring.count_bits)=0\n" \
+	"OFFSET(prb_desc_ring.descs)=8\n" \
+	"OFFSET(prb_desc_ring.infos)=16\n" \
+	"OFFSET(prb_desc_ring.head_id)=24\n" \
+	"OFFSET(prb_desc_ring.tail_id)=32\n" \
+	"SIZE(prb_desc)=24\n" \
+	"OFFSET(prb_desc.state_var)=0\n" \
+	"OFFSET(prb_desc.text_blk_lpos)=8\n" \
+	"SIZE(prb_data_blk_lpos)=16\n" \
+	"OFFSET(prb_data_blk_lpos.begin)=0\n" \
+	"OFFSET(prb_data_blk_lpos.next)=8\n" \
+	"SIZE(printk_info)=88\n" \
+	"OFFSET(printk_info.seq)=0\n" \
+	"OFFSET(printk_info.ts_nsec)=8\n" \
+	"OFFSET(printk_info.text_len)=16\n" \
+	"OFFSET(printk_info.dev_info)=24\n" \
+	"SIZE(prb_data_ring)=32\n" \
+	"OFFSET(prb_data_ring.size_bits)=0\n" \
+	"OFFSET(prb_data_ring.data)=8\n" \
+	"OFFSET(prb_data_ring.head_lpos)=16\n" \
+	"OFFSET(prb_data_ring.tail_lpos)=24\n" \
+	"SIZE(atomic_long_t)=8\n" \
+	"OFFSET(atomic_long_t.counter)=0\n" \
+	"SYMBOL(clear_seq)=0\n"
 #define MK_KERNEL_VMALLOC	UINT64_C(0xffffc90000000000)
 #define MK_KERNEL_VMALLOC_PA	UINT64_C(0x800000)
 #define MK_KERNEL_VMALLOC_PAGES	16

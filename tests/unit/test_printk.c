@@ -35,35 +35,7 @@
 static void prb_vmcoreinfo_caller(struct mk_kmem *s, bool with_caller)
 {
 	mk_kmem_vmci(s, "SYMBOL(prb)=%" PRIx64 "\n", MK_KERNEL_TEXT + PRB_SYM);
-	mk_kmem_vmci(s, "SIZE(printk_ringbuffer)=88\n"
-		    "OFFSET(printk_ringbuffer.desc_ring)=0\n"
-		    "OFFSET(printk_ringbuffer.text_data_ring)=48\n"
-		    "OFFSET(printk_ringbuffer.fail)=80\n"
-		    "SIZE(prb_desc_ring)=48\n"
-		    "OFFSET(prb_desc_ring.count_bits)=0\n"
-		    "OFFSET(prb_desc_ring.descs)=8\n"
-		    "OFFSET(prb_desc_ring.infos)=16\n"
-		    "OFFSET(prb_desc_ring.head_id)=24\n"
-		    "OFFSET(prb_desc_ring.tail_id)=32\n"
-		    "SIZE(prb_desc)=24\n"
-		    "OFFSET(prb_desc.state_var)=0\n"
-		    "OFFSET(prb_desc.text_blk_lpos)=8\n"
-		    "SIZE(prb_data_blk_lpos)=16\n"
-		    "OFFSET(prb_data_blk_lpos.begin)=0\n"
-		    "OFFSET(prb_data_blk_lpos.next)=8\n"
-		    "SIZE(printk_info)=88\n"
-		    "OFFSET(printk_info.seq)=0\n"
-		    "OFFSET(printk_info.ts_nsec)=8\n"
-		    "OFFSET(printk_info.text_len)=16\n"
-		    "OFFSET(printk_info.dev_info)=24\n"
-		    "SIZE(prb_data_ring)=32\n"
-		    "OFFSET(prb_data_ring.size_bits)=0\n"
-		    "OFFSET(prb_data_ring.data)=8\n"
-		    "OFFSET(prb_data_ring.head_lpos)=16\n"
-		    "OFFSET(prb_data_ring.tail_lpos)=24\n"
-		    "SIZE(atomic_long_t)=8\n"
-		    "OFFSET(atomic_long_t.counter)=0\n"
-		    "SYMBOL(clear_seq)=0\n");
+	mk_kmem_vmci(s, "%s", MK_PRB_VMCOREINFO);
 	if (with_caller)
 		mk_kmem_vmci(s, "OFFSET(printk_info.caller_id)=20\n");
 }
