@@ -17,11 +17,15 @@ CC ?= cc
 # drags in libstdc++).  Its header still comes from libsnappy-dev.
 PKGS := zlib libzstd lzo2 liblz4 json-c
 CORES_PKGS := sqlite3 libdw
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(CORES_PKGS) 2>/dev/null)
+# crashkit-analyze: BTF through libbpf, capstone for dis, libedit for the
+# shell, libdw for a DWARF vmlinux.
+ANALYZE_PKGS := libbpf capstone libedit libdw
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(CORES_PKGS) $(ANALYZE_PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldeflate -lpthread
 CORES_LIBS := $(shell pkg-config --libs $(CORES_PKGS) 2>/dev/null)
+ANALYZE_LIBS := $(shell pkg-config --libs $(ANALYZE_PKGS) 2>/dev/null)
 # Tests also build snappy pages themselves (tests/mkdump.h).
-TEST_LIBS := $(CORES_LIBS) $(PKG_LIBS) -lsnappy
+TEST_LIBS := $(ANALYZE_LIBS) $(CORES_LIBS) $(PKG_LIBS) -lsnappy
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes -Wvla
@@ -52,17 +56,20 @@ ALL_LDFLAGS := $(LDOPT) -Wl,--as-needed $(LDFLAGS)
 # each executable's link map ($(O)/NAME.map), which folders it took.
 CRASHKIT_DIRS := capture walk kernel dump base
 CORES_DIRS := cores base
-ALL_DIRS := capture cores walk kernel dump base
+ANALYZE_DIRS := analysis walk kernel dump base
+ALL_DIRS := analysis capture cores walk kernel dump base
 folder_objs = $(patsubst %.c,$(O)/%.o,$(sort $(wildcard lib/$(1)/*.c)))
 archives = $(foreach d,$(1),$(O)/lib$(d).a)
 COMMON_TOOL_SRCS := tools/common.c
 CORES_TOOL_SRCS := tools/crashkit-cores.c $(wildcard tools/cmd_cores*.c)
-TOOL_SRCS := $(filter-out $(COMMON_TOOL_SRCS) $(CORES_TOOL_SRCS),$(sort $(wildcard tools/*.c)))
+ANALYZE_TOOL_SRCS := tools/crashkit-analyze.c
+TOOL_SRCS := $(filter-out $(COMMON_TOOL_SRCS) $(CORES_TOOL_SRCS) $(ANALYZE_TOOL_SRCS),$(sort $(wildcard tools/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 TESTTOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 
 COMMON_TOOL_OBJS := $(COMMON_TOOL_SRCS:%.c=$(O)/%.o)
 CORES_TOOL_OBJS := $(CORES_TOOL_SRCS:%.c=$(O)/%.o)
+ANALYZE_TOOL_OBJS := $(ANALYZE_TOOL_SRCS:%.c=$(O)/%.o)
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(O)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 TESTTOOL_BINS := $(TESTTOOL_SRCS:tests/tools/%.c=$(O)/tests/%)
@@ -71,16 +78,18 @@ TESTTOOL_BINS := $(TESTTOOL_SRCS:tests/tools/%.c=$(O)/tests/%)
 # on the base layer alone.  The unit tests link every folder.
 LIBA := $(call archives,$(CRASHKIT_DIRS))
 CORES_LIBA := $(call archives,$(CORES_DIRS))
+ANALYZE_LIBA := $(call archives,$(ANALYZE_DIRS))
 ALL_LIBA := $(call archives,$(ALL_DIRS))
 CRASHKIT := $(O)/crashkit
 CRASHKIT_CORES := $(O)/crashkit-cores
+CRASHKIT_ANALYZE := $(O)/crashkit-analyze
 
 .SECONDEXPANSION:
 # Objects reached only through the archives' pattern rule would count as
 # intermediate and be deleted after each build; keep them.
 .SECONDARY:
 .PHONY: all deps check demo clean bench
-all: $(CRASHKIT) $(CRASHKIT_CORES) $(UNIT_BINS) $(TESTTOOL_BINS)
+all: $(CRASHKIT) $(CRASHKIT_CORES) $(CRASHKIT_ANALYZE) $(UNIT_BINS) $(TESTTOOL_BINS)
 
 # The library and the tests see lib/'s internal headers; tools/ sees only
 # the public header (and its own tools.h).
@@ -106,6 +115,10 @@ $(CRASHKIT): $(TOOL_OBJS) $(COMMON_TOOL_OBJS) $(LIBA)
 $(CRASHKIT_CORES): $(CORES_TOOL_OBJS) $(COMMON_TOOL_OBJS) $(CORES_LIBA)
 	$(CC) $(ALL_LDFLAGS) -Wl,-Map=$@.map -o $@ $(CORES_TOOL_OBJS) $(COMMON_TOOL_OBJS) $(CORES_LIBA) \
 		$(CORES_LIBS) $(PKG_LIBS)
+
+$(CRASHKIT_ANALYZE): $(ANALYZE_TOOL_OBJS) $(COMMON_TOOL_OBJS) $(ANALYZE_LIBA)
+	$(CC) $(ALL_LDFLAGS) -Wl,-Map=$@.map -o $@ $(ANALYZE_TOOL_OBJS) $(COMMON_TOOL_OBJS) \
+		$(ANALYZE_LIBA) $(ANALYZE_LIBS) $(PKG_LIBS)
 
 $(O)/tests/%: $(O)/tests/unit/%.o $(ALL_LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBA) $(TEST_LIBS)
@@ -143,10 +156,10 @@ INSTALL ?= install
 MAN_PAGES := $(sort $(wildcard docs/man/*.[1-8]))
 
 .PHONY: install
-install: $(CRASHKIT) $(CRASHKIT_CORES)
+install: $(CRASHKIT) $(CRASHKIT_CORES) $(CRASHKIT_ANALYZE)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(BASHCOMPDIR) \
 		$(sort $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))))
-	$(INSTALL) -m 755 $(CRASHKIT) $(CRASHKIT_CORES) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 755 $(CRASHKIT) $(CRASHKIT_CORES) $(CRASHKIT_ANALYZE) $(DESTDIR)$(BINDIR)/
 	$(foreach p,$(MAN_PAGES),$(INSTALL) -m 644 $(p) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/ &&) true
 	$(INSTALL) -m 644 contrib/bash-completion/crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit
 	ln -sf crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit-cores

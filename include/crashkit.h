@@ -654,6 +654,32 @@ struct ck_error *ck_capture_split_reassemble(const char *const *inputs, size_t n
 struct ck_error *ck_capture_reassemble(int in_fd, const char *output, bool force,
 				       uint64_t *bytes_ret);
 
+/* ---- analysis (lib/analysis/, crashkit-analyze only) ------------------- */
+
+/* An analysis session: a dump, its kernel, the types from its BTF, and the
+ * models read on demand; crash's commands run over it (docs/analysis.md). */
+struct ck_analysis;
+
+struct ck_analysis_opts {
+	void (*warn)(void *arg, const char *msg);	/* as ck_open_opts */
+	void *warn_arg;
+};
+/* Opens DUMP files (one, or a split dump's files) for analysis.  A dump
+ * whose BTF cannot be read still opens: commands that need types say so. */
+struct ck_error *ck_analysis_open(const char *const *paths, size_t nr,
+				  const struct ck_analysis_opts *opts, struct ck_analysis **ret);
+void ck_analysis_destroy(struct ck_analysis *a);
+/* --json: commands that have a JSON form print one object each. */
+void ck_analysis_set_json(struct ck_analysis *a, bool json);
+/* Runs one command line as crash does ("bt -a", "ps | grep bash",
+ * "log > log.txt"); the answer goes to stdout (or where the line sends it),
+ * complaints to stderr.  Returns 0, or 1 when the command failed. */
+int ck_analysis_run_line(struct ck_analysis *a, const char *line);
+/* The interactive shell (libedit: history, completion) on the terminal,
+ * until "q"/"quit"/"exit" or end of input.  prompt: e.g. "crash> ".
+ * Returns 1 if any command failed, else 0. */
+int ck_analysis_shell(struct ck_analysis *a, const char *prompt);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,8 @@ pkgs=(
 	clang
 	# peers used as oracles in the tests
 	makedumpfile crash gdb elfutils libkdumpfile-dev
+	# crashkit-analyze: BTF, disassembly, the shell
+	libbpf-dev libcapstone-dev libedit-dev
 	# building the newer peers from Debian sid's sources (tests/lab/peers.sh):
 	# crash's Build-Depends, GMP for its bundled gdb, patchelf for a sid
 	# binary package run on sid's libc

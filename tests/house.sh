@@ -41,6 +41,7 @@ declare -A LAYERS=(
 declare -A NO_LINK=(
 	[crashkit]="analysis cores kdump"
 	[crashkit-cores]="analysis capture kdump"
+	[crashkit-analyze]="capture cores kdump"
 )
 CRASHKIT_NEEDED="libz.so.1 libzstd.so.1 liblzo2.so.2 libjson-c.so.5 libdeflate.so.0 libc.so.6"
 MAX_FUNC=150

@@ -9,11 +9,14 @@
 
 #include "tools.h"
 
-/* The name of the executable that `crashkit cores` runs: cores link sqlite3
- * and libdw, which no other command needs (docs/design.md, "Executables"). */
+/* The executables that `crashkit cores` and `crashkit analyze` run: cores
+ * link sqlite3 and libdw, analysis libbpf, capstone and libedit, which the
+ * capture binary must not carry (docs/design.md, "Executables"). */
 #define CK_CORES_EXE "crashkit-cores"
+#define CK_ANALYZE_EXE "crashkit-analyze"
 
 static int cmd_cores(int argc, char **argv);
+static int cmd_analyze(int argc, char **argv);
 
 static const struct ck_command commands[] = {
 	{ "info", "what a dump is: format, kernel, crash time, CPUs, memory", ck_cmd_info },
@@ -22,34 +25,57 @@ static const struct ck_command commands[] = {
 	{ "capture", "save a vmcore filtered and compressed (makedumpfile -c/-l/-z -d N)", ck_cmd_capture },
 	{ "makedumpfile", "makedumpfile's command line, for kdump.conf and kdump-tools", ck_cmd_makedumpfile },
 	{ "cores", "userspace cores: core_pattern handler, catalog, backtraces", cmd_cores },
+	{ "analyze", "crash's commands on a dump, without a vmlinux (shell or batch)", cmd_analyze },
+	{ "crash", "the crash utility's command line: [-s] [-i FILE] [VMLINUX] DUMP", cmd_analyze },
 };
 
-/* `crashkit cores ARGS...` is `crashkit-cores ARGS...` from the directory of
- * this very binary: never a PATH search (a core_pattern handler runs with no
- * environment, and the pair must match). */
-static int cmd_cores(int argc, char **argv)
+/* `crashkit CMD ARGS...` is `EXE CMD ARGS...` (argv[0] keeps the command)
+ * from the directory of this very binary: never a PATH search (a
+ * core_pattern handler runs with no environment, and the pair must match). */
+static int exec_sibling(const char *exe, int argc, char **argv)
 {
 	char path[PATH_MAX];
+	const char *cmd = argv[0];
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
 	if (n < 0) {
-		fprintf(stderr, "%s: error: cores: /proc/self/exe: %s\n", ck_progname,
+		fprintf(stderr, "%s: error: %s: /proc/self/exe: %s\n", ck_progname, cmd,
 			strerror(errno));
 		return CK_EXIT_ERROR;
 	}
 	path[n] = '\0';
 	char *slash = strrchr(path, '/');
 	size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-	if (dir_len + sizeof(CK_CORES_EXE) > sizeof(path)) {
-		fprintf(stderr, "%s: error: cores: path of this binary is too long\n",
-			ck_progname);
+	if (dir_len + strlen(exe) + 1 > sizeof(path)) {
+		fprintf(stderr, "%s: error: %s: path of this binary is too long\n",
+			ck_progname, cmd);
 		return CK_EXIT_ERROR;
 	}
-	memcpy(path + dir_len, CK_CORES_EXE, sizeof(CK_CORES_EXE));
-	argv[0] = path;
-	execv(path, argv);
-	fprintf(stderr, "%s: error: cores: cannot run '%s': %s (crashkit cores is a separate "
-		"executable, installed next to crashkit)\n", ck_progname, path, strerror(errno));
+	memcpy(path + dir_len, exe, strlen(exe) + 1);
+	char **args = calloc((size_t)argc + 2, sizeof(*args));
+	if (!args) {
+		fprintf(stderr, "%s: error: %s: out of memory\n", ck_progname, cmd);
+		return CK_EXIT_ERROR;
+	}
+	args[0] = path;
+	for (int i = 0; i < argc; i++)
+		args[i + 1] = argv[i];
+	execv(path, args);
+	fprintf(stderr, "%s: error: %s: cannot run '%s': %s (crashkit %s is a separate "
+		"executable, installed next to crashkit)\n", ck_progname, cmd, path,
+		strerror(errno), cmd);
+	free(args);
 	return CK_EXIT_ERROR;
+}
+
+static int cmd_cores(int argc, char **argv)
+{
+	/* crashkit-cores takes `cores ARGS...` as its argv[0..] already. */
+	return exec_sibling(CK_CORES_EXE, argc - 1, argv + 1) ;
+}
+
+static int cmd_analyze(int argc, char **argv)
+{
+	return exec_sibling(CK_ANALYZE_EXE, argc, argv);
 }
 
 static void usage(FILE *f)

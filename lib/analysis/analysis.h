@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The analysis layer (docs/analysis.md): types from the dump's BTF,
+ * the kernel model read through them (tasks, per-cpu data, modules), the
+ * unwinder, and crash's commands over all of it.  Linked only into
+ * crashkit-analyze: the capture binary never carries libbpf, capstone or
+ * libedit.
+ */
+#ifndef CRASHKIT_ANALYSIS_H
+#define CRASHKIT_ANALYSIS_H
+
+#include <stdio.h>
+
+#include "walk/walk.h"
+
+/* ---- types (types.c: BTF through libbpf) -------------------------------- */
+
+struct ck_types;
+struct btf;
+
+/* Loads the kernel's BTF from the dump (__start_BTF .. __stop_BTF, located
+ * through kallsyms).  Fails with CK_ERR_FAULT when its pages are not in the
+ * dump and CK_ERR_NOT_FOUND when the kernel has none. */
+struct ck_error *ck_types_from_dump(struct ck_kernel *kernel, struct ck_types **ret);
+void ck_types_destroy(struct ck_types *types);
+/* The libbpf object, for code that walks types itself (printing). */
+const struct btf *ck_types_btf(const struct ck_types *types);
+
+/* A type by C name: "struct task_struct", "union thread_union",
+ * "enum pid_type", a typedef ("pid_t") or a base type ("unsigned int").
+ * A bare tag ("task_struct") tries struct, union, typedef, enum in that
+ * order.  Lookups are cached. */
+struct ck_error *ck_type_find(struct ck_types *types, const char *name, uint32_t *ret);
+/* id with typedefs and const/volatile/restrict stripped. */
+uint32_t ck_type_resolve(const struct ck_types *types, uint32_t id);
+/* Size in bytes of the type (resolved); 0 for void and functions. */
+uint64_t ck_type_size(const struct ck_types *types, uint32_t id);
+/* True for pointers (after resolving). */
+bool ck_type_is_pointer(const struct ck_types *types, uint32_t id);
+/* The pointed-to or element type of a pointer or array (resolved). */
+uint32_t ck_type_target(const struct ck_types *types, uint32_t id);
+
+/* A member found by path. */
+struct ck_member {
+	uint64_t offset;	/* bytes from the start of the outer object */
+	uint32_t bit_offset;	/* bitfields: bits from offset; else 0 */
+	uint32_t bit_size;	/* bitfields: width; 0 for a whole member */
+	uint32_t type;		/* the member's type id, typedefs kept */
+	uint64_t size;		/* bytes of the member's type */
+};
+
+/* A member by path inside type id: "pid", "mm.rss_stat.count",
+ * "thread.sp", "comm", "cpus_mask.bits[0]"; members of anonymous structs
+ * and unions are found through them.  CK_ERR_NOT_FOUND names the path. */
+struct ck_error *ck_type_member(struct ck_types *types, uint32_t id, const char *path,
+				struct ck_member *ret);
+/* The same with the outer type by name ("task_struct", "pid"), cached. */
+struct ck_error *ck_member_of(struct ck_types *types, const char *type, const char *path,
+			      struct ck_member *ret);
+/* The first of several alternative paths that exists ("__state", "state"),
+ * for members renamed across releases; *which gets the one used. */
+struct ck_error *ck_member_of_any(struct ck_types *types, const char *type,
+				  const char *const *paths, struct ck_member *ret,
+				  const char **which);
+
+/* A global variable's address and type: kallsyms gives the address, the
+ * table in globals.c the type (kernel BTF has no global variables except
+ * per-cpu ones).  Per-cpu variables come from BTF's .data..percpu. */
+struct ck_error *ck_global(struct ck_kernel *kernel, struct ck_types *types, const char *name,
+			   uint64_t *addr, uint32_t *type);
+
+/* ---- values (value.c) ----------------------------------------------------- */
+
+/* Reads an integer member (1, 2, 4 or 8 bytes, or a bitfield) of the
+ * object at addr, zero-extended; signed members are sign-extended to 64
+ * bits. */
+struct ck_error *ck_read_member(struct ck_kernel *kernel, struct ck_types *types,
+				uint64_t addr, const struct ck_member *m, uint64_t *ret);
+/* ck_member_of + ck_read_member. */
+struct ck_error *ck_read_field(struct ck_kernel *kernel, struct ck_types *types,
+			       uint64_t addr, const char *type, const char *path,
+			       uint64_t *ret);
+
+/* ---- the analysis session ------------------------------------------------- */
+
+/* One open dump and what has been read of it so far.  Models are read on
+ * first use and kept. */
+struct ck_analysis {
+	struct ck_dump *dump;
+	struct ck_kernel *kernel;
+	struct ck_types *types;		/* NULL: no BTF (types_error says why) */
+	struct ck_error *types_error;
+	char *dump_path;
+	FILE *out;			/* where the running command writes */
+	FILE *err;			/* its diagnostics (stderr) */
+	bool json;			/* --json: one object per command */
+	/* `set`: the current context (0: not chosen yet, the panic task) */
+	uint64_t ctx_task;
+	/* models, read on first use (their files free them) */
+	struct ck_tasks *tasks;
+	struct ck_modules *modules;
+};
+
+/* The types, or an error saying the command needs BTF (or a vmlinux) and
+ * why the dump's could not be read. */
+struct ck_error *ck_analysis_types(struct ck_analysis *a, struct ck_types **ret);
+
+/* ---- per-cpu data and tasks (percpu.c, tasks.c) --------------------------- */
+
+/* Possible CPUs (nr_cpu_ids) and whether cpu was online at the crash. */
+struct ck_error *ck_cpus(struct ck_analysis *a, int *nr_cpus);
+bool ck_cpu_online(struct ck_analysis *a, int cpu);
+/* __per_cpu_offset[cpu]: a per-cpu variable's address on cpu is its
+ * kallsyms address plus this. */
+struct ck_error *ck_percpu_offset(struct ck_analysis *a, int cpu, uint64_t *ret);
+
+struct ck_task {
+	uint64_t addr;		/* the task_struct */
+	int32_t pid, tgid;
+	int32_t ppid;		/* real_parent's pid (crash's PPID) */
+	uint64_t parent;	/* real_parent */
+	int32_t cpu;
+	uint64_t state;		/* __state (state before 5.14) */
+	uint64_t exit_state;
+	uint64_t flags;		/* PF_* */
+	uint64_t mm;		/* 0 for kernel threads */
+	uint64_t stack;		/* the task's kernel stack (task->stack) */
+	char comm[17];
+	bool active;		/* the current task of its CPU (rq->curr) */
+};
+
+/* Every task (thread) in crash's ps order: each CPU's idle task, then by
+ * pid.  Read once per session; a broken list ends the walk with a note
+ * (ck_tasks_note). */
+struct ck_error *ck_tasks_get(struct ck_analysis *a, const struct ck_task **ret, size_t *nr);
+/* Why the task list may be incomplete, or NULL. */
+const char *ck_tasks_note(struct ck_analysis *a);
+const struct ck_task *ck_task_by_pid(struct ck_analysis *a, int32_t pid);
+const struct ck_task *ck_task_by_addr(struct ck_analysis *a, uint64_t addr);
+/* The task running on cpu at the crash (its runqueue's curr). */
+struct ck_error *ck_cpu_curr(struct ck_analysis *a, int cpu, uint64_t *task);
+/* The panic task and CPU (panic_cpu's current task; with no panic, the
+ * task of the CPU that took the dump); *cpu -1 if unknown. */
+struct ck_error *ck_panic_task(struct ck_analysis *a, const struct ck_task **task, int *cpu);
+/* `set`'s task, the panic task until set changes it. */
+struct ck_error *ck_context_task(struct ck_analysis *a, const struct ck_task **ret);
+/* crash's state names: "RU", "IN", "UN", "ZO", "ST", "TR", "DE", "SW",
+ * "WA", "PA", "ID", "NE". */
+const char *ck_task_state_name(struct ck_analysis *a, const struct ck_task *t);
+
+/* ---- modules and symbols (modules.c, symbolize.c) ------------------------- */
+
+struct ck_module {
+	uint64_t addr;		/* struct module */
+	char name[57];		/* MODULE_NAME_LEN */
+	uint64_t base;		/* text start (crash's BASE) */
+	uint64_t size;		/* total size of the module's memory (crash's SIZE) */
+	uint64_t text_start, text_end;
+};
+struct ck_error *ck_modules_get(struct ck_analysis *a, const struct ck_module **ret, size_t *nr);
+
+/* An address as a symbol: vmlinux's kallsyms, then the modules' symbol
+ * tables. */
+struct ck_symbolized {
+	const char *name;
+	uint64_t address;	/* the symbol's start */
+	uint64_t offset;	/* addr - address */
+	uint64_t size;		/* 0 if unknown */
+	const char *module;	/* NULL for vmlinux */
+};
+struct ck_error *ck_symbolize(struct ck_analysis *a, uint64_t addr, struct ck_symbolized *ret);
+/* A symbol's address by name: vmlinux, then modules ("mod:name" too). */
+struct ck_error *ck_symbol_lookup(struct ck_analysis *a, const char *name, uint64_t *ret);
+
+/* ---- unwinding (orc.c, unwind_x86_64.c) ----------------------------------- */
+
+/* x86_64 registers, pt_regs order is not implied. */
+struct ck_regs {
+	uint64_t ip, sp, bp;
+	uint64_t ax, bx, cx, dx, si, di;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t orig_ax, cs, flags, ss;
+	bool full;		/* all of them known (a pt_regs or NT_PRSTATUS) */
+};
+
+/* ---- commands (commands.c: the table; cmd_*.c: one file per command) ------- */
+
+/* A command writes its answer to a->out and its complaints to a->err as
+ * crash does ("ps: invalid task or pid value: foo"); it returns 0, or 1 when
+ * it failed (batch mode exits non-zero). */
+typedef int ck_analysis_cmd_fn(struct ck_analysis *a, int argc, char **argv);
+
+struct ck_analysis_cmd {
+	const char *name;
+	ck_analysis_cmd_fn *run;
+	const char *summary;
+};
+
+const struct ck_analysis_cmd *ck_analysis_cmd_find(const char *name);
+const struct ck_analysis_cmd *ck_analysis_cmds(size_t *nr);
+
+/* Prints "CMD: message" to a->err, destroys err, returns 1. */
+int ck_analysis_fail(struct ck_analysis *a, const char *cmd, struct ck_error *err);
+
+ck_analysis_cmd_fn ck_acmd_sys, ck_acmd_log, ck_acmd_ps, ck_acmd_bt, ck_acmd_set,
+	ck_acmd_foreach, ck_acmd_mod, ck_acmd_struct, ck_acmd_union, ck_acmd_whatis,
+	ck_acmd_p, ck_acmd_rd, ck_acmd_sym, ck_acmd_dis, ck_acmd_eval, ck_acmd_help;
+
+/* Running command lines: ck_analysis_run_line() and ck_analysis_shell()
+ * in crashkit.h (shell.c). */
+
+#endif /* CRASHKIT_ANALYSIS_H */

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Commands being written (issue 9): each says so and fails.  A command's
+ * file (cmd_NAME.c) replaces its line here. */
+#include "analysis/analysis.h"
+
+#define CK_TODO(name)                                                              \
+	int ck_acmd_##name(struct ck_analysis *a, int argc, char **argv)           \
+	{                                                                          \
+		fprintf(a->err, "%s: not available yet in this build\n", #name);  \
+		return 1;                                                          \
+	}
+
+CK_TODO(sys)
+CK_TODO(log)
+CK_TODO(ps)
+CK_TODO(bt)
+CK_TODO(set)
+CK_TODO(foreach)
+CK_TODO(mod)
+CK_TODO(struct)
+CK_TODO(union)
+CK_TODO(whatis)
+CK_TODO(p)
+CK_TODO(rd)
+CK_TODO(sym)
+CK_TODO(dis)
+CK_TODO(eval)
+CK_TODO(help)
+
+/* Models being written: tasks.c and modules.c replace these. */
+void ck_tasks_destroy(struct ck_tasks *tasks);
+void ck_modules_destroy(struct ck_modules *modules);
+void ck_tasks_destroy(struct ck_tasks *tasks) {}
+void ck_modules_destroy(struct ck_modules *modules) {}
