@@ -32,7 +32,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
 BASE_CFLAGS := -std=gnu11 -DCRASHKIT_VERSION=\"$(VERSION)\" -g -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude \
 	$(WARN) $(PKG_CFLAGS) -MMD -MP
 
-ifeq ($(BUILD),asan)
+ifneq ($(filter %asan,$(BUILD)),)
 OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDOPT := -fsanitize=address,undefined
 else

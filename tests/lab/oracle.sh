@@ -1,0 +1,78 @@
+# Sourced by the analysis lab tests (tests/labtests/analyze_*.sh) after
+# common.sh: crash's answers (with the DWARF vmlinux) and crashkit-analyze's
+# (without it) for the same commands on the same dump of the lab.
+#
+#   oracle_crash DUMP CMD...   runs crash once on $CK_LAB/DUMP for the
+#                              commands not answered yet; each answer is kept
+#                              in $CK_LAB/oracle/<crash version>/DUMP/KEY.txt
+#                              (the lab's cache: crash takes ~7 s to start).
+#                              Status 1 if crash cannot read the dump
+#                              (oracle_error says why, as crash_run does).
+#   oracle_ck DUMP CMD...      crashkit-analyze (the ASan build) on the dump,
+#                              no vmlinux, one session for all the commands;
+#                              answers in $ORACLE_CK/DUMP/KEY.{txt,err}.
+#   oracle_file crash|ck DUMP CMD   the path of an answer
+#
+# KEY is the command with every character outside [A-Za-z0-9._-] as '_'.
+CK_ANALYZE=${CK_ANALYZE:-$CK_BUILD/crashkit-analyze}
+ORACLE_CK=${ORACLE_CK:-$(mktemp -d "${TMPDIR:-/tmp}/ck-oracle.XXXXXX")}
+oracle_error=
+
+oracle_key() { printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_'; }
+
+oracle_file() {
+	local who=$1 dump=$2 cmd=$3
+	case $who in
+	crash) echo "$CK_LAB/oracle/$(crash_version | tr ' ' '-')/$dump/$(oracle_key "$cmd").txt" ;;
+	ck) echo "$ORACLE_CK/$dump/$(oracle_key "$cmd").txt" ;;
+	esac
+}
+
+oracle_crash() {
+	local dump=$1 dir script cmd f missing=0
+	shift
+	have_crash || { oracle_error="no crash peer"; return 1; }
+	dir=$(dirname "$(oracle_file crash "$dump" x)")
+	mkdir -p "$dir"
+	if [ -f "$dir/START_FAILED" ]; then
+		oracle_error=$(cat "$dir/START_FAILED")
+		return 1
+	fi
+	script=$(mktemp)
+	for cmd in "$@"; do
+		f=$(oracle_file crash "$dump" "$cmd")
+		[ -f "$f" ] && continue
+		printf '%s > %s.part\n' "$cmd" "$f" >> "$script"
+		missing=1
+	done
+	if [ "$missing" = 0 ]; then rm -f "$script"; return 0; fi
+	printf 'sys\nq\n' >> "$script"
+	if ! crash_run "$dir/.startup" "$CK_LAB/vmlinux" "$CK_LAB/$dump" < "$script"; then
+		echo "$crash_error" > "$dir/START_FAILED"
+		oracle_error=$crash_error
+		rm -f "$script" "$dir"/*.part
+		return 1
+	fi
+	for cmd in "$@"; do
+		f=$(oracle_file crash "$dump" "$cmd")
+		[ -f "$f.part" ] && mv "$f.part" "$f"
+	done
+	rm -f "$script"
+	return 0
+}
+
+oracle_ck() {
+	local dump=$1 cmd f script
+	shift
+	mkdir -p "$ORACLE_CK/$dump"
+	script=$(mktemp)
+	for cmd in "$@"; do
+		f=$(oracle_file ck "$dump" "$cmd")
+		printf '%s > %s\n' "$cmd" "$f" >> "$script"
+	done
+	timeout 300 "$CK_ANALYZE" analyze "$CK_LAB/$dump" -i "$script" \
+		< /dev/null > "$ORACLE_CK/$dump/.stdout" 2> "$ORACLE_CK/$dump/.stderr"
+	local rc=$?
+	rm -f "$script"
+	return $rc
+}
