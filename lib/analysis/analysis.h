@@ -167,6 +167,7 @@ struct ck_symbolized {
 	uint64_t offset;	/* addr - address */
 	uint64_t size;		/* 0 if unknown */
 	const char *module;	/* NULL for vmlinux */
+	char type;		/* kallsyms letter: 't', 'T', 'D', ...; '?' unknown */
 };
 struct ck_error *ck_symbolize(struct ck_analysis *a, uint64_t addr, struct ck_symbolized *ret);
 /* A symbol's address by name: vmlinux, then modules ("mod:name" too). */
@@ -208,5 +209,66 @@ ck_analysis_cmd_fn ck_acmd_sys, ck_acmd_log, ck_acmd_ps, ck_acmd_bt, ck_acmd_set
 
 /* Running command lines: ck_analysis_run_line() and ck_analysis_shell()
  * in crashkit.h (shell.c). */
+
+/* ---- sysmod: modules, symbols, sys, log (modules.c, symbolize.c) ---- */
+
+/* Frees the session's module model (session.c calls it). */
+void ck_modules_destroy(struct ck_modules *modules);
+/* Why the module list may be incomplete, or NULL. */
+const char *ck_modules_note(struct ck_analysis *a);
+const struct ck_module *ck_module_by_name(struct ck_analysis *a, const char *name);
+/* The module whose memory (any region, init too) holds addr, or NULL. */
+const struct ck_module *ck_module_by_address(struct ck_analysis *a, uint64_t addr);
+
+/* A module's memory regions: since 6.4 mem[] by enum mod_mem_type ("TEXT",
+ * "DATA", "RODATA", "RO_AFTER_INIT", "INIT_TEXT", ...; *modern true),
+ * before it "CORE" and "INIT" (core_layout, init_layout). */
+struct ck_module_region {
+	uint64_t base, size;
+	const char *name;
+	bool init;
+};
+size_t ck_module_regions(struct ck_analysis *a, const struct ck_module *mod,
+			 struct ck_module_region *ret, size_t max, bool *modern);
+
+/* One symbol of a module's own table (module->kallsyms). */
+struct ck_module_symbol {
+	uint64_t address;
+	uint64_t size;		/* st_size */
+	const char *name;	/* as crash shows it (ck_symbol_display_len) */
+	uint32_t index;		/* in the module's symtab */
+	char type;		/* typetab's letter ('t', 'T', 'd', 'r', 'b', ...) */
+};
+/* The module's symbols sorted by address (the null symbol, undefined
+ * ones and those outside the module's memory left out). */
+struct ck_error *ck_module_symbols(struct ck_analysis *a, const struct ck_module *mod,
+				   const struct ck_module_symbol **ret, size_t *nr);
+
+/* crash cuts ".isra.", ".part.", ".llvm." (the first found, in that
+ * order) and what follows off every name: the length it keeps, and the
+ * name so cut (kept for the session; name itself when nothing is cut). */
+size_t ck_symbol_display_len(const char *name);
+const char *ck_symbol_display_name(struct ck_analysis *a, const char *name);
+
+/* A symbol by name as ck_symbol_lookup finds it, with its type and
+ * module ("MOD:NAME" looks in MOD only). */
+struct ck_error *ck_symbol_find(struct ck_analysis *a, const char *name,
+				struct ck_symbolized *ret);
+
+/* The kernel's tick rate: from the timekeeper (raw_interval, the ns of
+ * one tick) or tick_nsec; CK_ERR_NOT_FOUND when neither is readable. */
+struct ck_error *ck_kernel_hz(struct ck_analysis *a, unsigned int *ret);
+/* Seconds since the epoch at the dump: the timekeeper's xtime_sec (as
+ * crash reads it), else VMCOREINFO CRASHTIME. */
+struct ck_error *ck_kernel_date(struct ck_analysis *a, int64_t *ret);
+/* jiffies since boot (jiffies_64 - INITIAL_JIFFIES). */
+struct ck_error *ck_kernel_uptime_jiffies(struct ck_analysis *a, unsigned int hz, uint64_t *ret);
+
+/* The panic message as crash's `sys` finds it in the log (cmd_log.c): the
+ * line with the first of its panic strings, else the first line with one
+ * of its keywords; "" when none. */
+struct ck_error *ck_log_panic_message(struct ck_analysis *a, char *buf, size_t size);
+
+/* ---- end of sysmod ---- */
 
 #endif /* CRASHKIT_ANALYSIS_H */

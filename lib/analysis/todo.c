@@ -10,25 +10,19 @@
 		return 1;                                                          \
 	}
 
-CK_TODO(sys)
-CK_TODO(log)
 CK_TODO(ps)
 CK_TODO(bt)
 CK_TODO(set)
 CK_TODO(foreach)
-CK_TODO(mod)
 CK_TODO(struct)
 CK_TODO(union)
 CK_TODO(whatis)
 CK_TODO(p)
 CK_TODO(rd)
-CK_TODO(sym)
 CK_TODO(dis)
 CK_TODO(eval)
 CK_TODO(help)
 
 /* Models being written: tasks.c and modules.c replace these. */
 void ck_tasks_destroy(struct ck_tasks *tasks);
-void ck_modules_destroy(struct ck_modules *modules);
 void ck_tasks_destroy(struct ck_tasks *tasks) {}
-void ck_modules_destroy(struct ck_modules *modules) {}
