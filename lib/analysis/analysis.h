@@ -271,4 +271,32 @@ struct ck_error *ck_log_panic_message(struct ck_analysis *a, char *buf, size_t s
 
 /* ---- end of sysmod ---- */
 
+/* ---- types: printing (typefmt.c; struct, union, whatis, p, rd, dis, eval) ---- */
+
+struct ck_strbuf;
+/* name declared with type id as gdb spells it ("char comm[16]",
+ * "void (*fn)(struct callback_head *)"), appended to s; name may be "". */
+bool ck_typefmt_decl(struct ck_types *types, uint32_t id, const char *name,
+		     struct ck_strbuf *s);
+/* A struct's, union's, enum's or typedef's layout as crash prints it
+ * (`struct NAME`, `struct NAME -o`, `whatis TYPE`), "SIZE: N" last. */
+void ck_typefmt_layout(struct ck_types *types, uint32_t id, bool offsets, FILE *out);
+/* Reads the object (or bitfield) of type id at addr and prints its value as
+ * gdb's print does, without a newline; indent: the column of the line it
+ * starts on; radix 16 (-x), 10 (-d) or 0; top: pointers show their type. */
+struct ck_error *ck_typefmt_value(struct ck_analysis *a, uint32_t id, uint64_t addr,
+				  uint32_t bit_off, uint32_t bit_size, int indent, int radix,
+				  bool top, FILE *out);
+/* " <sym+off>" for an address inside the kernel image, else nothing. */
+void ck_typefmt_symbol(struct ck_analysis *a, uint64_t addr, FILE *out);
+/* "sym+off" into buf; false when addr is not inside the kernel image. */
+bool ck_typefmt_symbol_name(struct ck_analysis *a, uint64_t addr, char *buf, size_t len);
+/* An address argument: hex (0x optional), a symbol, or symbol+offset. */
+struct ck_error *ck_typefmt_address(struct ck_analysis *a, const char *arg, uint64_t *ret);
+/* eval's expressions: + - * / % << >> & | ^ ~ and parentheses over
+ * numbers (0x hex, decimal) and symbols (their addresses). */
+struct ck_error *ck_eval_expr(struct ck_analysis *a, const char *expr, uint64_t *ret);
+
+/* ---- end of types: printing ---- */
+
 #endif /* CRASHKIT_ANALYSIS_H */

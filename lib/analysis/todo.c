@@ -14,13 +14,6 @@ CK_TODO(ps)
 CK_TODO(bt)
 CK_TODO(set)
 CK_TODO(foreach)
-CK_TODO(struct)
-CK_TODO(union)
-CK_TODO(whatis)
-CK_TODO(p)
-CK_TODO(rd)
-CK_TODO(dis)
-CK_TODO(eval)
 CK_TODO(help)
 
 /* Models being written: tasks.c and modules.c replace these. */

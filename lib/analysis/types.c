@@ -143,10 +143,26 @@ static const char *split_kind(const char *name, int *kind)
 	return name;
 }
 
+/* C's spellings of base types as BTF (from DWARF) names them: gdb and
+ * the globals table say "unsigned long", BTF "long unsigned int". */
+static const char *btf_base_name(const char *name)
+{
+	static const struct { const char *c, *btf; } names[] = {
+		{ "unsigned long", "long unsigned int" }, { "long", "long int" },
+		{ "unsigned short", "short unsigned int" }, { "short", "short int" },
+		{ "long long", "long long int" }, { "unsigned long long", "long long unsigned int" },
+		{ "unsigned", "unsigned int" }, { "signed char", "signed char" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i].c))
+			return names[i].btf;
+	return name;
+}
+
 static uint32_t find_uncached(const struct btf *btf, const char *name)
 {
 	int kind;
-	const char *tag = split_kind(name, &kind);
+	const char *tag = btf_base_name(split_kind(name, &kind));
 	static const int any[] = { BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_TYPEDEF,
 				   BTF_KIND_ENUM, BTF_KIND_INT, BTF_KIND_ENUM64,
 				   BTF_KIND_FLOAT };
