@@ -237,7 +237,7 @@ struct ck_module_symbol {
 	uint64_t size;		/* st_size */
 	const char *name;	/* as crash shows it (ck_symbol_display_len) */
 	uint32_t index;		/* in the module's symtab */
-	char type;		/* typetab's letter ('t', 'T', 'd', 'r', 'b', ...) */
+	char type;		/* typetab's letter, upper case if global ('t', 'T', 'd', 'r', ...) */
 };
 /* The module's symbols sorted by address (the null symbol, undefined
  * ones and those outside the module's memory left out). */

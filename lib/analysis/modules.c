@@ -35,6 +35,8 @@
 #define MODULE_STRTAB_MAX (64u << 20)
 /* SHN_UNDEF: an undefined symbol (include/uapi/linux/elf.h) */
 #define ELF_SHN_UNDEF 0
+/* STB_GLOBAL: ELF64_ST_BIND(st_info) of a global symbol */
+#define ELF_STB_GLOBAL 1
 
 struct mod_region {
 	uint64_t base, size;
@@ -119,45 +121,34 @@ static struct ck_error *read_u64(struct ck_analysis *a, uint64_t addr, const cha
 	return ck_read_field(a->kernel, a->types, addr, type, path, ret);
 }
 
-/* The value of enumerator name in any enum of the BTF, or -1. */
-static int64_t enum_value(const struct btf *btf, const char *name)
+/* The value of enumerator name in enum type id, or -1. */
+static int64_t enum_value(const struct btf *btf, uint32_t id, const char *name)
 {
-	uint32_t n = btf__type_cnt(btf);
-	for (uint32_t id = 1; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-		if (!btf_is_enum(t))
-			continue;
-		const struct btf_enum *e = btf_enum(t);
-		for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
-			if (!strcmp(btf__name_by_offset(btf, e->name_off), name))
-				return e->val;
-	}
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	if (!t || !btf_is_enum(t))
+		return -1;
+	const struct btf_enum *e = btf_enum(t);
+	for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
+		if (!strcmp(btf__name_by_offset(btf, e->name_off), name))
+			return e->val;
 	return -1;
 }
 
-/* The name of the value v of the enum whose enumerator is `sample`: the
- * region names of enum mod_mem_type ("MOD_TEXT" -> "TEXT"). */
-static void enum_name_of(const struct btf *btf, const char *sample, int64_t v, char *buf,
-			 size_t size)
+/* The name of value v in enum type id without its "MOD_" ("TEXT"), or
+ * the number. */
+static void enum_name_of(const struct btf *btf, uint32_t id, int64_t v, char *buf, size_t size)
 {
 	snprintf(buf, size, "%" PRId64, v);
-	uint32_t n = btf__type_cnt(btf);
-	for (uint32_t id = 1; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-		if (!btf_is_enum(t))
-			continue;
-		const struct btf_enum *e = btf_enum(t);
-		bool mine = false;
-		for (uint16_t i = 0; i < btf_vlen(t); i++)
-			mine |= !strcmp(btf__name_by_offset(btf, e[i].name_off), sample);
-		if (!mine)
-			continue;
-		for (uint16_t i = 0; i < btf_vlen(t); i++) {
-			const char *nm = btf__name_by_offset(btf, e[i].name_off);
-			if (e[i].val == v)
-				snprintf(buf, size, "%s", strncmp(nm, "MOD_", 4) ? nm : nm + 4);
-		}
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	if (!t || !btf_is_enum(t))
 		return;
+	const struct btf_enum *e = btf_enum(t);
+	for (uint16_t i = 0; i < btf_vlen(t); i++, e++) {
+		const char *nm = btf__name_by_offset(btf, e->name_off);
+		if (e->val == v) {
+			snprintf(buf, size, "%s", strncmp(nm, "MOD_", 4) ? nm : nm + 4);
+			return;
+		}
 	}
 }
 
@@ -177,7 +168,11 @@ static struct ck_error *read_mem_regions(struct ck_analysis *a, uint64_t mod,
 		return err;
 	if (!esize || mem->size / esize > MODULE_REGIONS_MAX)
 		return ck_error_create(CK_ERR_FORMAT, "struct module's mem[] is not plausible");
-	int64_t text = enum_value(btf, "MOD_TEXT"), init_text = enum_value(btf, "MOD_INIT_TEXT");
+	uint32_t kind;
+	if ((err = ck_type_find(a->types, "enum mod_mem_type", &kind)))
+		return err;
+	int64_t text = enum_value(btf, kind, "MOD_TEXT");
+	int64_t init_text = enum_value(btf, kind, "MOD_INIT_TEXT");
 	if (text < 0 || init_text < 0)
 		return ck_error_create(CK_ERR_NOT_FOUND, "no MOD_TEXT/MOD_INIT_TEXT in BTF");
 	size_t n = mem->size / esize;
@@ -188,7 +183,7 @@ static struct ck_error *read_mem_regions(struct ck_analysis *a, uint64_t mod,
 			return err;
 		struct mod_region *r = &info->regions[info->nr_regions++];
 		*r = (struct mod_region){ .base = base, .size = size, .init = (int64_t)t >= init_text };
-		enum_name_of(btf, "MOD_TEXT", (int64_t)t, r->name, sizeof(r->name));
+		enum_name_of(btf, kind, (int64_t)t, r->name, sizeof(r->name));
 		/* crash's SIZE: the core regions, init not included */
 		if ((int64_t)t < init_text)
 			m->size += size;
@@ -585,6 +580,15 @@ static char type_from_info(uint8_t st_info)
 	return st_info == 0x02 ? 't' : st_info == 0x12 ? 'T' : '?';
 }
 
+/* typetab holds the section's letter in lower case (the kernel's
+ * elf_type()); like nm and crash, a global symbol's is upper case. */
+static char typetab_letter(char t, uint8_t st_info)
+{
+	if (t >= 'a' && t <= 'z' && st_info >> 4 == ELF_STB_GLOBAL)
+		return (char)(t - 'a' + 'A');
+	return t;
+}
+
 static struct ck_error *read_symbols(struct ck_analysis *a, const struct ck_module *mod,
 				     struct mod_info *info)
 {
@@ -627,7 +631,8 @@ static struct ck_error *read_symbols(struct ck_analysis *a, const struct ck_modu
 		if (get_le(s, &l.shndx) == ELF_SHN_UNDEF || name >= str_len || !str[name] ||
 		    !in_regions(info, value))
 			continue;
-		char t = r.typetab ? (char)types[i] : type_from_info((uint8_t)get_le(s, &l.info));
+		uint8_t st_info = (uint8_t)get_le(s, &l.info);
+		char t = r.typetab ? typetab_letter((char)types[i], st_info) : type_from_info(st_info);
 		syms[n++] = (struct ck_module_symbol){
 			.address = value, .size = get_le(s, &l.st_size), .type = t,
 			.name = str + name, .index = (uint32_t)i,

@@ -22,11 +22,13 @@ sym_clean() { sed -e 's/ [^ ]*: [0-9]*$//' -e 's/[[:space:]]*$//' "$1"; }
 # One sys field ("LOAD AVERAGE") of an answer.
 sys_field() { sed -n "s/^ *$2: //p" "$1"; }
 
-# sym -m MOD as "address name" lines, sorted: crash orders symbols that
-# share an address arbitrarily, and shows '?' where the module's typetab
-# has a letter (data symbols); the region START/END lines are kept.
+# sym -m MOD sorted: crash orders symbols that share an address
+# arbitrarily.  Functions keep their letter (t/T); crash shows '?' for the
+# others where we show typetab's letter, so theirs is left out.  The region
+# START/END lines are kept.
 sym_m_clean() {
-	sed -e 's/[[:space:]]*$//' "$1" | awk '$2 ~ /^\(.\)$/ { print $1, $3; next } { print }' | sort
+	sed -e 's/[[:space:]]*$//' "$1" |
+		awk '$2 ~ /^\([tT]\)$/ { print; next } $2 ~ /^\(.\)$/ { print $1, $3; next } { print }' | sort
 }
 
 compare() {	# NAME CRASH-FILE OUR-TEXT-FILE
@@ -49,9 +51,16 @@ check_with_crash() {
 		compare "analyze $f sym $name = crash" <(sym_clean "$(oracle_file crash "$f" "sym $name")") \
 			"$(oracle_file ck "$f" "sym $name")"
 	done
-	compare "analyze $f sym -m loop = crash (addresses, names)" \
+	compare "analyze $f sym -m loop = crash (addresses, names, function types)" \
 		<(sym_m_clean "$(oracle_file crash "$f" "sym -m loop")") \
 		<(sym_m_clean "$(oracle_file ck "$f" "sym -m loop")")
+	# with the DWARF vmlinux given, crash's " FILE: LINE" too (modules: crash's
+	# trailing blank aside)
+	for name in sysrq_handle_crash jiffies schedule; do
+		compare "analyze $f VMLINUX sym $name = crash, with its source line" \
+			<(sed 's/[[:space:]]*$//' "$(oracle_file crash "$f" "sym $name")") \
+			<(timeout 120 "$CK_ANALYZE" analyze "$CK_LAB/$f" "$CK_LAB/vmlinux" -c "sym $name" 2>&1)
+	done
 	# addresses inside a vmlinux and a module function
 	local addrs=()
 	for name in sysrq_handle_crash loop_probe; do
