@@ -109,6 +109,18 @@ $(O)/lib%.a: $$(call folder_objs,$$*)
 	@rm -f $@
 	ar rcs $@ $^
 
+# crashkit-analyze's help texts (docs/analysis/help/CMD.txt) become C strings
+# in libanalysis: $(O)/gen/help_text.c, made by lib/analysis/gen_help_text.sh.
+HELP_TXTS := $(sort $(wildcard docs/analysis/help/*.txt))
+%/gen/help_text.c: $(HELP_TXTS) lib/analysis/gen_help_text.sh
+	@mkdir -p $(dir $@)
+	sh lib/analysis/gen_help_text.sh $(HELP_TXTS) > $@.tmp && mv $@.tmp $@
+
+$(O)/gen/%.o: $(O)/gen/%.c
+	$(CC) $(ALL_CFLAGS) -Ilib -c -o $@ $<
+
+$(O)/libanalysis.a: $(O)/gen/help_text.o
+
 $(CRASHKIT): $(TOOL_OBJS) $(COMMON_TOOL_OBJS) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -Wl,-Map=$@.map -o $@ $(TOOL_OBJS) $(COMMON_TOOL_OBJS) $(LIBA) $(PKG_LIBS)
 
@@ -163,6 +175,7 @@ install: $(CRASHKIT) $(CRASHKIT_CORES) $(CRASHKIT_ANALYZE)
 	$(foreach p,$(MAN_PAGES),$(INSTALL) -m 644 $(p) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/ &&) true
 	$(INSTALL) -m 644 contrib/bash-completion/crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit
 	ln -sf crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit-cores
+	ln -sf crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit-analyze
 
 clean:
 	rm -rf build
@@ -187,6 +200,7 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -D_FILE_O
 	-DCRASHKIT_VERSION=\"$(VERSION)\" -Iinclude -Ilib $(PKG_CFLAGS) -Wall -Wextra \
 	-Wno-unused-parameter -Wno-unused-function -Wno-unused-variable -MMD -MP $(FUZZ_SAN)
 FUZZ_LIB_OBJS := $(patsubst lib/%.c,$(FUZZ_O)/obj/%.o,$(sort $(wildcard lib/*/*.c)))
+FUZZ_LIB_OBJS += $(FUZZ_O)/obj/gen/help_text.o
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_O)/%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 
 .PHONY: fuzz fuzz-build fuzz-seeds
@@ -201,6 +215,10 @@ fuzz-seeds: fuzz-build
 
 # coverage for libFuzzer in the library, the fuzzer's own main in the targets
 $(FUZZ_O)/obj/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_O)/obj/gen/help_text.o: $(FUZZ_O)/gen/help_text.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 

@@ -20,39 +20,74 @@ static const char analyze_help[] =
 	"       crashkit crash [-s] [-i SCRIPT] [VMLINUX] DUMP\n"
 	"\n"
 	"Answers the crash utility's commands (sys, bt, ps, log, mod, struct, rd, sym, dis ...)\n"
-	"from the dump alone: types from the kernel's BTF, symbols from kallsyms.\n"
-	"Without -c or -i: an interactive shell on a terminal, else commands from stdin.\n"
+	"from the dump alone: types from the kernel's BTF, symbols from kallsyms.  VMLINUX\n"
+	"(the DWARF vmlinux of the dump's kernel, either side of DUMP) adds source lines.\n"
+	"Without -c: an interactive shell on a terminal, else the commands on stdin.\n"
 	"\n"
 	"  -c, --command 'CMDS'  run the commands (separated by ';') and exit\n"
-	"  -i, --input SCRIPT    run the commands in SCRIPT (one per line), then go on\n"
-	"                        reading commands as without it (crash -i)\n"
-	"  -s, --silent          no banner (crash -s)\n"
+	"  -i, --input SCRIPT    run the commands in SCRIPT (one per line) first, then\n"
+	"                        those of -c, or go on as without it (crash -i)\n"
+	"  -s, --silent          no banner in the shell (crash -s)\n"
 	"  -j, --json            sys, ps, bt, mod, log: one JSON object per command\n"
 	"  -f, --force           use a VMLINUX that does not match the dump\n"
-	"  -h, --help            this help\n"
+	"  -h, --help            this help;  --version  the version\n"
 	"\n"
-	"Exit status: 0 when every command succeeded, 1 when one failed, 2 for bad arguments.\n";
+	"In the shell, 'help' lists the commands and 'help CMD' explains one; 'CMD | sh-cmd'\n"
+	"and 'CMD > file' work as in crash.  As crash: 'ln -s crashkit-analyze crash'.\n"
+	"Exit status: 0 when every command succeeded, 1 when one failed (or the dump\n"
+	"cannot be read), 2 for bad arguments.\n";
 
 struct analyze_opts {
 	const char *dump, *vmlinux, *commands, *script;
 	bool silent, json, force;
+	bool crash;		/* crash's command line: VMLINUX DUMP */
 };
 
-/* An ELF executable (a vmlinux), as opposed to a dump (ELF core, kdump). */
-static bool is_elf_exec(const char *path)
+/* What a file starts with: a dump's signature or an ELF executable (a
+ * vmlinux).  Unreadable files are neither (opening says why, later). */
+enum file_kind { FILE_OTHER, FILE_DUMP, FILE_VMLINUX };
+
+static enum file_kind file_kind(const char *path)
 {
 	unsigned char h[18];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return FILE_OTHER;
 	ssize_t n = read(fd, h, sizeof(h));
 	close(fd);
-	return n == (ssize_t)sizeof(h) && !memcmp(h, "\177ELF", 4) && h[16] == 2 /* ET_EXEC */;
+	if (n < 12)
+		return FILE_OTHER;
+	if (!memcmp(h, "KDUMP   ", 8) || !memcmp(h, "DISKDUMP", 8) ||
+	    !memcmp(h, "makedumpfile", 12))
+		return FILE_DUMP;
+	if (n == (ssize_t)sizeof(h) && !memcmp(h, "\177ELF", 4))
+		return h[16] == 4 /* ET_CORE */ ? FILE_DUMP
+		       : h[16] == 2 /* ET_EXEC */ ? FILE_VMLINUX : FILE_OTHER;
+	return FILE_OTHER;
+}
+
+/* DUMP and VMLINUX in either order, as crash takes them: a file that is a
+ * dump, or the other one an ELF executable, decides; else crash's order
+ * (VMLINUX DUMP) for `crash`, DUMP VMLINUX for `analyze`. */
+static void order_files(const char *pos[2], struct analyze_opts *o)
+{
+	enum file_kind k0 = file_kind(pos[0]), k1 = file_kind(pos[1]);
+	bool first_is_dump;
+	if (k0 == FILE_DUMP || k1 == FILE_DUMP)
+		first_is_dump = k0 == FILE_DUMP && k1 != FILE_DUMP ? true
+				: k1 == FILE_DUMP && k0 != FILE_DUMP ? false : !o->crash;
+	else if (k0 == FILE_VMLINUX || k1 == FILE_VMLINUX)
+		first_is_dump = k1 == FILE_VMLINUX && k0 != FILE_VMLINUX;
+	else
+		first_is_dump = !o->crash;
+	o->dump = pos[first_is_dump ? 0 : 1];
+	o->vmlinux = pos[first_is_dump ? 1 : 0];
 }
 
 /* -1: go on; otherwise the exit code (help, version, bad arguments). */
 static int parse_args(int argc, char **argv, struct analyze_opts *o)
 {
+	enum { OPT_VERSION = 0x100, OPT_IGNORED };
 	static const struct option longopts[] = {
 		{ "command", required_argument, NULL, 'c' },
 		{ "input", required_argument, NULL, 'i' },
@@ -60,7 +95,11 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		/* crash's options that change nothing here, for existing scripts */
+		{ "no_scroll", no_argument, NULL, OPT_IGNORED },
+		{ "no_crashrc", no_argument, NULL, OPT_IGNORED },
+		{ "no_kallsyms", no_argument, NULL, OPT_IGNORED },
 		{ 0 },
 	};
 	const char *cmd = argv[0];
@@ -75,7 +114,8 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 		case 'j': o->json = true; break;
 		case 'f': o->force = true; break;
 		case 'h': return ck_print_help(analyze_help);
-		case 'V': return ck_print_version();
+		case OPT_VERSION: return ck_print_version();
+		case OPT_IGNORED: break;
 		default: return ck_getopt_error(cmd, c, argv);
 		}
 	}
@@ -83,55 +123,18 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 	int npos = 0;
 	for (int i = optind; i < argc; i++) {
 		if (npos == 2)
-			return ck_usage_error(cmd, "too many arguments ('%s')", argv[i]);
+			return ck_usage_error(cmd, "too many arguments ('%s'): give DUMP and at most "
+					      "a VMLINUX", argv[i]);
 		pos[npos++] = argv[i];
 	}
 	if (!npos)
-		return ck_usage_error(cmd, "no dump given");
-	/* Either order, as crash takes them: the ELF executable is the vmlinux. */
-	if (npos == 2 && is_elf_exec(pos[0])) {
-		o->vmlinux = pos[0];
-		o->dump = pos[1];
-	} else {
+		return ck_usage_error(cmd, "no dump given (crashkit reads dumps, not the "
+				      "running kernel)");
+	if (npos == 2)
+		order_files(pos, o);
+	else
 		o->dump = pos[0];
-		o->vmlinux = pos[1];
-	}
 	return -1;
-}
-
-/* Runs "CMD; CMD; ..." (';' inside quotes does not split). */
-static int run_commands(struct ck_analysis *a, const char *text)
-{
-	char *copy = strdup(text);
-	if (!copy) {
-		fprintf(stderr, "%s: out of memory\n", ck_progname);
-		return 1;
-	}
-	int status = 0;
-	char quote = 0, *start = copy;
-	for (char *p = copy;; p++) {
-		if (quote) {
-			if (*p == quote)
-				quote = 0;
-			else if (!*p)
-				break;
-			continue;
-		}
-		if (*p == '"' || *p == '\'') {
-			quote = *p;
-		} else if (*p == ';' || !*p) {
-			bool end = !*p;
-			*p = '\0';
-			status |= ck_analysis_run_line(a, start);
-			if (end)
-				break;
-			start = p + 1;
-		}
-	}
-	if (quote)
-		status |= ck_analysis_run_line(a, start);
-	free(copy);
-	return status;
 }
 
 /* Commands one per line from f until "q"/"quit"/"exit" or the end. */
@@ -140,12 +143,20 @@ static int run_stream(struct ck_analysis *a, FILE *f, bool *quit)
 	char *line = NULL;
 	size_t cap = 0;
 	int status = 0;
-	while (getline(&line, &cap, f) >= 0) {
+	ssize_t n;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		if (memchr(line, '\0', (size_t)n)) {
+			fprintf(stderr, "%s: error: a command line holds a NUL byte; skipped\n",
+				ck_progname);
+			status = 1;
+			continue;
+		}
 		line[strcspn(line, "\r\n")] = '\0';
 		const char *s = line + strspn(line, " \t");
-		if (!*s || *s == '#')
-			continue;
-		if (!strcmp(s, "q") || !strcmp(s, "quit") || !strcmp(s, "exit")) {
+		size_t w = strcspn(s, " \t");
+		if (w && !s[w + strspn(s + w, " \t")] &&
+		    (!strncmp(s, "q", w) || !strncmp(s, "quit", w) || !strncmp(s, "exit", w)) &&
+		    (w == 1 || w == 4)) {
 			*quit = true;
 			break;
 		}
@@ -157,29 +168,38 @@ static int run_stream(struct ck_analysis *a, FILE *f, bool *quit)
 
 static int run_script(struct ck_analysis *a, const char *path, bool *quit)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = fopen(path, "re");
 	if (!f) {
 		fprintf(stderr, "%s: error: cannot open '%s': %s\n", ck_progname, path,
 			strerror(errno));
 		return 1;
 	}
 	int status = run_stream(a, f, quit);
+	if (ferror(f)) {
+		fprintf(stderr, "%s: error: reading '%s': %s\n", ck_progname, path,
+			strerror(errno));
+		status = 1;
+	}
 	fclose(f);
 	return status;
 }
 
 static int run(struct ck_analysis *a, const struct analyze_opts *o)
 {
-	if (o->commands)
-		return run_commands(a, o->commands);
 	bool quit = false;
 	int status = 0;
 	if (o->script)
 		status |= run_script(a, o->script, &quit);
+	if (o->commands)
+		return status | ck_analysis_run_line(a, o->commands);
 	if (quit)
 		return status;
-	if (isatty(STDIN_FILENO))
+	if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		if (!o->silent)
+			printf("crashkit %s: '%s'.  \"help\" lists the commands, \"q\" "
+			       "leaves.\n\n", CRASHKIT_VERSION, o->dump);
 		return status | ck_analysis_shell(a, "crash> ");
+	}
 	return status | run_stream(a, stdin, &quit);
 }
 
@@ -190,21 +210,24 @@ int main(int argc, char **argv)
 	/* `crash ...` through a symlink: make it look like `crash crash ...`. */
 	if (!strcmp(base, "crash")) {
 		argv[0] = "crash";
-	} else if (argc >= 2) {
+	} else if (argc >= 2 && (!strcmp(argv[1], "analyze") || !strcmp(argv[1], "crash"))) {
 		argc--;
 		argv++;
+	} else if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		return ck_print_help(analyze_help);
+	} else if (argc >= 2 && !strcmp(argv[1], "--version")) {
+		return ck_print_version();
+	} else if (argc >= 2) {
+		/* `crashkit-analyze DUMP ...` run by hand: as `analyze` */
+		argv[0] = "analyze";
 	} else {
 		fputs(analyze_help, stderr);
 		return CK_EXIT_USAGE;
 	}
-	struct analyze_opts o = { 0 };
+	struct analyze_opts o = { .crash = !strcmp(argv[0], "crash") };
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-	if (o.vmlinux) {
-		fprintf(stderr, "%s: warning: VMLINUX '%s': DWARF is not read yet; "
-			"answering from the dump's BTF and kallsyms\n", ck_progname, o.vmlinux);
-	}
 	struct ck_analysis *a;
 	const char *paths[1] = { o.dump };
 	struct ck_analysis_opts ao = { .warn = ck_warn_cb };
@@ -212,7 +235,15 @@ int main(int argc, char **argv)
 	if (err)
 		return ck_report(err);
 	ck_analysis_set_json(a, o.json);
+	if (o.vmlinux)
+		fprintf(stderr, "%s: warning: VMLINUX '%s': DWARF is not read yet; "
+			"answering from the dump's BTF and kallsyms\n", ck_progname, o.vmlinux);
 	int status = run(a, &o);
 	ck_analysis_destroy(a);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: error: writing the output: %s\n", ck_progname,
+			strerror(errno));
+		status = 1;
+	}
 	return status ? CK_EXIT_ERROR : CK_EXIT_OK;
 }

@@ -210,6 +210,59 @@ ck_analysis_cmd_fn ck_acmd_sys, ck_acmd_log, ck_acmd_ps, ck_acmd_bt, ck_acmd_set
 /* Running command lines: ck_analysis_run_line() and ck_analysis_shell()
  * in crashkit.h (shell.c). */
 
+/* ---- shell: command lines, the shell, help (shell.c, edit.c, cmd_help.c) ---- */
+
+/* Words in one command at most (crash: MAXARGS 100). */
+#define CK_LINE_MAX_WORDS 256
+
+/* One command of a line, parsed: its words, and where its output goes. */
+struct ck_line_cmd {
+	int argc;
+	char **argv;		/* argc words, NULL-terminated */
+	const char *pipe_cmd;	/* "CMD | SHELL-COMMAND": the shell command, or NULL */
+	const char *redir;	/* "CMD > FILE", "CMD >> FILE": FILE, or NULL */
+	bool append;		/* ">>" */
+	const char *shell;	/* "!SHELL-COMMAND": run by sh, argc 0 */
+};
+
+/* A line: commands separated by unquoted ';'.  Empty commands (blank,
+ * "# comment") are dropped. */
+struct ck_line {
+	size_t nr;
+	struct ck_line_cmd *cmds;
+	char *buf;		/* the words' storage */
+	char **pool;		/* the commands' argv arrays */
+};
+
+/* Parses without running anything: words ('single', "double" quotes,
+ * backslash escapes), '|', '>', '>>', '!', ';'.  CK_ERR_INVALID with one
+ * line saying what is wrong (an unterminated quote, a missing file name,
+ * too many words).  ck_line_free() in both cases. */
+struct ck_error *ck_analysis_parse_line(const char *line, struct ck_line *ret);
+void ck_line_free(struct ck_line *l);
+
+/* Ctrl-C while a command runs (the shell's SIGINT handler sets it; the
+ * shell clears it before each command).  Long loops may poll it and stop;
+ * the command's output stops by itself. */
+bool ck_analysis_interrupted(void);
+void ck_analysis_interrupt_clear(void);
+
+/* The help texts, docs/analysis/help/CMD.txt, compiled in by the Makefile
+ * ($(O)/gen/help_text.c, lib/analysis/gen_help_text.sh); NULL-terminated. */
+struct ck_help_text {
+	const char *name;
+	const char *text;
+};
+extern const struct ck_help_text ck_help_texts[];
+extern const size_t ck_help_texts_nr;
+const char *ck_analysis_help_text(const char *cmd);
+
+/* Types from raw BTF bytes (the fuzz target tests/fuzz/fuzz_btf_types.c;
+ * ck_types_from_dump reads the dump's and calls it). */
+struct ck_error *ck_types_from_bytes(const void *data, size_t size, struct ck_types **ret);
+
+/* ---- end of shell ---- */
+
 /* ---- sysmod: modules, symbols, sys, log (modules.c, symbolize.c) ---- */
 
 /* Frees the session's module model (session.c calls it). */

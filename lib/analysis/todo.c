@@ -14,7 +14,6 @@ CK_TODO(ps)
 CK_TODO(bt)
 CK_TODO(set)
 CK_TODO(foreach)
-CK_TODO(help)
 
 /* Models being written: tasks.c and modules.c replace these. */
 void ck_tasks_destroy(struct ck_tasks *tasks);

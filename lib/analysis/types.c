@@ -79,17 +79,13 @@ static struct ck_error *read_btf_bytes(struct ck_kernel *kernel, void **ret, siz
 	return NULL;
 }
 
-struct ck_error *ck_types_from_dump(struct ck_kernel *kernel, struct ck_types **ret)
+struct ck_error *ck_types_from_bytes(const void *data, size_t size, struct ck_types **ret)
 {
-	void *data = NULL;
-	size_t size = 0;
-	struct ck_error *err = read_btf_bytes(kernel, &data, &size);
-	if (err)
-		return err;
+	if (size > UINT32_MAX)
+		return ck_error_create(CK_ERR_FORMAT, "kernel BTF of %zu bytes: too large", size);
 	libbpf_set_print(quiet_print);
-	struct btf *btf = btf__new(data, size);
+	struct btf *btf = btf__new(data, (uint32_t)size);
 	int e = errno;
-	free(data);
 	if (!btf)
 		return ck_error_create_errno(e, "kernel BTF (%zu bytes) rejected by libbpf", size);
 	struct ck_types *t = calloc(1, sizeof(*t));
@@ -102,6 +98,18 @@ struct ck_error *ck_types_from_dump(struct ck_kernel *kernel, struct ck_types **
 	ck_member_cache_init(&t->members);
 	*ret = t;
 	return NULL;
+}
+
+struct ck_error *ck_types_from_dump(struct ck_kernel *kernel, struct ck_types **ret)
+{
+	void *data = NULL;
+	size_t size = 0;
+	struct ck_error *err = read_btf_bytes(kernel, &data, &size);
+	if (err)
+		return err;
+	err = ck_types_from_bytes(data, size, ret);
+	free(data);
+	return err;
 }
 
 void ck_types_destroy(struct ck_types *types)
@@ -247,13 +255,18 @@ uint32_t ck_type_target(const struct ck_types *types, uint32_t id)
 /* Searches the struct/union sid for a member name, descending into
  * anonymous members; adds its bit offset to *bits. */
 static bool find_member(const struct btf *btf, uint32_t sid, const char *name, size_t len,
-			int depth, uint64_t *bits, uint32_t *bit_size, uint32_t *type)
+			int depth, long *budget, uint64_t *bits, uint32_t *bit_size,
+			uint32_t *type)
 {
 	const struct btf_type *t = btf__type_by_id(btf, sid);
 	if (!t || !btf_is_composite(t) || depth > CK_PATH_MAX_DEPTH)
 		return false;
 	const struct btf_member *m = btf_members(t);
 	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
+		/* hostile BTF: anonymous members that contain their own struct
+		 * would make the search exponential; a bound on members looked at */
+		if (--*budget < 0)
+			return false;
 		const char *mname = btf__name_by_offset(btf, m->name_off);
 		uint64_t off = btf_member_bit_offset(t, i);
 		if (mname && *mname) {
@@ -267,12 +280,15 @@ static bool find_member(const struct btf *btf, uint32_t sid, const char *name, s
 		}
 		uint32_t inner = m->type;
 		const struct btf_type *it = btf__type_by_id(btf, inner);
-		while (it && (btf_is_mod(it) || btf_is_typedef(it))) {
+		/* bounded: hostile BTF may hold typedef cycles */
+		for (int hops = 0; it && (btf_is_mod(it) || btf_is_typedef(it)); hops++) {
+			if (hops == CK_PATH_MAX_DEPTH)
+				return false;
 			inner = it->type;
 			it = btf__type_by_id(btf, inner);
 		}
 		uint64_t sub = 0;
-		if (find_member(btf, inner, name, len, depth + 1, &sub, bit_size, type)) {
+		if (find_member(btf, inner, name, len, depth + 1, budget, &sub, bit_size, type)) {
 			*bits += off + sub;
 			return true;
 		}
@@ -304,7 +320,8 @@ static struct ck_error *path_step(struct ck_types *types, const char **p, uint32
 	size_t len = strcspn(s, ".[");
 	uint64_t sub = 0;
 	uint32_t mtype;
-	if (!len || !find_member(types->btf, cur, s, len, 0, &sub, bit_size, &mtype))
+	long budget = 1L << 16;
+	if (!len || !find_member(types->btf, cur, s, len, 0, &budget, &sub, bit_size, &mtype))
 		return ck_error_create(CK_ERR_NOT_FOUND, "no member '%.*s' in '%s' of the kernel's BTF",
 				       (int)len, s, path);
 	*bits += sub;

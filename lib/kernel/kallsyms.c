@@ -804,6 +804,20 @@ struct ck_error *ck_kallsyms_by_address(struct ck_kallsyms *ks, uint64_t addr,
 	return NULL;
 }
 
+void ck_kallsyms_walk_names(const struct ck_kallsyms *ks, const char *from,
+			    int (*fn)(const struct ck_symbol *sym, void *arg), void *arg)
+{
+	size_t i = from && *from ? ck_bsearch_lower(from, ks->by_name, ks->nr,
+						    sizeof(*ks->by_name), name_cmp, (void *)ks)
+				 : 0;
+	for (; i < ks->nr; i++) {
+		struct ck_symbol sym;
+		fill_symbol(ks, &ks->syms[ks->by_name[i]], &sym);
+		if (fn(&sym, arg))
+			break;
+	}
+}
+
 void ck_kallsyms_info(const struct ck_kallsyms *ks, struct ck_symbols_info *ret)
 {
 	const struct ks_choice *c = &ks->choice;

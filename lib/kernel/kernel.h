@@ -68,5 +68,14 @@ struct ck_error *ck_kallsyms_by_name(struct ck_kallsyms *ks, const char *name,
 struct ck_error *ck_kallsyms_by_address(struct ck_kallsyms *ks, uint64_t addr,
 					struct ck_symbol *ret);
 void ck_kallsyms_info(const struct ck_kallsyms *ks, struct ck_symbols_info *ret);
+/* Calls fn for each symbol in name order (strcmp), from the first whose
+ * name is not below from (NULL: from the first), until fn returns non-zero. */
+void ck_kallsyms_walk_names(const struct ck_kallsyms *ks, const char *from,
+			    int (*fn)(const struct ck_symbol *sym, void *arg), void *arg);
+/* The same over the kernel's kallsyms (lib/kernel/symbols.c), decoded on
+ * first use: names by prefix (shell completion), "sym -l"/"sym -q". */
+struct ck_error *ck_kernel_symbols_by_name(struct ck_kernel *kernel, const char *from,
+					   int (*fn)(const struct ck_symbol *sym, void *arg),
+					   void *arg);
 
 #endif /* CRASHKIT_KERNEL_H */

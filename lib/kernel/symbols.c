@@ -45,3 +45,14 @@ struct ck_error *ck_kernel_symbol_by_address(struct ck_kernel *kernel, uint64_t 
 		return err;
 	return ck_kallsyms_by_address(kernel->kallsyms, addr, ret);
 }
+
+struct ck_error *ck_kernel_symbols_by_name(struct ck_kernel *kernel, const char *from,
+					   int (*fn)(const struct ck_symbol *sym, void *arg),
+					   void *arg)
+{
+	struct ck_error *err = kernel_kallsyms(kernel);
+	if (err)
+		return err;
+	ck_kallsyms_walk_names(kernel->kallsyms, from, fn, arg);
+	return NULL;
+}
