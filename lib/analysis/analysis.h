@@ -352,4 +352,77 @@ struct ck_error *ck_eval_expr(struct ck_analysis *a, const char *expr, uint64_t 
 
 /* ---- end of types: printing ---- */
 
+/* ---- unwind (orc.c, unwind_x86_64.c, regs.c, cmd_bt.c) ---- */
+
+/* ORC base registers and frame types, whatever numbering the kernel used
+ * (orc.c says how it is told). */
+enum ck_orc_reg {
+	CK_ORC_REG_UNDEFINED, CK_ORC_REG_PREV_SP, CK_ORC_REG_DX, CK_ORC_REG_DI,
+	CK_ORC_REG_BP, CK_ORC_REG_SP, CK_ORC_REG_R10, CK_ORC_REG_R13,
+	CK_ORC_REG_BP_INDIRECT, CK_ORC_REG_SP_INDIRECT, CK_ORC_REG_UNKNOWN,
+};
+enum ck_orc_type {
+	CK_ORC_TYPE_UNDEFINED, CK_ORC_TYPE_END_OF_STACK, CK_ORC_TYPE_CALL,
+	CK_ORC_TYPE_REGS, CK_ORC_TYPE_REGS_PARTIAL,
+};
+struct ck_orc_entry {
+	int16_t sp_offset, bp_offset;
+	enum ck_orc_reg sp_reg, bp_reg;
+	enum ck_orc_type type;
+	bool signal;
+};
+struct ck_orc;
+/* vmlinux's ORC tables (and the modules' when the module list reads). */
+struct ck_error *ck_orc_create(struct ck_analysis *a, struct ck_orc **ret);
+void ck_orc_destroy(struct ck_orc *orc);
+/* The entry for ip; *found false when no table covers it. */
+struct ck_error *ck_orc_find(struct ck_orc *orc, uint64_t ip, bool *found,
+			     struct ck_orc_entry *ret);
+/* Whether ip lies in text the tables describe (vmlinux, init, modules). */
+bool ck_orc_is_text(const struct ck_orc *orc, uint64_t ip);
+/* How the register numbering was chosen, for diagnostics. */
+const char *ck_orc_regs_numbering(const struct ck_orc *orc);
+
+/* regs.c: the registers of cpu in the dump's NT_PRSTATUS notes (one per
+ * CPU, in CPU order), with the note's pr_pid. */
+struct ck_error *ck_cpu_regs(struct ck_analysis *a, int cpu, struct ck_regs *ret, int32_t *pid);
+/* A pt_regs in the dump (members by name from BTF). */
+struct ck_error *ck_read_pt_regs(struct ck_analysis *a, uint64_t addr, struct ck_regs *ret);
+
+/* unwind_x86_64.c: one task's trace, as crash's bt shows it. */
+enum ck_frame_kind {
+	CK_FRAME_CALL,		/* "#N [slot] func at ip" */
+	CK_FRAME_EXCEPTION,	/* "[exception RIP: ...]" and the kernel registers */
+	CK_FRAME_START_REGS,	/* the same from a CPU's note (no ORIG_RAX) */
+	CK_FRAME_USER,		/* the user-mode registers ending the trace */
+	CK_FRAME_USER_NOTE,	/* "[exception RIP: user space]" from a CPU's note */
+	CK_FRAME_STACK,		/* "--- <NAME stack> ---": the trace left that stack */
+	CK_FRAME_NOTE,		/* the trace ends here: why */
+};
+struct ck_frame {
+	enum ck_frame_kind kind;
+	uint64_t slot;		/* CALL: the stack slot holding ip */
+	uint64_t ip;
+	uint64_t sp;		/* CALL: the caller's sp (slot + 8) */
+	struct ck_regs regs;	/* EXCEPTION, START_REGS, USER */
+	char text[256];		/* STACK: the stack's name; NOTE: why */
+};
+struct ck_trace {
+	struct ck_frame *frames;
+	size_t nr;
+	int cpu;		/* -1: not running */
+	uint64_t stack_base, stack_top;	/* the task's stack */
+};
+#define CK_UNWIND_MAX_FRAMES 256
+/* Unwinds task: from the NT_PRSTATUS or QEMU registers for the task a CPU
+ * was running (the kexec path of the panic task, crash_nmi_callback of a
+ * CPU the crash NMI stopped), from thread.sp's inactive_task_frame for the
+ * others.  A bad frame ends the trace with a NOTE frame; the error is only
+ * for traces that cannot start. */
+struct ck_error *ck_unwind_task(struct ck_analysis *a, struct ck_orc *orc,
+				const struct ck_task *task, struct ck_trace *ret);
+void ck_trace_deinit(struct ck_trace *trace);
+
+/* ---- end of unwind ---- */
+
 #endif /* CRASHKIT_ANALYSIS_H */

@@ -11,7 +11,6 @@
 	}
 
 CK_TODO(ps)
-CK_TODO(bt)
 CK_TODO(set)
 CK_TODO(foreach)
 
