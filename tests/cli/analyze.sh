@@ -250,6 +250,11 @@ send(b'frobnicate\r')
 send(b'hel\t lo\t\r')         # completion: "help log"
 send(b'half a line\x03')     # Ctrl-C at the prompt: the line is dropped
 send(b'help rd\r')
+t0 = time.time()
+send(b'!sleep 30\r')            # Ctrl-C stops the running command, not the shell
+send(b'\x03')
+send(b'help q\r')
+print('\nINTERRUPTED AFTER %d s' % (time.time() - t0))
 send(b'q\r', 2)
 _, st = os.waitpid(pid, 0)
 sys.stdout.write(out.decode('utf-8', 'replace'))
@@ -268,5 +273,9 @@ grep -q 'log - the kernel log' "$d/pty.out" && pass "shell: Tab completes comman
 grep -q 'rd - read memory' "$d/pty.out" && ! grep -q 'command not found: half' "$d/pty.out" \
 	&& pass "shell: Ctrl-C drops the line, the shell goes on" \
 	|| fail "shell: Ctrl-C" "$(tail -c 600 "$d/pty.out" | tr -d '\r')"
+secs=$(sed -n 's/^INTERRUPTED AFTER \([0-9]*\) s.*/\1/p' "$d/pty.out")
+grep -q 'q - leave the shell' "$d/pty.out" && [ "${secs:-99}" -lt 20 ] \
+	&& pass "shell: Ctrl-C stops a running command (!sleep 30 after ${secs} s), the shell goes on" \
+	|| fail "shell: Ctrl-C of a command" "${secs:-?} s: $(tail -c 400 "$d/pty.out" | tr -d '\r')"
 grep -qE '^help( |\\040)sys$' "$d/home/.crashkit_history" 2>/dev/null && pass "shell: history in ~/.crashkit_history" \
 	|| fail "shell: history" "$(cat "$d/home/.crashkit_history" 2>&1 | head -c 200)"
