@@ -425,4 +425,46 @@ void ck_trace_deinit(struct ck_trace *trace);
 
 /* ---- end of unwind ---- */
 
+/* ---- tasks (tasks.c) ---- */
+
+/* crash's kernel threads: PF_KTHREAD (checked on the idle task), else no mm;
+ * pid 0 always. */
+bool ck_task_is_kernel_thread(struct ck_analysis *a, const struct ck_task *k);
+/* `set`'s STATE: "TASK_RUNNING", "TASK_INTERRUPTIBLE|TASK_WAKEKILL" ... */
+void ck_task_state_long(struct ck_analysis *a, const struct ck_task *k, char *buf, size_t size);
+/* Frees the model (ck_analysis_destroy). */
+void ck_tasks_destroy(struct ck_tasks *tasks);
+
+/* "PID: 119      TASK: ffff89cc821de100  CPU: 0    COMMAND: "ck_crash"",
+ * crash's task header line (ps -p/-c/-t/-l, foreach, bt). */
+void ck_task_header(FILE *out, const struct ck_task *t);
+/* A task argument as crash reads it: digits as a decimal pid or task
+ * address, else hex.  1: a pid (*pid), 2: a task (*task), 0: no task. */
+int ck_task_arg(struct ck_analysis *a, const char *s, int32_t *pid, uint64_t *task);
+/* Whether crash takes the word for a number (a pid or an address). */
+bool ck_task_arg_is_number(const char *s);
+
+/* ps for foreach (cmd_ps.c): create with the flags, then one task at a
+ * time (the header comes before the first), then finish (--json). */
+enum {
+	CK_PS_KERNEL = 1 << 0,		/* -k */
+	CK_PS_USER = 1 << 1,		/* -u */
+	CK_PS_GROUP = 1 << 2,		/* -G */
+	CK_PS_KSTACKP = 1 << 3,		/* -s */
+	CK_PS_PARENTS = 1 << 4,		/* -p */
+	CK_PS_CHILDREN = 1 << 5,	/* -c */
+	CK_PS_TIMES = 1 << 6,		/* -t */
+	CK_PS_LAST_RUN = 1 << 7,	/* -l */
+	CK_PS_NO_HEADER = 1 << 8,
+	CK_PS_EXCLUSIVE = CK_PS_PARENTS | CK_PS_CHILDREN | CK_PS_TIMES | CK_PS_LAST_RUN,
+};
+struct ck_ps;
+struct ck_error *ck_ps_create(struct ck_analysis *a, unsigned flags, struct ck_ps **ret);
+/* specified: the task was named (with -G a thread stands for its leader). */
+void ck_ps_task(struct ck_ps *ps, const struct ck_task *t, bool specified);
+void ck_ps_finish(struct ck_ps *ps);
+void ck_ps_destroy(struct ck_ps *ps);
+
+/* ---- end of tasks ---- */
+
 #endif /* CRASHKIT_ANALYSIS_H */

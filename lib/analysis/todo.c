@@ -10,10 +10,5 @@
 		return 1;                                                          \
 	}
 
-CK_TODO(ps)
-CK_TODO(set)
-CK_TODO(foreach)
 
 /* Models being written: tasks.c and modules.c replace these. */
-void ck_tasks_destroy(struct ck_tasks *tasks);
-void ck_tasks_destroy(struct ck_tasks *tasks) {}
