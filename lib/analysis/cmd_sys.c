@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sys: crash's system summary, each line computed as crash computes it
- * (docs/analysis.md, "sys"):
+ * (docs/analysis.md, "sys, log, modules and symbols"):
  *   CPUS    the bits of __cpu_present_mask, "[OFFLINE: n]" for those not
  *           in __cpu_online_mask
  *   DATE    the timekeeper's xtime_sec (tk_data.timekeeper since 6.13,

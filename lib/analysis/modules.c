@@ -2,7 +2,8 @@
 /*
  * The loaded modules: the `modules` list of struct module, each module's
  * memory and its own symbol table (module->kallsyms), read on first use
- * and kept for the session (docs/analysis.md, "Modules").
+ * and kept for the session (docs/analysis.md, "sys, log, modules and
+ * symbols").
  *
  * The memory layout moved in Linux 6.4 ("module: introduce
  * module_memory"): before it a module had core_layout and init_layout
