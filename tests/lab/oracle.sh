@@ -29,15 +29,14 @@ oracle_file() {
 }
 
 oracle_crash() {
-	local dump=$1 dir script cmd f missing=0
+	local dump=$1 dir script cmd f missing=0 rc=0
 	shift
 	have_crash || { oracle_error="no crash peer"; return 1; }
 	dir=$(dirname "$(oracle_file crash "$dump" x)")
 	mkdir -p "$dir"
-	if [ -f "$dir/START_FAILED" ]; then
-		oracle_error=$(cat "$dir/START_FAILED")
-		return 1
-	fi
+	# one crash at a time per dump (tests may run side by side)
+	exec 9> "$dir/.lock"
+	flock 9
 	script=$(mktemp)
 	for cmd in "$@"; do
 		f=$(oracle_file crash "$dump" "$cmd")
@@ -45,20 +44,26 @@ oracle_crash() {
 		printf '%s > %s.part\n' "$cmd" "$f" >> "$script"
 		missing=1
 	done
-	if [ "$missing" = 0 ]; then rm -f "$script"; return 0; fi
-	printf 'sys\nq\n' >> "$script"
-	if ! crash_run "$dir/.startup" "$CK_LAB/vmlinux" "$CK_LAB/$dump" < "$script"; then
-		echo "$crash_error" > "$dir/START_FAILED"
-		oracle_error=$crash_error
-		rm -f "$script" "$dir"/*.part
-		return 1
+	if [ "$missing" = 1 ] && [ -f "$dir/START_FAILED" ]; then
+		oracle_error=$(cat "$dir/START_FAILED")
+		rc=1
+	elif [ "$missing" = 1 ]; then
+		printf 'sys\nq\n' >> "$script"
+		if crash_run "$script.startup" "$CK_LAB/vmlinux" "$CK_LAB/$dump" < "$script"; then
+			for cmd in "$@"; do
+				f=$(oracle_file crash "$dump" "$cmd")
+				[ -f "$f.part" ] && mv "$f.part" "$f"
+			done
+		else
+			echo "$crash_error" > "$dir/START_FAILED"
+			oracle_error=$crash_error
+			rm -f "$dir"/*.part
+			rc=1
+		fi
 	fi
-	for cmd in "$@"; do
-		f=$(oracle_file crash "$dump" "$cmd")
-		[ -f "$f.part" ] && mv "$f.part" "$f"
-	done
-	rm -f "$script"
-	return 0
+	rm -f "$script" "$script.startup"
+	exec 9>&-
+	return $rc
 }
 
 oracle_ck() {
