@@ -5,7 +5,8 @@
 #   oracle_crash DUMP CMD...   runs crash once on $CK_LAB/DUMP for the
 #                              commands not answered yet; each answer is kept
 #                              in $CK_LAB/oracle/<crash version>/DUMP/KEY.txt
-#                              (the lab's cache: crash takes ~7 s to start).
+#                              (the lab's cache: crash takes ~7 s to start;
+#                              a failed start is remembered for the run).
 #                              Status 1 if crash cannot read the dump
 #                              (oracle_error says why, as crash_run does).
 #   oracle_ck DUMP CMD...      crashkit-analyze (the ASan build) on the dump,
@@ -29,7 +30,7 @@ oracle_file() {
 }
 
 oracle_crash() {
-	local dump=$1 dir script cmd f missing=0 rc=0
+	local dump=$1 dir script cmd f failed missing=0 rc=0
 	shift
 	have_crash || { oracle_error="no crash peer"; return 1; }
 	dir=$(dirname "$(oracle_file crash "$dump" x)")
@@ -44,8 +45,11 @@ oracle_crash() {
 		printf '%s > %s.part\n' "$cmd" "$f" >> "$script"
 		missing=1
 	done
-	if [ "$missing" = 1 ] && [ -f "$dir/START_FAILED" ]; then
-		oracle_error=$(cat "$dir/START_FAILED")
+	# a start-up failure is remembered for this run only (not in the cache:
+	# a timeout under load must not outlive the run)
+	failed=$ORACLE_CK/$dump.crash-start-failed
+	if [ "$missing" = 1 ] && [ -f "$failed" ]; then
+		oracle_error=$(cat "$failed")
 		rc=1
 	elif [ "$missing" = 1 ]; then
 		printf 'sys\nq\n' >> "$script"
@@ -55,7 +59,7 @@ oracle_crash() {
 				[ -f "$f.part" ] && mv "$f.part" "$f"
 			done
 		else
-			echo "$crash_error" > "$dir/START_FAILED"
+			mkdir -p "$ORACLE_CK" && echo "$crash_error" > "$failed"
 			oracle_error=$crash_error
 			rm -f "$dir"/*.part
 			rc=1
