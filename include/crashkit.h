@@ -679,6 +679,18 @@ int ck_analysis_run_line(struct ck_analysis *a, const char *line);
  * until "q"/"quit"/"exit" or end of input.  prompt: e.g. "crash> ".
  * Returns 1 if any command failed, else 0. */
 int ck_analysis_shell(struct ck_analysis *a, const char *prompt);
+/* The DWARF vmlinux of the dump's kernel (crash's VMLINUX argument): with
+ * it `bt -l` and `sym` print source lines.  It must be the dump's kernel:
+ * its build id must equal VMCOREINFO's BUILD-ID (Linux 5.9+; before, the
+ * linux_banner strings are compared), else CK_ERR_INVALID says both, unless
+ * opts->force (then opts->warn is told).  path NULL forgets the vmlinux. */
+struct ck_analysis_vmlinux_opts {
+	bool force;
+	void (*warn)(void *arg, const char *msg);
+	void *warn_arg;
+};
+struct ck_error *ck_analysis_set_vmlinux(struct ck_analysis *a, const char *path,
+					 const struct ck_analysis_vmlinux_opts *opts);
 
 #ifdef __cplusplus
 }

@@ -235,10 +235,17 @@ int main(int argc, char **argv)
 	if (err)
 		return ck_report(err);
 	ck_analysis_set_json(a, o.json);
-	if (o.vmlinux)
-		fprintf(stderr, "%s: warning: VMLINUX '%s': DWARF is not read yet; "
-			"answering from the dump's BTF and kallsyms\n", ck_progname, o.vmlinux);
+	if (o.vmlinux) {
+		/* a wrong vmlinux is refused unless --force (ck_warn_cb then warns) */
+		struct ck_analysis_vmlinux_opts vo = { .force = o.force, .warn = ck_warn_cb };
+		err = ck_analysis_set_vmlinux(a, o.vmlinux, &vo);
+		if (err) {
+			ck_analysis_destroy(a);
+			return ck_report(err);
+		}
+	}
 	int status = run(a, &o);
+	ck_analysis_set_vmlinux(a, NULL, NULL);
 	ck_analysis_destroy(a);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: error: writing the output: %s\n", ck_progname,

@@ -467,4 +467,22 @@ void ck_ps_destroy(struct ck_ps *ps);
 
 /* ---- end of tasks ---- */
 
+/* ---- dwarf: a DWARF vmlinux given by the user (debuginfo.c) ---- */
+
+/* Source file and line of a (KASLR-relocated) kernel address from the
+ * vmlinux given with ck_analysis_set_vmlinux(), as crash's `bt -l` and `sym`
+ * print them ("FILE: LINE").  *file lives as long as the vmlinux.
+ * CK_ERR_NOT_FOUND when no vmlinux was given or it has no line there
+ * (module addresses: module debug files are not read yet). */
+struct ck_error *ck_debuginfo_line(struct ck_analysis *a, uint64_t addr, const char **file,
+				   int *line);
+/* Whether a vmlinux was given, and its path (NULL if none). */
+bool ck_debuginfo_present(const struct ck_analysis *a);
+const char *ck_debuginfo_path(const struct ck_analysis *a);
+/* Forgets the session's vmlinux (ck_analysis_destroy's job, once struct
+ * ck_analysis holds it). */
+void ck_debuginfo_destroy(struct ck_analysis *a);
+
+/* ---- end of dwarf ---- */
+
 #endif /* CRASHKIT_ANALYSIS_H */

@@ -1,0 +1,730 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A DWARF vmlinux given by the user (docs/analysis.md, "DWARF"): checked
+ * against the dump (build id, else banner), then read with libdw for source
+ * lines: `bt -l`, `sym`.  The answers from the dump alone do not need it.
+ *
+ * Addresses in the dump are relocated by KASLR; the vmlinux's are link-time
+ * addresses: a lookup subtracts ck_kernel_offset().
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <elfutils/libdwelf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis/analysis.h"
+#include "base/hash_map.h"
+#include "base/vector.h"
+
+/* The longest banner compared ("Linux version ... (date)\n" is ~200). */
+#define BANNER_MAX 512
+
+/* libdw's file name (a pointer into its line tables) -> the name as shown */
+static size_t ptr_hash(const char *const *k) { return ck_hash_u64((uintptr_t)*k); }
+static bool ptr_eq(const char *const *a, const char *const *b) { return *a == *b; }
+CK_DEFINE_HASH_MAP(ck_src_names, const char *, char *, ptr_hash, ptr_eq)
+
+/* One row of a source file's line table as gdb keeps it (see cu_lines). */
+struct line_entry {
+	uint64_t pc;
+	int32_t line;		/* 0: end of a run of lines */
+	bool stmt;
+	uint32_t idx;		/* order of recording, for a stable sort */
+};
+CK_DEFINE_VECTOR(ck_line_entries, struct line_entry)
+
+struct subfile {
+	const char *name;	/* libdw's file name */
+	struct ck_line_entries rows;
+};
+CK_DEFINE_VECTOR(ck_subfiles, struct subfile)
+
+/* A CU's line tables, one per source file, in the order they are searched. */
+struct cu_lines {
+	struct ck_subfiles files;
+};
+static size_t off_hash(const uint64_t *k) { return ck_hash_u64(*k); }
+static bool off_eq(const uint64_t *a, const uint64_t *b) { return *a == *b; }
+CK_DEFINE_HASH_MAP(ck_cu_lines, uint64_t, struct cu_lines *, off_hash, off_eq)
+CK_DEFINE_HASH_MAP(ck_src_index, const char *, size_t, ptr_hash, ptr_eq)
+
+struct ck_debuginfo {
+	struct ck_analysis *a;
+	char *path;
+	int fd;
+	Elf *elf;
+	Dwfl *dwfl;		/* libdwfl over the same file, for the DWARF */
+	Dwfl_Module *mod;
+	uint64_t offset;	/* dump address - link-time address */
+	struct ck_src_names names;
+	struct ck_cu_lines cus;		/* CU DIE offset -> its line tables */
+	struct ck_debuginfo *next;
+};
+
+/*
+ * The session's vmlinux.  struct ck_analysis has no member for it yet (its
+ * declaration is not this file's): until it has, the vmlinuxes of the open
+ * sessions are kept here, keyed by session.  One per session, few sessions.
+ */
+static struct ck_debuginfo *vmlinuxes;
+
+static struct ck_debuginfo *debuginfo_of(const struct ck_analysis *a)
+{
+	for (struct ck_debuginfo *d = vmlinuxes; d; d = d->next)
+		if (d->a == a)
+			return d;
+	return NULL;
+}
+
+static void cu_lines_destroy(struct cu_lines *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < ck_subfiles_size(&c->files); i++)
+		ck_line_entries_deinit(&ck_subfiles_at(&c->files, i)->rows);
+	ck_subfiles_deinit(&c->files);
+	free(c);
+}
+
+static void debuginfo_destroy(struct ck_debuginfo *d)
+{
+	if (!d)
+		return;
+	size_t pos = 0;
+	for (struct ck_src_names_entry *e; (e = ck_src_names_next(&d->names, &pos));)
+		free(e->value);
+	ck_src_names_deinit(&d->names);
+	pos = 0;
+	for (struct ck_cu_lines_entry *e; (e = ck_cu_lines_next(&d->cus, &pos));)
+		cu_lines_destroy(e->value);
+	ck_cu_lines_deinit(&d->cus);
+	if (d->dwfl)
+		dwfl_end(d->dwfl);
+	if (d->elf)
+		elf_end(d->elf);
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d->path);
+	free(d);
+}
+
+static void debuginfo_unlink(struct ck_analysis *a)
+{
+	for (struct ck_debuginfo **p = &vmlinuxes; *p; p = &(*p)->next) {
+		if ((*p)->a == a) {
+			struct ck_debuginfo *d = *p;
+			*p = d->next;
+			debuginfo_destroy(d);
+			return;
+		}
+	}
+}
+
+void ck_debuginfo_destroy(struct ck_analysis *a)
+{
+	debuginfo_unlink(a);
+}
+
+bool ck_debuginfo_present(const struct ck_analysis *a)
+{
+	return debuginfo_of(a) != NULL;
+}
+
+const char *ck_debuginfo_path(const struct ck_analysis *a)
+{
+	const struct ck_debuginfo *d = debuginfo_of(a);
+	return d ? d->path : NULL;
+}
+
+/* The vmlinux as ELF: an x86_64 executable (not a core, not a module). */
+static struct ck_error *open_elf(struct ck_debuginfo *d)
+{
+	d->fd = open(d->path, O_RDONLY | O_CLOEXEC);
+	if (d->fd < 0)
+		return ck_error_create_errno(errno, "cannot open '%s'", d->path);
+	elf_version(EV_CURRENT);
+	/* mmap: the debug sections are hundreds of MiB, read where looked at */
+	d->elf = elf_begin(d->fd, ELF_C_READ_MMAP, NULL);
+	if (!d->elf || elf_kind(d->elf) != ELF_K_ELF)
+		return ck_error_create(CK_ERR_FORMAT, "'%s' is not an ELF file", d->path);
+	GElf_Ehdr eh;
+	if (!gelf_getehdr(d->elf, &eh))
+		return ck_error_create(CK_ERR_FORMAT, "'%s': bad ELF header: %s", d->path,
+				       elf_errmsg(-1));
+	if (eh.e_type != ET_EXEC || eh.e_machine != EM_X86_64)
+		return ck_error_create(CK_ERR_FORMAT,
+				       "'%s' is not an x86_64 kernel image (ELF type %u, machine %u)",
+				       d->path, eh.e_type, eh.e_machine);
+	return NULL;
+}
+
+/* Separate debug files are not looked for (nor fetched from debuginfod):
+ * the vmlinux given must carry its DWARF. */
+static int no_separate_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+				 Dwarf_Addr base, const char *file_name,
+				 const char *debuglink_file, GElf_Word debuglink_crc,
+				 char **debuginfo_file_name)
+{
+	return -1;
+}
+
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_debuginfo = no_separate_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+/*
+ * The DWARF, through libdwfl (after the match check: a wrong vmlinux is
+ * told as such even when it also lacks DWARF).  libdwfl rather than
+ * dwarf_begin_elf + dwarf_addrdie: .debug_aranges does not cover every CU's
+ * code (7.3's .init.text of init/do_mounts.c, mm/memtest.c), and libdwfl
+ * falls back to the CUs' own ranges where it has no entry.
+ */
+static struct ck_error *open_dwarf(struct ck_debuginfo *d)
+{
+	d->dwfl = dwfl_begin(&offline_callbacks);
+	if (!d->dwfl)
+		return &ck_error_nomem;
+	d->mod = dwfl_report_offline(d->dwfl, "vmlinux", d->path, -1);
+	dwfl_report_end(d->dwfl, NULL, NULL);
+	Dwarf_Addr bias;
+	if (!d->mod || !dwfl_module_getdwarf(d->mod, &bias))
+		return ck_error_create(CK_ERR_NOT_FOUND,
+				       "VMLINUX '%s' has no DWARF (%s): give the vmlinux of the "
+				       "debug package (e.g. /usr/lib/debug/boot/vmlinux-RELEASE)",
+				       d->path, dwfl_errmsg(-1));
+	return NULL;
+}
+
+/* The vmlinux's build id as hex into out (41 bytes); false if none. */
+static bool vmlinux_build_id(struct ck_debuginfo *d, char out[41])
+{
+	const void *id;
+	ssize_t len = dwelf_elf_gnu_build_id(d->elf, &id);
+	if (len <= 0 || len > 20)
+		return false;
+	for (ssize_t i = 0; i < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", ((const unsigned char *)id)[i]);
+	return true;
+}
+
+/* The file bytes of the vmlinux at link-time address addr, up to len. */
+static size_t vmlinux_read(struct ck_debuginfo *d, uint64_t addr, char *buf, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(d->elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		if (addr < sh.sh_addr || addr - sh.sh_addr >= sh.sh_size)
+			continue;
+		Elf_Data *data = elf_getdata(scn, NULL);
+		uint64_t off = addr - sh.sh_addr;
+		if (!data || !data->d_buf || off >= data->d_size)
+			return 0;
+		size_t n = data->d_size - off < len ? data->d_size - off : len;
+		memcpy(buf, (const char *)data->d_buf + off, n);
+		return n;
+	}
+	return 0;
+}
+
+/* linux_banner of the vmlinux (its .symtab) into buf; false if not found. */
+static bool vmlinux_banner(struct ck_debuginfo *d, char *buf, size_t size)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(d->elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize)
+			continue;
+		Elf_Data *data = elf_getdata(scn, NULL);
+		size_t nr = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; data && i < nr; i++) {
+			GElf_Sym sym;
+			if (!gelf_getsym(data, (int)i, &sym))
+				break;
+			const char *name = elf_strptr(d->elf, sh.sh_link, sym.st_name);
+			if (!name || strcmp(name, "linux_banner"))
+				continue;
+			size_t n = vmlinux_read(d, sym.st_value, buf, size - 1);
+			buf[n] = '\0';
+			return n && memchr(buf, '\0', n + 1) && buf[0];
+		}
+	}
+	return false;
+}
+
+/* The dump's linux_banner through kallsyms into buf; false if unreadable. */
+static bool dump_banner(struct ck_analysis *a, char *buf, size_t size)
+{
+	struct ck_symbol sym;
+	struct ck_error *err = ck_kernel_symbol_by_name(a->kernel, "linux_banner", &sym);
+	if (err) {
+		ck_error_destroy(err);
+		return false;
+	}
+	/* a page at a time: the page after the banner may be missing */
+	size_t got = 0;
+	while (got < size - 1) {
+		uint64_t addr = sym.address + got;
+		size_t n = 4096 - (addr & 4095);
+		if (n > size - 1 - got)
+			n = size - 1 - got;
+		err = ck_kernel_read(a->kernel, addr, buf + got, n);
+		if (err) {
+			ck_error_destroy(err);
+			break;
+		}
+		got += n;
+		if (memchr(buf + got - n, '\0', n))
+			break;
+	}
+	buf[got] = '\0';
+	return got && buf[0];
+}
+
+/* A banner as a mismatch message shows it: the release and the version
+ * ("6.1.0-57-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (2026-11-26)"),
+ * the compiler and builder left out. */
+static void banner_short(const char *banner, char *out, size_t size)
+{
+	const char *rel = banner;
+	if (!strncmp(rel, "Linux version ", 14))
+		rel += 14;
+	size_t rlen = strcspn(rel, " \n");
+	const char *ver = strstr(rel, " #");
+	size_t vlen = ver ? strcspn(ver, "\n") : 0;
+	snprintf(out, size, "%.*s%.*s", (int)rlen, rel, (int)vlen, ver ? ver : "");
+}
+
+/*
+ * Whether the vmlinux is the dump's kernel: VMCOREINFO's BUILD-ID (Linux
+ * 5.9, "kdump: append kernel build-id string to VMCOREINFO") against the
+ * vmlinux's NT_GNU_BUILD_ID; without it, the banners.  NULL when they match,
+ * else the error that says how they differ.
+ */
+static struct ck_error *check_match(struct ck_analysis *a, struct ck_debuginfo *d)
+{
+	char id[41] = "";
+	const char *dump_id = ck_kernel_vmcoreinfo_str(a->kernel, "BUILD-ID");
+	if (dump_id && *dump_id) {
+		if (!vmlinux_build_id(d, id))
+			return ck_error_create(CK_ERR_INVALID,
+					       "VMLINUX '%s' has no build id, the dump's is %s",
+					       d->path, dump_id);
+		if (strncasecmp(id, dump_id, strlen(id)) || strlen(dump_id) != strlen(id))
+			return ck_error_create(CK_ERR_INVALID,
+					       "VMLINUX '%s' does not match the dump: build id %s, "
+					       "the dump's %s",
+					       d->path, id, dump_id);
+		return NULL;
+	}
+	char mine[BANNER_MAX], theirs[BANNER_MAX];
+	if (!vmlinux_banner(d, mine, sizeof(mine)))
+		return ck_error_create(CK_ERR_INVALID,
+				       "cannot check that VMLINUX '%s' matches the dump: the dump "
+				       "has no BUILD-ID and the vmlinux no linux_banner", d->path);
+	if (!dump_banner(a, theirs, sizeof(theirs)))
+		return ck_error_create(CK_ERR_INVALID,
+				       "cannot check that VMLINUX '%s' matches the dump: the dump "
+				       "has no BUILD-ID and its linux_banner cannot be read", d->path);
+	if (!strcmp(mine, theirs))
+		return NULL;
+	char s1[160], s2[160];
+	banner_short(mine, s1, sizeof(s1));
+	banner_short(theirs, s2, sizeof(s2));
+	return ck_error_create(CK_ERR_INVALID,
+			       "VMLINUX '%s' does not match the dump: banner '%s', the dump's '%s'",
+			       d->path, s1, s2);
+}
+
+struct ck_error *ck_analysis_set_vmlinux(struct ck_analysis *a, const char *path,
+					 const struct ck_analysis_vmlinux_opts *opts)
+{
+	debuginfo_unlink(a);
+	if (!path)
+		return NULL;
+	struct ck_debuginfo *d = calloc(1, sizeof(*d));
+	if (!d)
+		return &ck_error_nomem;
+	d->fd = -1;
+	d->a = a;
+	ck_src_names_init(&d->names);
+	ck_cu_lines_init(&d->cus);
+	d->offset = ck_kernel_offset(a->kernel);
+	d->path = strdup(path);
+	if (!d->path) {
+		debuginfo_destroy(d);
+		return &ck_error_nomem;
+	}
+	struct ck_error *err = open_elf(d);
+	if (!err)
+		err = check_match(a, d);
+	if (err && ck_error_code(err) == CK_ERR_INVALID && opts && opts->force) {
+		if (opts->warn) {
+			struct ck_error *w = ck_error_create(CK_ERR_INVALID,
+							     "%s; using it anyway (--force)",
+							     ck_error_message(err));
+			opts->warn(opts->warn_arg, ck_error_message(w));
+			ck_error_destroy(w);
+		}
+		ck_error_destroy(err);
+		err = NULL;
+	}
+	if (!err)
+		err = open_dwarf(d);
+	if (err) {
+		debuginfo_destroy(d);
+		return err;
+	}
+	d->next = vmlinuxes;
+	vmlinuxes = d;
+	return NULL;
+}
+
+/*
+ * Source lines as crash shows them.  crash asks gdb, and gdb does not take
+ * the last row of the line program at or below the address (as libdw's
+ * dwarf_getsrc_die and addr2line do): it first splits the rows into one
+ * table per source file, dropping some, then searches every file's table.
+ * The rules below are gdb's (16.x, dwarf2/read.c's line state machine,
+ * buildsym.c, symtab.c's find_pc_sect_line), as observed and documented
+ * there; with them our `bt -l` and `sym` agree with crash where libdw's
+ * answer differs in ~1 address of 8 (inlined code, non-statement rows).
+ *
+ * Building, per sequence of rows in program order:
+ *  - a row of another file than the last recorded one ends the last file's
+ *    run: a line-0 entry at the row's address, which first removes that
+ *    file's entries at the same address;
+ *  - except that a non-statement row switching files at an address that
+ *    already had a statement row is ignored (so is every row of line 0);
+ *  - a row of the same file and line as the last recorded one is dropped
+ *    when the line has had a non-zero discriminator;
+ *  - the end of a sequence ends the last file's run likewise.
+ * Each table is then sorted by address (line-0 entries first among equal
+ * addresses, otherwise stable).
+ *
+ * Lookup: in every table the last entry at or below the address; a line-0
+ * entry there means "not in this file"; the entry with the highest address
+ * wins, the first table searched on ties (the CU's main file first, then
+ * the files in the reverse order of their first appearance); a
+ * non-statement entry gives way to a statement entry just before it at the
+ * same address.
+ */
+struct line_state {
+	struct cu_lines *c;
+	uint32_t next_idx;
+	/* per sequence */
+	size_t last_file;	/* SIZE_MAX: none yet */
+	int32_t last_line;
+	int32_t line;		/* the previous row's line, for discriminators */
+	bool nonzero_discr;
+	uint64_t last_addr;
+	bool stmt_at_addr;
+};
+
+static void line_state_reset(struct line_state *st)
+{
+	st->last_file = SIZE_MAX;
+	st->last_line = 0;
+	st->line = 1;
+	st->nonzero_discr = false;
+	st->last_addr = 0;
+	st->stmt_at_addr = false;
+}
+
+static bool lines_record(struct line_state *st, size_t file, uint64_t pc, int32_t line,
+			 bool stmt)
+{
+	struct ck_line_entries *rows = &ck_subfiles_at(&st->c->files, file)->rows;
+	if (line == 0) {
+		bool any = ck_line_entries_size(rows) > 0;
+		while (ck_line_entries_size(rows) &&
+		       ck_line_entries_at(rows, ck_line_entries_size(rows) - 1)->pc == pc)
+			ck_line_entries_pop(rows);
+		if (!any)
+			return true;
+	}
+	struct line_entry e = { .pc = pc, .line = line, .stmt = stmt, .idx = st->next_idx++ };
+	return ck_line_entries_append(rows, &e);
+}
+
+/* The table of libdw's file name src, made on first sight. */
+static bool lines_file(struct cu_lines *c, struct ck_src_index *index, const char *src,
+		       size_t *ret)
+{
+	struct ck_src_index_entry *e = ck_src_index_search(index, &src);
+	if (e) {
+		*ret = e->value;
+		return true;
+	}
+	/* gdb keys its tables by name: two file entries may name one file */
+	size_t i;
+	for (i = 0; i < ck_subfiles_size(&c->files); i++)
+		if (!strcmp(ck_subfiles_at(&c->files, i)->name, src))
+			break;
+	if (i == ck_subfiles_size(&c->files)) {
+		struct subfile *f = ck_subfiles_append_entry(&c->files);
+		if (!f)
+			return false;
+		f->name = src;
+		ck_line_entries_init(&f->rows);
+	}
+	struct ck_src_index_entry ne = { .key = src, .value = i };
+	if (ck_src_index_insert(index, &ne, NULL) < 0)
+		return false;
+	*ret = i;
+	return true;
+}
+
+/* One row of the line program, as gdb's line state machine records it. */
+static bool lines_row(struct line_state *st, size_t file, Dwarf_Line *l)
+{
+	Dwarf_Addr addr = 0;
+	int line = 0;
+	bool stmt = false, end = false;
+	unsigned int discr = 0;
+	dwarf_lineaddr(l, &addr);
+	dwarf_lineno(l, &line);
+	dwarf_linebeginstatement(l, &stmt);
+	dwarf_lineendsequence(l, &end);
+	dwarf_linediscriminator(l, &discr);
+	if (line != st->line)
+		st->nonzero_discr = discr != 0;
+	else
+		st->nonzero_discr |= discr != 0;
+	st->line = line;
+	bool changed = st->last_file != file;
+	bool ignore = (changed && !end && st->last_addr == addr && !stmt && st->stmt_at_addr) ||
+		      (!end && line == 0);
+	bool ok = true;
+	if (((changed && !ignore) || end) && st->last_file != SIZE_MAX)
+		ok = lines_record(st, st->last_file, addr, 0, true);
+	if (ok && !end && !ignore &&
+	    (changed || line != st->last_line || !st->nonzero_discr)) {
+		st->last_file = file;
+		st->last_line = line;
+		ok = lines_record(st, file, addr, line, stmt);
+	}
+	if (st->last_addr != addr) {
+		st->stmt_at_addr = false;
+		st->last_addr = addr;
+	}
+	st->stmt_at_addr |= stmt;
+	if (end)
+		line_state_reset(st);
+	return ok;
+}
+
+static int line_entry_cmp(const void *pa, const void *pb)
+{
+	const struct line_entry *a = pa, *b = pb;
+	if (a->pc != b->pc)
+		return a->pc < b->pc ? -1 : 1;
+	if ((a->line == 0) != (b->line == 0))
+		return a->line == 0 ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Sorts each table; the CU's main file (DW_AT_name) first, then the others
+ * newest first. */
+static void lines_order(struct cu_lines *c, const char *main_name)
+{
+	size_t n = ck_subfiles_size(&c->files);
+	for (size_t i = 0; i < n; i++) {
+		struct ck_line_entries *rows = &ck_subfiles_at(&c->files, i)->rows;
+		if (ck_line_entries_size(rows))
+			qsort(ck_line_entries_at(rows, 0), ck_line_entries_size(rows),
+			      sizeof(struct line_entry), line_entry_cmp);
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		struct subfile t = *ck_subfiles_at(&c->files, i);
+		*ck_subfiles_at(&c->files, i) = *ck_subfiles_at(&c->files, n - 1 - i);
+		*ck_subfiles_at(&c->files, n - 1 - i) = t;
+	}
+	for (size_t i = 0; main_name && i < n; i++) {
+		if (strcmp(ck_subfiles_at(&c->files, i)->name, main_name))
+			continue;
+		struct subfile m = *ck_subfiles_at(&c->files, i);
+		memmove(ck_subfiles_at(&c->files, 1), ck_subfiles_at(&c->files, 0),
+			i * sizeof(struct subfile));
+		*ck_subfiles_at(&c->files, 0) = m;
+		break;
+	}
+}
+
+static struct ck_error *cu_lines_build(struct ck_debuginfo *d, Dwarf_Die *cu,
+				       struct cu_lines **ret)
+{
+	Dwarf_Lines *lines;
+	size_t n;
+	if (dwarf_getsrclines(cu, &lines, &n))
+		return ck_error_create(CK_ERR_NOT_FOUND, "'%s': no line table for CU %s: %s",
+				       d->path, dwarf_diename(cu) ? dwarf_diename(cu) : "?",
+				       dwarf_errmsg(-1));
+	struct cu_lines *c = calloc(1, sizeof(*c));
+	if (!c)
+		return &ck_error_nomem;
+	ck_subfiles_init(&c->files);
+	struct ck_src_index index;
+	ck_src_index_init(&index);
+	struct line_state st = { .c = c };
+	line_state_reset(&st);
+	bool ok = true;
+	for (size_t i = 0; ok && i < n; i++) {
+		Dwarf_Line *l = dwarf_onesrcline(lines, i);
+		const char *src = l ? dwarf_linesrc(l, NULL, NULL) : NULL;
+		size_t file;
+		if (!src)
+			continue;
+		ok = lines_file(c, &index, src, &file) && lines_row(&st, file, l);
+	}
+	ck_src_index_deinit(&index);
+	if (!ok) {
+		cu_lines_destroy(c);
+		return &ck_error_nomem;
+	}
+	lines_order(c, dwarf_diename(cu));
+	*ret = c;
+	return NULL;
+}
+
+/* find_pc_sect_line's choice among the tables; false if none has a line. */
+static bool cu_lines_find(const struct cu_lines *c, uint64_t pc, const char **file, int *line)
+{
+	const struct line_entry *best = NULL;
+	const struct subfile *best_file = NULL;
+	for (size_t i = 0; i < ck_subfiles_size(&c->files); i++) {
+		const struct subfile *f = ck_subfiles_at(&c->files, i);
+		size_t n = ck_line_entries_size(&f->rows);
+		if (!n)
+			continue;
+		const struct line_entry *first = ck_line_entries_at(&f->rows, 0);
+		size_t lo = 0, hi = n;	/* the first entry above pc */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (first[mid].pc <= pc)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!lo)
+			continue;
+		const struct line_entry *prev = &first[lo - 1];
+		if (!prev->line || (best && prev->pc <= best->pc))
+			continue;
+		best = prev;
+		best_file = f;
+		if (!best->stmt) {
+			const struct line_entry *t = best;
+			while (t > first && t[-1].pc == t->pc && t[-1].line && !t->stmt)
+				t--;
+			if (t->stmt)
+				best = t;
+		}
+	}
+	if (!best)
+		return false;
+	*file = best_file->name;
+	*line = best->line;
+	return true;
+}
+
+static struct ck_error *cu_lines_get(struct ck_debuginfo *d, Dwarf_Die *cu,
+				     struct cu_lines **ret)
+{
+	uint64_t off = dwarf_dieoffset(cu);
+	struct ck_cu_lines_entry *e = ck_cu_lines_search(&d->cus, &off);
+	if (e) {
+		*ret = e->value;
+		return NULL;
+	}
+	struct cu_lines *c = NULL;
+	struct ck_error *err = cu_lines_build(d, cu, &c);
+	if (err)
+		return err;
+	struct ck_cu_lines_entry ne = { .key = off, .value = c };
+	if (ck_cu_lines_insert(&d->cus, &ne, NULL) < 0) {
+		cu_lines_destroy(c);
+		return &ck_error_nomem;
+	}
+	*ret = c;
+	return NULL;
+}
+
+/*
+ * A line table's file name as crash (gdb) shows it: a relative name (the
+ * include directory was relative, as in Debian's reproducible builds, where
+ * the CU's DW_AT_comp_dir is "debian/build/build_amd64_none_amd64" and the
+ * directory "kernel") goes after the CU's compilation directory; an
+ * absolute one (assembler files) stays.  Joined names are kept for the
+ * session.
+ */
+static struct ck_error *shown_name(struct ck_debuginfo *d, Dwarf_Die *cu, const char *src,
+				   const char **ret)
+{
+	Dwarf_Attribute attr;
+	const char *dir = src[0] == '/' ? NULL
+					: dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+	if (!dir)
+		dir = "";
+	if (!*dir && !strstr(src, "//")) {
+		*ret = src;
+		return NULL;
+	}
+	struct ck_src_names_entry *e = ck_src_names_search(&d->names, &src);
+	if (e) {
+		*ret = e->value;
+		return NULL;
+	}
+	struct ck_src_names_entry ne = { .key = src };
+	ne.value = ck_strdup_printf("%s%s%s", dir, *dir ? "/" : "", src);
+	if (!ne.value)
+		return &ck_error_nomem;
+	/* libdw joins "asm/" and "x.h" as "asm//x.h"; gdb says "asm/x.h" */
+	char *w = ne.value;
+	for (const char *r = ne.value; *r; r++)
+		if (!(*r == '/' && r[1] == '/'))
+			*w++ = *r;
+	*w = '\0';
+	if (ck_src_names_insert(&d->names, &ne, NULL) < 0) {
+		free(ne.value);
+		return &ck_error_nomem;
+	}
+	*ret = ne.value;
+	return NULL;
+}
+
+struct ck_error *ck_debuginfo_line(struct ck_analysis *a, uint64_t addr, const char **file,
+				   int *line)
+{
+	struct ck_debuginfo *d = debuginfo_of(a);
+	if (!d)
+		return ck_error_create(CK_ERR_NOT_FOUND, "no vmlinux given");
+	uint64_t link = addr - d->offset;
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = dwfl_module_addrdie(d->mod, link, &bias);
+	if (!cu)
+		return ck_error_create(CK_ERR_NOT_FOUND, "no source line for %#llx in '%s'",
+				       (unsigned long long)addr, d->path);
+	struct cu_lines *c = NULL;
+	struct ck_error *err = cu_lines_get(d, cu, &c);
+	if (err)
+		return err;
+	int lineno;
+	const char *src;
+	if (!cu_lines_find(c, link - bias, &src, &lineno))
+		return ck_error_create(CK_ERR_NOT_FOUND, "no source line for %#llx in '%s'",
+				       (unsigned long long)addr, d->path);
+	err = shown_name(d, cu, src, file);
+	if (err)
+		return err;
+	*line = lineno;
+	return NULL;
+}
