@@ -12,7 +12,7 @@ d=$CK_TMP/conventions
 mkdir -p "$d"
 version=$(sed -n 's/^VERSION := //p' "$top/Makefile")
 
-cmds=(info dmesg sym capture makedumpfile cores
+cmds=(info dmesg sym capture makedumpfile cores analyze crash
       "cores list" "cores info" "cores dump" "cores debug" "cores backtrace" "cores rm"
       "cores vacuum" "cores install" "cores uninstall" "cores check" "cores serve"
       "cores handle")
@@ -96,7 +96,8 @@ rel=${rel#"$top"/}
 inst=$CK_TMP/inst
 if out=$(make -s -C "$top" install O="$rel" DESTDIR="$inst" PREFIX=/usr 2>&1); then
 	missing=
-	for f in bin/crashkit bin/crashkit-cores share/bash-completion/completions/crashkit \
+	for f in bin/crashkit bin/crashkit-cores bin/crashkit-analyze \
+		share/bash-completion/completions/crashkit share/man/man1/crashkit-analyze.1 \
 		share/bash-completion/completions/crashkit-cores \
 		share/man/man1/crashkit.1 share/man/man1/crashkit-info.1 share/man/man1/crashkit-dmesg.1 \
 		share/man/man1/crashkit-sym.1 share/man/man8/crashkit-capture.8 \
@@ -109,6 +110,9 @@ if out=$(make -s -C "$top" install O="$rel" DESTDIR="$inst" PREFIX=/usr 2>&1); t
 	v=$("$inst/usr/bin/crashkit" cores --version 2>&1)
 	[ "$v" = "crashkit $version" ] && pass "installed crashkit runs the installed crashkit-cores" \
 		|| fail "installed crashkit cores --version" "$v"
+	v=$("$inst/usr/bin/crashkit" analyze --version 2>&1)
+	[ "$v" = "crashkit $version" ] && pass "installed crashkit runs the installed crashkit-analyze" \
+		|| fail "installed crashkit analyze --version" "$v"
 else
 	fail "make install" "$(printf '%s\n' "$out" | tail -n 3 | tr '\n' ' ')"
 fi
