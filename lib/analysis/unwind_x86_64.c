@@ -529,7 +529,7 @@ static bool start_running(struct unwinder *u, const struct ck_task *task, int cp
 	ck_error_destroy(err);
 	uint64_t slot, ip;
 	for (int s = 0; s < u->nr_stacks; s++) {
-		if ((panic && s == 0 && scan_stack(u, s, kexec, &slot, &ip)) ||
+		if ((panic && scan_stack(u, s, kexec, &slot, &ip)) ||
 		    (!panic && scan_stack(u, s, nmi, &slot, &ip))) {
 			start_at_slot(u, s, slot, ip, have ? r.bp : 0);
 			return true;
