@@ -57,7 +57,55 @@ struct ck_ps {
 	struct ck_ps_seen groups;	/* -G: leaders printed */
 	bool header_done;
 	json_object *json;		/* --json: the "tasks" array */
+	/* indices into tasks by tgid and by parent (then ps order), so that
+	 * a thread group's or a task's children are found without a scan */
+	size_t *by_tgid, *by_parent;
 };
+
+static int cmp_tgid(const void *pa, const void *pb, void *arg)
+{
+	const struct ck_task *t = arg;
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	if (t[a].tgid != t[b].tgid)
+		return t[a].tgid < t[b].tgid ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_parent(const void *pa, const void *pb, void *arg)
+{
+	const struct ck_task *t = arg;
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+	if (t[a].parent != t[b].parent)
+		return t[a].parent < t[b].parent ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+static size_t *make_index(const struct ck_task *tasks, size_t nr,
+			  int (*cmp)(const void *, const void *, void *))
+{
+	size_t *idx = ck_calloc_array(nr ? nr : 1, sizeof(*idx));
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < nr; i++)
+		idx[i] = i;
+	qsort_r(idx, nr, sizeof(*idx), cmp, (void *)tasks);
+	return idx;
+}
+
+/* The first position in idx whose task's key (tgid or parent) is >= key. */
+static size_t index_lower(const struct ck_ps *ps, const size_t *idx, bool tgid, uint64_t key)
+{
+	size_t lo = 0, hi = ps->nr;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ck_task *t = &ps->tasks[idx[mid]];
+		if (tgid ? t->tgid < (int32_t)key : t->parent < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
 /* The values of enumerators by name, from any enum of BTF (the MM_*
  * counters are in an anonymous one). */
@@ -184,8 +232,10 @@ static uint64_t task_rss(struct ck_ps *ps, const struct ck_task *t)
 		}
 	}
 	/* the threads' counts not yet folded into the mm */
-	for (size_t j = 0; r->task_rss && j < ps->nr; j++) {
-		if (ps->tasks[j].tgid != t->tgid || ps->tasks[j].pid == 0)
+	size_t from = r->task_rss ? index_lower(ps, ps->by_tgid, true, (uint32_t)t->tgid) : ps->nr;
+	for (size_t n = from; n < ps->nr && ps->tasks[ps->by_tgid[n]].tgid == t->tgid; n++) {
+		size_t j = ps->by_tgid[n];
+		if (ps->tasks[j].pid == 0)
 			continue;
 		for (int i = 0; i < 3; i++) {
 			uint32_t v;
@@ -243,6 +293,12 @@ struct ck_error *ck_ps_create(struct ck_analysis *a, unsigned flags, struct ck_p
 		ps->page_size = 4096;
 	ps->total_pages = total_pages(a, ps->page_size);
 	rss_layout_init(types, &ps->rss);
+	ps->by_tgid = make_index(ps->tasks, ps->nr, cmp_tgid);
+	ps->by_parent = make_index(ps->tasks, ps->nr, cmp_parent);
+	if (!ps->by_tgid || !ps->by_parent) {
+		ck_ps_destroy(ps);
+		return &ck_error_nomem;
+	}
 	if (a->json) {
 		ps->json = json_object_new_array();
 		if (!ps->json) {
@@ -260,6 +316,8 @@ void ck_ps_destroy(struct ck_ps *ps)
 		return;
 	ck_ps_seen_deinit(&ps->groups);
 	json_object_put(ps->json);
+	free(ps->by_tgid);
+	free(ps->by_parent);
 	free(ps);
 }
 
@@ -380,11 +438,10 @@ static void ps_children(struct ck_ps *ps, const struct ck_task *t)
 {
 	size_t cnt = 0;
 	ck_task_header(ps->a->out, t);
-	for (size_t i = 0; i < ps->nr; i++) {
-		if (ps->tasks[i].parent != t->addr)
-			continue;
+	for (size_t n = index_lower(ps, ps->by_parent, false, t->addr);
+	     n < ps->nr && ps->tasks[ps->by_parent[n]].parent == t->addr; n++) {
 		fprintf(ps->a->out, "  ");
-		ck_task_header(ps->a->out, &ps->tasks[i]);
+		ck_task_header(ps->a->out, &ps->tasks[ps->by_parent[n]]);
 		cnt++;
 	}
 	if (!cnt)
