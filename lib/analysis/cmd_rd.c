@@ -41,7 +41,8 @@ static struct ck_error *rd_read(struct rd *r, uint64_t addr, void *buf, size_t l
 /* crash's complaint about an address it cannot read. */
 static int rd_fault(struct rd *r, uint64_t addr, struct ck_error *err)
 {
-	const char *what = ck_error_code(err) == CK_ERR_FAULT ? "page excluded" : "read error";
+	/* crash says "seek error" for unmapped and for missing pages alike */
+	const char *what = ck_error_code(err) == CK_ERR_FAULT ? "seek error" : "read error";
 	fprintf(r->a->err, "rd: %s: %s address: %" PRIx64 "  type: \"%u-bit %s\"\n", what,
 		r->phys ? "physical" : "kernel virtual", addr, r->size * 8,
 		r->phys ? "PHYSADDR" : "KVADDR");
