@@ -245,7 +245,6 @@ int main(int argc, char **argv)
 		}
 	}
 	int status = run(a, &o);
-	ck_analysis_set_vmlinux(a, NULL, NULL);
 	ck_analysis_destroy(a);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: error: writing the output: %s\n", ck_progname,

@@ -64,22 +64,11 @@ struct ck_debuginfo {
 	uint64_t offset;	/* dump address - link-time address */
 	struct ck_src_names names;
 	struct ck_cu_lines cus;		/* CU DIE offset -> its line tables */
-	struct ck_debuginfo *next;
 };
-
-/*
- * The session's vmlinux.  struct ck_analysis has no member for it yet (its
- * declaration is not this file's): until it has, the vmlinuxes of the open
- * sessions are kept here, keyed by session.  One per session, few sessions.
- */
-static struct ck_debuginfo *vmlinuxes;
 
 static struct ck_debuginfo *debuginfo_of(const struct ck_analysis *a)
 {
-	for (struct ck_debuginfo *d = vmlinuxes; d; d = d->next)
-		if (d->a == a)
-			return d;
-	return NULL;
+	return a->debuginfo;
 }
 
 static void cu_lines_destroy(struct cu_lines *c)
@@ -116,14 +105,8 @@ static void debuginfo_destroy(struct ck_debuginfo *d)
 
 static void debuginfo_unlink(struct ck_analysis *a)
 {
-	for (struct ck_debuginfo **p = &vmlinuxes; *p; p = &(*p)->next) {
-		if ((*p)->a == a) {
-			struct ck_debuginfo *d = *p;
-			*p = d->next;
-			debuginfo_destroy(d);
-			return;
-		}
-	}
+	debuginfo_destroy(a->debuginfo);
+	a->debuginfo = NULL;
 }
 
 void ck_debuginfo_destroy(struct ck_analysis *a)
@@ -354,7 +337,6 @@ struct ck_error *ck_analysis_set_vmlinux(struct ck_analysis *a, const char *path
 	if (!d)
 		return &ck_error_nomem;
 	d->fd = -1;
-	d->a = a;
 	ck_src_names_init(&d->names);
 	ck_cu_lines_init(&d->cus);
 	d->offset = ck_kernel_offset(a->kernel);
@@ -383,8 +365,7 @@ struct ck_error *ck_analysis_set_vmlinux(struct ck_analysis *a, const char *path
 		debuginfo_destroy(d);
 		return err;
 	}
-	d->next = vmlinuxes;
-	vmlinuxes = d;
+	a->debuginfo = d;
 	return NULL;
 }
 

@@ -42,6 +42,7 @@ void ck_analysis_destroy(struct ck_analysis *a)
 {
 	if (!a)
 		return;
+	ck_debuginfo_destroy(a);
 	ck_tasks_destroy(a->tasks);
 	ck_modules_destroy(a->modules);
 	ck_types_destroy(a->types);
