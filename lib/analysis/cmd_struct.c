@@ -120,11 +120,16 @@ static int print_struct_values(struct ck_analysis *a, const char *cmd, const cha
 	for (long i = 0; i < n; i++) {
 		uint64_t at = s->count > 0 ? addr + i * size : addr - (n - 1 - i) * size;
 		if (!s->nr_members) {
-			if (i)
+			uint8_t probe;	/* no header for an object that is not there */
+			err = ck_kernel_read(a->kernel, at, &probe, 1);
+			if (!err && i)
 				fputc('\n', a->out);
-			fprintf(a->out, "%s %s ", kw, s->name);
-			err = ck_typefmt_value(a, id, at, 0, 0, 0, s->radix, false, a->out);
-			fputc('\n', a->out);
+			if (!err)
+				fprintf(a->out, "%s %s ", kw, s->name);
+			if (!err)
+				err = ck_typefmt_value(a, id, at, 0, 0, 0, s->radix, false, a->out);
+			if (!err)
+				fputc('\n', a->out);
 		}
 		for (int j = 0; !err && j < s->nr_members; j++) {
 			struct ck_member m;
