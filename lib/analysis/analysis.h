@@ -456,7 +456,9 @@ enum {
 	CK_PS_TIMES = 1 << 6,		/* -t */
 	CK_PS_LAST_RUN = 1 << 7,	/* -l */
 	CK_PS_NO_HEADER = 1 << 8,
-	CK_PS_EXCLUSIVE = CK_PS_PARENTS | CK_PS_CHILDREN | CK_PS_TIMES | CK_PS_LAST_RUN,
+	CK_PS_SUMMARY = 1 << 9,		/* -S */
+	CK_PS_EXCLUSIVE = CK_PS_PARENTS | CK_PS_CHILDREN | CK_PS_TIMES | CK_PS_LAST_RUN |
+			  CK_PS_SUMMARY,
 };
 struct ck_ps;
 struct ck_error *ck_ps_create(struct ck_analysis *a, unsigned flags, struct ck_ps **ret);
@@ -464,6 +466,9 @@ struct ck_error *ck_ps_create(struct ck_analysis *a, unsigned flags, struct ck_p
 void ck_ps_task(struct ck_ps *ps, const struct ck_task *t, bool specified);
 void ck_ps_finish(struct ck_ps *ps);
 void ck_ps_destroy(struct ck_ps *ps);
+
+/* set's context block (PID, COMMAND, TASK, CPU, STATE) of t (cmd_set.c). */
+void ck_set_show_context(struct ck_analysis *a, const struct ck_task *t);
 
 /* ---- end of tasks ---- */
 

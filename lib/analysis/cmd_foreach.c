@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * foreach [PID | TASK | COMM | \COMM]... [RU|IN|UN|ID|ST|TR|ZO|DE|PA|WA|NE]
- *         [kernel | user | gleader | active] bt|ps [-options]
+ *         [kernel | user | gleader | active] bt|ps|set [-options]
  *
  * Runs bt or ps for each selected task in ps order, as crash does: bt's
  * answers one after another separated by a blank line, ps as one table.
@@ -16,7 +16,7 @@
 
 #define FOREACH_MAX_ARGS 64
 
-enum { KEY_BT = 1, KEY_PS };
+enum { KEY_BT = 1, KEY_PS, KEY_SET };
 
 struct foreach_sel {
 	int32_t pids[FOREACH_MAX_ARGS];
@@ -64,10 +64,12 @@ static int foreach_word(struct ck_analysis *a, const char *w, struct foreach_sel
 {
 	int32_t pid;
 	uint64_t task;
-	if (s->nkeys || !strcmp(w, "bt") || !strcmp(w, "ps")) {
-		if (!strcmp(w, "bt") || !strcmp(w, "ps")) {
+	int key = !strcmp(w, "bt") ? KEY_BT : !strcmp(w, "ps") ? KEY_PS :
+		  !strcmp(w, "set") ? KEY_SET : 0;
+	if (s->nkeys || key) {
+		if (key) {
 			if (s->nkeys < 4)
-				s->keys[s->nkeys++] = w[0] == 'b' ? KEY_BT : KEY_PS;
+				s->keys[s->nkeys++] = key;
 			return 0;
 		}
 		fprintf(a->err, "foreach: command arguments are not supported: \"%s\"\n", w);
@@ -153,7 +155,7 @@ static int foreach_parse(struct ck_analysis *a, int argc, char **argv, struct fo
 	if (rc)
 		return rc;
 	if (!s->nkeys) {
-		fprintf(a->err, "foreach: no keywords specified (bt, ps)\n");
+		fprintf(a->err, "foreach: no keywords specified (bt, ps, set)\n");
 		return 1;
 	}
 	return 0;
@@ -231,6 +233,12 @@ int ck_acmd_foreach(struct ck_analysis *a, int argc, char **argv)
 			if (subsequent)
 				fprintf(a->out, "\n");
 			subsequent = true;
+			if (s.keys[k] == KEY_SET) {
+				/* crash: the task's header line, then set's block */
+				ck_task_header(a->out, &tasks[i]);
+				ck_set_show_context(a, &tasks[i]);
+				continue;
+			}
 			fflush(a->out);
 			rc |= foreach_bt(a, &s, &tasks[i]);
 		}

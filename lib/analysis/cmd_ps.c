@@ -516,8 +516,7 @@ static void ps_header(struct ck_ps *ps)
 	if (ps->header_done || ps->json)
 		return;
 	ps->header_done = true;
-	if (ps->flags & (CK_PS_NO_HEADER | CK_PS_PARENTS | CK_PS_CHILDREN | CK_PS_TIMES |
-			 CK_PS_LAST_RUN))
+	if (ps->flags & (CK_PS_NO_HEADER | CK_PS_EXCLUSIVE))
 		return;
 	fprintf(ps->a->out, "      PID    PPID  CPU %s  ST  %%MEM      VSZ      RSS  COMM\n",
 		ps->flags & CK_PS_KSTACKP ? "     KSTACKP    " : "      TASK      ");
@@ -621,7 +620,7 @@ static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flag
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "+kuGpctls")) != -1) {
+	while ((c = getopt(argc, argv, "+kuGpctlsS")) != -1) {
 		unsigned f = 0;
 		switch (c) {
 		case 'k': f = CK_PS_KERNEL; break;
@@ -632,8 +631,9 @@ static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flag
 		case 't': f = CK_PS_TIMES; break;
 		case 'l': f = CK_PS_LAST_RUN; break;
 		case 's': f = CK_PS_KSTACKP; break;
+		case 'S': f = CK_PS_SUMMARY; break;
 		default:
-			fprintf(a->err, "ps: option -%c is not supported (options: -k -u -G -p -c -t -l -s)\n",
+			fprintf(a->err, "ps: option -%c is not supported (options: -k -u -G -p -c -t -l -s -S)\n",
 				optopt);
 			return 1;
 		}
@@ -647,6 +647,10 @@ static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flag
 	if (ex & (ex - 1)) {
 		fprintf(a->err, "ps: -a, -t, -c, -p, -g, -l, -m, -S, -r and -A flags are all "
 			"mutually-exclusive\n");
+		return 1;
+	}
+	if ((*flags & CK_PS_SUMMARY) && (*flags & (CK_PS_USER | CK_PS_KERNEL | CK_PS_GROUP))) {
+		fprintf(a->err, "ps: -S option cannot be used with other options\n");
 		return 1;
 	}
 	if ((*flags & CK_PS_GROUP) && (*flags & CK_PS_LAST_RUN)) {
@@ -749,8 +753,31 @@ static void ps_times_all(struct ck_ps *ps)
 	free(key);
 }
 
+/* -S: how many tasks are in each state, states in order of first sight. */
+static void ps_summary(struct ck_ps *ps)
+{
+	const char *names[24];
+	size_t counts[24] = { 0 }, n = 0;
+	for (size_t i = 0; i < ps->nr; i++) {
+		const char *st = ck_task_state_name(ps->a, &ps->tasks[i]);
+		size_t s = 0;
+		while (s < n && strcmp(names[s], st))
+			s++;
+		if (s == n && n < 24)
+			names[n++] = st;
+		if (s < n)
+			counts[s]++;
+	}
+	for (size_t s = 0; s < n; s++)
+		fprintf(ps->a->out, "  %s: %zu\n", names[s], counts[s]);
+}
+
 static void ps_run(struct ck_ps *ps, const struct ps_sel *sel, int nsel)
 {
+	if (ps->flags & CK_PS_SUMMARY) {
+		ps_summary(ps);
+		return;
+	}
 	size_t *ord;
 	int width = 1;
 	struct ck_error *err = ps_order(ps, &ord, &width);
@@ -793,6 +820,11 @@ int ck_acmd_ps(struct ck_analysis *a, int argc, char **argv)
 		return ck_analysis_fail(a, "ps", err);
 	struct ps_sel sel[PS_MAX_ARGS];
 	int nsel = 0;
+	if ((flags & CK_PS_SUMMARY) && optind < argc) {
+		ck_ps_destroy(ps);
+		fprintf(a->err, "ps: -S option takes no arguments\n");
+		return 1;
+	}
 	int rc = ps_selectors(a, argc, argv, sel, &nsel);
 	if (nsel || optind >= argc)
 		ps_run(ps, sel, nsel);

@@ -29,7 +29,7 @@ static uint64_t thread_info_of(struct ck_analysis *a, const struct ck_task *t)
 	return err ? t->stack : t->addr + m.offset;
 }
 
-static void show_context(struct ck_analysis *a, const struct ck_task *t)
+void ck_set_show_context(struct ck_analysis *a, const struct ck_task *t)
 {
 	const struct ck_task *tasks;
 	size_t nr, same = 0;
@@ -93,7 +93,7 @@ static int set_cpu(struct ck_analysis *a, const char *arg)
 		return 1;
 	}
 	a->ctx_task = t->addr;
-	show_context(a, t);
+	ck_set_show_context(a, t);
 	return 0;
 }
 
@@ -119,7 +119,7 @@ int ck_acmd_set(struct ck_analysis *a, int argc, char **argv)
 				return 0;
 			}
 			a->ctx_task = t->addr;
-			show_context(a, t);
+			ck_set_show_context(a, t);
 			return 0;
 		}
 		default:
@@ -132,7 +132,7 @@ int ck_acmd_set(struct ck_analysis *a, int argc, char **argv)
 		err = ck_context_task(a, &t);
 		if (err)
 			return ck_analysis_fail(a, "set", err);
-		show_context(a, t);
+		ck_set_show_context(a, t);
 		return 0;
 	}
 	int rc = 0;
@@ -153,7 +153,7 @@ int ck_acmd_set(struct ck_analysis *a, int argc, char **argv)
 		if (kind == 1 && !err && cur->pid == pid)
 			t = cur;
 		a->ctx_task = t->addr;
-		show_context(a, t);
+		ck_set_show_context(a, t);
 	}
 	return rc;
 }

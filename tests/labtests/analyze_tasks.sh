@@ -38,7 +38,8 @@ commands() {
 	      "ps $BUSY_COMM" "ps \\$BUSY_COMM" "ps -p $busy_pid" "ps -c 1" "ps 1 2 $busy_pid"
 	      "ps -k -G" "ps -u -p"
 	      "foreach RU ps" "foreach IN ps" "foreach kernel ps -G" "foreach user ps"
-	      "foreach $BUSY_COMM ps -p" "foreach $busy_pid 1 ps" "foreach active ps"
+	      "foreach $BUSY_COMM ps -p" "foreach $busy_pid 1 ps" "foreach active ps" "ps -S"
+	      "foreach 1 $busy_pid set" "foreach RU set"
 	      "set")
 	TIMES=("ps -t" "ps -t $busy_pid")
 	SETS=("set 1" "set -c $BUSY_CPU" "set -p")
