@@ -155,7 +155,7 @@ static int foreach_parse(struct ck_analysis *a, int argc, char **argv, struct fo
 	if (rc)
 		return rc;
 	if (!s->nkeys) {
-		fprintf(a->err, "foreach: no keywords specified (bt, ps, set)\n");
+		fprintf(a->err, "foreach: no keywords specified\n");
 		return 1;
 	}
 	return 0;
