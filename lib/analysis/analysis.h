@@ -334,6 +334,8 @@ bool ck_typefmt_decl(struct ck_types *types, uint32_t id, const char *name,
 /* A struct's, union's, enum's or typedef's layout as crash prints it
  * (`struct NAME`, `struct NAME -o`, `whatis TYPE`), "SIZE: N" last. */
 void ck_typefmt_layout(struct ck_types *types, uint32_t id, bool offsets, FILE *out);
+/* The same with each member's address in place of its offset (struct -o ADDR). */
+void ck_typefmt_layout_at(struct ck_types *types, uint32_t id, uint64_t addr, FILE *out);
 /* Reads the object (or bitfield) of type id at addr and prints its value as
  * gdb's print does, without a newline; indent: the column of the line it
  * starts on; radix 16 (-x), 10 (-d) or 0; top: pointers show their type. */

@@ -168,6 +168,13 @@ static int struct_or_union(struct ck_analysis *a, const char *cmd, int argc, cha
 		ck_error_destroy(err);
 		fprintf(a->err, "%s: invalid data structure reference: %s\n", cmd, s.name);
 		rc = 1;
+	} else if (s.addr && s.offsets && !s.nr_members) {
+		uint64_t addr;
+		err = ck_typefmt_address(a, s.addr, &addr);
+		if (err)
+			rc = ck_analysis_fail(a, cmd, err);
+		else
+			ck_typefmt_layout_at(types, id, addr, a->out);
 	} else if (s.addr) {
 		rc = print_struct_values(a, cmd, cmd, id, &s);
 	} else if (s.nr_members) {

@@ -216,17 +216,24 @@ struct layout {
 	FILE *out;
 	bool offsets;
 	int width;		/* of the "[offset]" column */
+	int blank;		/* the column's width where a line has no offset */
+	bool absolute;		/* addresses instead of offsets (struct -o ADDR) */
+	uint64_t base;
 };
 
 static void layout_prefix(const struct layout *l, int level, bool have_off, uint64_t off)
 {
 	if (l->offsets) {
 		if (have_off) {
-			char b[32];
-			snprintf(b, sizeof(b), "[%" PRIu64 "]", off);
+			char b[40];
+			if (l->absolute)
+				snprintf(b, sizeof(b), "[%" PRIx64 "]", l->base + off);
+			else
+				snprintf(b, sizeof(b), "[%" PRIu64 "]", off);
 			fprintf(l->out, "%*s ", l->width, b);
 		} else {
-			fprintf(l->out, "%*s ", l->width, "");
+			/* crash: as wide as for offsets, even beside addresses */
+			fprintf(l->out, "%*s ", l->blank, "");
 		}
 		fprintf(l->out, "%*s", 4 * (level - 1), "");
 	} else {
@@ -321,14 +328,36 @@ static void layout_enum(const struct layout *l, const struct btf_type *t)
 
 /* Layout of a struct, union, enum or typedef as crash prints it for
  * `struct NAME`, `union NAME` and `whatis TYPE`, "SIZE: N" last. */
+static void layout(struct layout *l, uint32_t id);
+
 void ck_typefmt_layout(struct ck_types *types, uint32_t id, bool offsets, FILE *out)
 {
-	const struct btf *btf = ck_types_btf(types);
+	struct layout l = { .types = types, .btf = ck_types_btf(types), .out = out,
+			    .offsets = offsets };
+	char digits[32];
+	l.width = snprintf(digits, sizeof(digits), "%" PRIu64, ck_type_size(types, id)) + 4;
+	l.blank = l.width;
+	layout(&l, id);
+}
+
+void ck_typefmt_layout_at(struct ck_types *types, uint32_t id, uint64_t addr, FILE *out)
+{
+	struct layout l = { .types = types, .btf = ck_types_btf(types), .out = out,
+			    .offsets = true, .absolute = true, .base = addr };
+	char digits[40];
+	l.width = snprintf(digits, sizeof(digits), "[%" PRIx64 "]", addr) + 2;
+	l.blank = snprintf(digits, sizeof(digits), "%" PRIu64, ck_type_size(types, id)) + 4;
+	layout(&l, id);
+}
+
+static void layout(struct layout *lp, uint32_t id)
+{
+	struct ck_types *types = lp->types;
+	const struct btf *btf = lp->btf;
+	FILE *out = lp->out;
 	const struct btf_type *t = btf__type_by_id(btf, id);
 	uint64_t size = ck_type_size(types, id);
-	struct layout l = { .types = types, .btf = btf, .out = out, .offsets = offsets };
-	char digits[32];
-	l.width = snprintf(digits, sizeof(digits), "%" PRIu64, size) + 4;
+	struct layout l = *lp;
 	if (!t)
 		return;
 	if (btf_is_enum(t) || btf_is_enum64(t)) {

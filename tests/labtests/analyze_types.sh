@@ -21,6 +21,7 @@ EXACT=(
 	"struct list_head -o"
 	"struct page -o"
 	"struct mm_struct -o"
+	"struct page -o init_task"
 	"struct sched_entity"
 	"union rcu_special -o"
 	"struct task_struct.pid"
