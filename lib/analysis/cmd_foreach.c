@@ -147,6 +147,7 @@ static int foreach_parse(struct ck_analysis *a, int argc, char **argv, struct fo
 		case 'p': s->ps_flags |= CK_PS_PARENTS; break;
 		case 't': s->ps_flags |= CK_PS_TIMES; break;
 		case 'l': s->ps_flags |= CK_PS_LAST_RUN; break;
+		case 'm': s->ps_flags |= CK_PS_MSECS; break;
 		}
 	}
 	int rc = 0;
@@ -199,6 +200,35 @@ static int foreach_bt(struct ck_analysis *a, const struct foreach_sel *s, const 
 	return ck_acmd_bt(a, argc, argv);
 }
 
+/* The tasks' order: ps order, or with ps -l/-m the latest run first (crash
+ * sorts its task table so, stable here). */
+static size_t *task_order(struct ck_analysis *a, const struct ck_task *tasks, size_t nr,
+			  bool by_last_run)
+{
+	size_t *ord = ck_calloc_array(nr ? nr : 1, sizeof(*ord));
+	uint64_t *key = ck_calloc_array(nr ? nr : 1, sizeof(*key));
+	for (size_t i = 0; ord && key && i < nr; i++) {
+		uint64_t k = 0;
+		if (by_last_run)
+			ck_error_destroy(ck_read_field(a->kernel, a->types, tasks[i].addr,
+						       "task_struct", "sched_info.last_arrival", &k));
+		size_t j = i;
+		while (j > 0 && key[j - 1] < k) {
+			key[j] = key[j - 1];
+			ord[j] = ord[j - 1];
+			j--;
+		}
+		key[j] = k;
+		ord[j] = i;
+	}
+	free(key);
+	if (!key) {
+		free(ord);
+		return NULL;
+	}
+	return ord;
+}
+
 int ck_acmd_foreach(struct ck_analysis *a, int argc, char **argv)
 {
 	struct foreach_sel s = { 0 };
@@ -220,9 +250,19 @@ int ck_acmd_foreach(struct ck_analysis *a, int argc, char **argv)
 		if (s.keys[k] == KEY_PS && (err = ck_ps_create(a, s.ps_flags, &ps)))
 			return ck_analysis_fail(a, "foreach", err);
 	}
+	bool has_ps = false;
+	for (int k = 0; k < s.nkeys; k++)
+		has_ps |= s.keys[k] == KEY_PS;
+	size_t *ord = task_order(a, tasks, nr,
+				 has_ps && (s.ps_flags & (CK_PS_LAST_RUN | CK_PS_MSECS)));
+	if (!ord) {
+		ck_ps_destroy(ps);
+		return ck_analysis_fail(a, "foreach", &ck_error_nomem);
+	}
 	int rc = 0;
 	bool subsequent = false;
-	for (size_t i = 0; i < nr && !ck_analysis_interrupted(); i++) {
+	for (size_t n = 0; n < nr && !ck_analysis_interrupted(); n++) {
+		size_t i = ord[n];
 		if (!selected(a, &s, &tasks[i]))
 			continue;
 		for (int k = 0; k < s.nkeys; k++) {
@@ -243,6 +283,7 @@ int ck_acmd_foreach(struct ck_analysis *a, int argc, char **argv)
 			rc |= foreach_bt(a, &s, &tasks[i]);
 		}
 	}
+	free(ord);
 	if (ps)
 		ck_ps_finish(ps);
 	ck_ps_destroy(ps);

@@ -466,6 +466,45 @@ static void ps_last_run(struct ck_ps *ps, const struct ck_task *t, int width)
 	ck_task_header(ps->a->out, t);
 }
 
+/* crash's "D HH:MM:SS.mmm" of a span in nanoseconds. */
+static int span_string(uint64_t ns, char *buf, size_t size)
+{
+	uint64_t ms = ns / 1000000u, s = ms / 1000u;
+	return snprintf(buf, size, "%llu %02llu:%02llu:%02llu.%03llu",
+			(unsigned long long)(s / 86400), (unsigned long long)(s / 3600 % 24),
+			(unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60),
+			(unsigned long long)(ms % 1000));
+}
+
+static uint64_t rq_clock(struct ck_ps *ps, int cpu)
+{
+	struct ck_symbol rq;
+	uint64_t off, clock = 0;
+	struct ck_error *err = ck_kernel_symbol_by_name(ps->a->kernel, "runqueues", &rq);
+	if (!err)
+		err = ck_percpu_offset(ps->a, cpu, &off);
+	if (!err)
+		err = ck_read_field(ps->a->kernel, ps->a->types, rq.address + off, "rq", "clock",
+				    &clock);
+	ck_error_destroy(err);
+	return clock;
+}
+
+/* -m: "[D HH:MM:SS.mmm] [ST]  PID: ...": how long before its CPU's clock
+ * stopped the task last ran; days padded to the clock's. */
+static void ps_msecs(struct ck_ps *ps, const struct ck_task *t)
+{
+	char span[64], clock[64];
+	uint64_t now = rq_clock(ps, t->cpu), last = last_run(ps, t);
+	span_string(now, clock, sizeof(clock));
+	int max_days = (int)strcspn(clock, " ");
+	span_string(now > last ? now - last : 0, span, sizeof(span));
+	int days = (int)strcspn(span, " ");
+	fprintf(ps->a->out, "[%*s%s] [%s]  ", max_days > days ? max_days - days : 0, "", span,
+		ck_task_state_name(ps->a, t));
+	ck_task_header(ps->a->out, t);
+}
+
 /* The uptime in seconds: the latest runqueue clock (nanoseconds of
  * sched_clock since boot). */
 static uint64_t uptime_s(struct ck_ps *ps)
@@ -552,6 +591,8 @@ void ck_ps_task(struct ck_ps *ps, const struct ck_task *t, bool specified)
 		ps_children(ps, t);
 	else if (ps->flags & CK_PS_LAST_RUN)
 		ps_last_run(ps, t, 1);
+	else if (ps->flags & CK_PS_MSECS)
+		ps_msecs(ps, t);
 	else if (ps->flags & CK_PS_TIMES)
 		ps_times(ps, t, uptime_s(ps));
 	else
@@ -615,12 +656,13 @@ bool ck_task_arg_is_number(const char *s)
 	return h[0] && strspn(h, "0123456789abcdefABCDEF") == strlen(h);
 }
 
-static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flags)
+static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flags,
+		    const char **cpuspec)
 {
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "+kuGpctlsS")) != -1) {
+	while ((c = getopt(argc, argv, "+kuGpctlsSmC:")) != -1) {
 		unsigned f = 0;
 		switch (c) {
 		case 'k': f = CK_PS_KERNEL; break;
@@ -632,8 +674,10 @@ static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flag
 		case 'l': f = CK_PS_LAST_RUN; break;
 		case 's': f = CK_PS_KSTACKP; break;
 		case 'S': f = CK_PS_SUMMARY; break;
+		case 'm': f = CK_PS_MSECS; break;
+		case 'C': *cpuspec = optarg; break;
 		default:
-			fprintf(a->err, "ps: option -%c is not supported (options: -k -u -G -p -c -t -l -s -S)\n",
+			fprintf(a->err, "ps: option -%c is not supported (options: -k -u -G -p -c -t -l -m -C -s -S)\n",
 				optopt);
 			return 1;
 		}
@@ -653,8 +697,13 @@ static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flag
 		fprintf(a->err, "ps: -S option cannot be used with other options\n");
 		return 1;
 	}
-	if ((*flags & CK_PS_GROUP) && (*flags & CK_PS_LAST_RUN)) {
-		fprintf(a->err, "ps: -G not supported with -l option\n");
+	if ((*flags & CK_PS_GROUP) && (*flags & (CK_PS_LAST_RUN | CK_PS_MSECS))) {
+		fprintf(a->err, "ps: -G not supported with -%c option\n",
+			*flags & CK_PS_LAST_RUN ? 'l' : 'm');
+		return 1;
+	}
+	if (*cpuspec && !(*flags & (CK_PS_LAST_RUN | CK_PS_MSECS))) {
+		fprintf(a->err, "ps: -C option is only applicable with -l and -m\n");
 		return 1;
 	}
 	return 0;
@@ -703,7 +752,7 @@ static struct ck_error *ps_order(struct ck_ps *ps, size_t **ret, int *width)
 	}
 	for (size_t i = 0; i < ps->nr; i++) {
 		ord[i] = i;
-		key[i] = (ps->flags & CK_PS_LAST_RUN) ? last_run(ps, &ps->tasks[i]) : 0;
+		key[i] = (ps->flags & (CK_PS_LAST_RUN | CK_PS_MSECS)) ? last_run(ps, &ps->tasks[i]) : 0;
 	}
 	/* insertion sort, stable: few hundred tasks */
 	for (size_t i = 1; i < ps->nr; i++) {
@@ -772,7 +821,62 @@ static void ps_summary(struct ck_ps *ps)
 		fprintf(ps->a->out, "  %s: %zu\n", names[s], counts[s]);
 }
 
-static void ps_run(struct ck_ps *ps, const struct ps_sel *sel, int nsel)
+/* -C CPUS with -l or -m: each CPU's tasks under "CPU: N". */
+static void ps_by_cpu(struct ck_ps *ps, const bool *cpus, const size_t *ord, int width)
+{
+	int others = 0;
+	for (int c = 0; c < ps->nr_cpus; c++) {
+		if (!cpus[c])
+			continue;
+		fprintf(ps->a->out, "%sCPU: %d", others++ ? "\n" : "", c);
+		if (!ck_cpu_online(ps->a, c)) {
+			fprintf(ps->a->out, " [OFFLINE]\n");
+			continue;
+		}
+		fprintf(ps->a->out, "\n");
+		for (size_t i = 0; i < ps->nr; i++) {
+			const struct ck_task *t = &ps->tasks[ord[i]];
+			if (t->cpu != c)
+				continue;
+			if (ps->flags & CK_PS_LAST_RUN)
+				ps_last_run(ps, t, width);
+			else
+				ps_msecs(ps, t);
+		}
+	}
+}
+
+/* "0", "0,1", "0-3", "a" or "all": the CPUs of cpus[nr]. */
+static bool parse_cpus(const char *spec, bool *cpus, int nr)
+{
+	if (!strcmp(spec, "a") || !strcmp(spec, "all")) {
+		for (int c = 0; c < nr; c++)
+			cpus[c] = true;
+		return true;
+	}
+	for (const char *p = spec; *p;) {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo;
+		if (end == p || lo < 0)
+			return false;
+		if (*end == '-') {
+			p = end + 1;
+			hi = strtol(p, &end, 10);
+			if (end == p || hi < lo)
+				return false;
+		}
+		if (hi >= nr)
+			return false;
+		for (long c = lo; c <= hi; c++)
+			cpus[c] = true;
+		p = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return false;
+	}
+	return true;
+}
+
+static void ps_run(struct ck_ps *ps, const struct ps_sel *sel, int nsel, const bool *cpus)
 {
 	if (ps->flags & CK_PS_SUMMARY) {
 		ps_summary(ps);
@@ -787,6 +891,8 @@ static void ps_run(struct ck_ps *ps, const struct ps_sel *sel, int nsel)
 	}
 	if (!nsel && (ps->flags & CK_PS_TIMES)) {
 		ps_times_all(ps);
+	} else if (cpus) {
+		ps_by_cpu(ps, cpus, ord, width);
 	} else {
 		ps_header(ps);
 		for (size_t i = 0; i < ps->nr && !ck_analysis_interrupted(); i++) {
@@ -794,12 +900,15 @@ static void ps_run(struct ck_ps *ps, const struct ps_sel *sel, int nsel)
 			for (int s = 0; s < (nsel ? nsel : 1); s++) {
 				if (nsel && !sel_match(&sel[s], t, ps->flags))
 					continue;
-				if (ps->flags & CK_PS_LAST_RUN) {
+				if (ps->flags & (CK_PS_LAST_RUN | CK_PS_MSECS)) {
 					bool kthread = ck_task_is_kernel_thread(ps->a, t);
 					if (((ps->flags & CK_PS_USER) && kthread) ||
 					    ((ps->flags & CK_PS_KERNEL) && !kthread))
 						continue;
-					ps_last_run(ps, t, width);
+					if (ps->flags & CK_PS_LAST_RUN)
+						ps_last_run(ps, t, width);
+					else
+						ps_msecs(ps, t);
 				} else {
 					ck_ps_task(ps, t, nsel > 0);
 				}
@@ -812,7 +921,8 @@ static void ps_run(struct ck_ps *ps, const struct ps_sel *sel, int nsel)
 int ck_acmd_ps(struct ck_analysis *a, int argc, char **argv)
 {
 	unsigned flags = 0;
-	if (ps_parse(a, argc, argv, &flags))
+	const char *cpuspec = NULL;
+	if (ps_parse(a, argc, argv, &flags, &cpuspec))
 		return 1;
 	struct ck_ps *ps;
 	struct ck_error *err = ck_ps_create(a, flags, &ps);
@@ -825,9 +935,25 @@ int ck_acmd_ps(struct ck_analysis *a, int argc, char **argv)
 		fprintf(a->err, "ps: -S option takes no arguments\n");
 		return 1;
 	}
+	bool *cpus = NULL;
+	if (cpuspec) {
+		cpus = ck_calloc_array((size_t)ps->nr_cpus, sizeof(*cpus));
+		if (!cpus || !parse_cpus(cpuspec, cpus, ps->nr_cpus)) {
+			fprintf(a->err, "ps: invalid cpu specification: %s\n", cpuspec);
+			free(cpus);
+			ck_ps_destroy(ps);
+			return 1;
+		}
+		if (optind < argc) {
+			fprintf(a->err, "ps: -C option is not applicable with specified tasks\n");
+			free(cpus);
+			cpus = NULL;
+		}
+	}
 	int rc = ps_selectors(a, argc, argv, sel, &nsel);
 	if (nsel || optind >= argc)
-		ps_run(ps, sel, nsel);
+		ps_run(ps, sel, nsel, cpus);
+	free(cpus);
 	ck_ps_finish(ps);
 	const char *note = ck_tasks_note(a);
 	if (note && !a->json)
