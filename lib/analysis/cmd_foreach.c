@@ -148,6 +148,7 @@ static int foreach_parse(struct ck_analysis *a, int argc, char **argv, struct fo
 		case 't': s->ps_flags |= CK_PS_TIMES; break;
 		case 'l': s->ps_flags |= CK_PS_LAST_RUN; break;
 		case 'm': s->ps_flags |= CK_PS_MSECS; break;
+		case 'g': s->ps_flags |= CK_PS_THREADS; break;
 		}
 	}
 	int rc = 0;

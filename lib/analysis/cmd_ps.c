@@ -56,6 +56,7 @@ struct ck_ps {
 	struct rss_layout rss;
 	struct ck_ps_seen groups;	/* -G: leaders printed */
 	bool header_done;
+	bool idle_shown;		/* -g: the idle tasks were listed as threads */
 	json_object *json;		/* --json: the "tasks" array */
 	/* indices into tasks by tgid and by parent (then ps order), so that
 	 * a thread group's or a task's children are found without a scan */
@@ -449,6 +450,34 @@ static void ps_children(struct ck_ps *ps, const struct ck_task *t)
 	fprintf(ps->a->out, "\n");
 }
 
+/* -g: the thread group's leader and its other threads.  specified: a
+ * thread named stands for its group. */
+static void ps_threads(struct ck_ps *ps, const struct ck_task *t, bool specified)
+{
+	if (t->pid != t->tgid) {
+		if (!specified || !(t = ck_task_by_pid(ps->a, t->tgid)))
+			return;
+	}
+	if (t->pid == 0 && ps->idle_shown)
+		return;
+	ck_task_header(ps->a->out, t);
+	size_t cnt = 0;
+	for (size_t n = index_lower(ps, ps->by_tgid, true, (uint32_t)t->tgid);
+	     n < ps->nr && ps->tasks[ps->by_tgid[n]].tgid == t->tgid; n++) {
+		const struct ck_task *o = &ps->tasks[ps->by_tgid[n]];
+		if (o == t)
+			continue;
+		fprintf(ps->a->out, "  ");
+		ck_task_header(ps->a->out, o);
+		cnt++;
+		if (o->pid == 0)
+			ps->idle_shown = true;
+	}
+	if (!cnt)
+		fprintf(ps->a->out, "  (no threads)\n");
+	fprintf(ps->a->out, "\n");
+}
+
 static uint64_t last_run(struct ck_ps *ps, const struct ck_task *t)
 {
 	uint64_t v = 0;
@@ -589,6 +618,8 @@ void ck_ps_task(struct ck_ps *ps, const struct ck_task *t, bool specified)
 		ps_parents(ps, t);
 	else if (ps->flags & CK_PS_CHILDREN)
 		ps_children(ps, t);
+	else if (ps->flags & CK_PS_THREADS)
+		ps_threads(ps, t, specified);
 	else if (ps->flags & CK_PS_LAST_RUN)
 		ps_last_run(ps, t, 1);
 	else if (ps->flags & CK_PS_MSECS)
@@ -662,7 +693,7 @@ static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flag
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "+kuGpctlsSmC:")) != -1) {
+	while ((c = getopt(argc, argv, "+kuGpctlsSmgC:")) != -1) {
 		unsigned f = 0;
 		switch (c) {
 		case 'k': f = CK_PS_KERNEL; break;
@@ -675,9 +706,10 @@ static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flag
 		case 's': f = CK_PS_KSTACKP; break;
 		case 'S': f = CK_PS_SUMMARY; break;
 		case 'm': f = CK_PS_MSECS; break;
+		case 'g': f = CK_PS_THREADS; break;
 		case 'C': *cpuspec = optarg; break;
 		default:
-			fprintf(a->err, "ps: option -%c is not supported (options: -k -u -G -p -c -t -l -m -C -s -S)\n",
+			fprintf(a->err, "ps: option -%c is not supported (options: -k -u -G -p -c -g -t -l -m -C -s -S)\n",
 				optopt);
 			return 1;
 		}
@@ -737,7 +769,7 @@ static bool sel_match(const struct ps_sel *s, const struct ck_task *t, unsigned 
 		return t->addr == s->task;
 	if (strncmp(t->comm, s->comm, 15) != 0)
 		return false;
-	return !(flags & CK_PS_GROUP) || t->pid == t->tgid;
+	return !(flags & (CK_PS_GROUP | CK_PS_THREADS)) || t->pid == t->tgid;
 }
 
 /* The tasks' order for -l: latest run first (crash sorts its task table). */
