@@ -461,8 +461,9 @@ enum {
 	CK_PS_SUMMARY = 1 << 9,		/* -S */
 	CK_PS_MSECS = 1 << 10,		/* -m */
 	CK_PS_THREADS = 1 << 11,	/* -g */
+	CK_PS_ACTIVE = 1 << 12,		/* -A */
 	CK_PS_EXCLUSIVE = CK_PS_PARENTS | CK_PS_CHILDREN | CK_PS_TIMES | CK_PS_LAST_RUN |
-			  CK_PS_SUMMARY | CK_PS_MSECS | CK_PS_THREADS,
+			  CK_PS_SUMMARY | CK_PS_MSECS | CK_PS_THREADS | CK_PS_ACTIVE,
 };
 struct ck_ps;
 struct ck_error *ck_ps_create(struct ck_analysis *a, unsigned flags, struct ck_ps **ret);

@@ -57,6 +57,7 @@ struct ck_ps {
 	struct ck_ps_seen groups;	/* -G: leaders printed */
 	bool header_done;
 	bool idle_shown;		/* -g: the idle tasks were listed as threads */
+	bool specified;			/* tasks were named */
 	json_object *json;		/* --json: the "tasks" array */
 	/* indices into tasks by tgid and by parent (then ps order), so that
 	 * a thread group's or a task's children are found without a scan */
@@ -390,6 +391,9 @@ static void kstackp(struct ck_ps *ps, const struct ck_task *t, char *buf, size_t
 
 static void ps_row(struct ck_ps *ps, const struct ck_task *t)
 {
+	/* -A: the CPUs' current tasks only (when no task is named) */
+	if ((ps->flags & CK_PS_ACTIVE) && !ps->specified && !t->active)
+		return;
 	struct mem_usage mu;
 	mem_usage(ps, t, &mu);
 	if (ps->json) {
@@ -584,7 +588,7 @@ static void ps_header(struct ck_ps *ps)
 	if (ps->header_done || ps->json)
 		return;
 	ps->header_done = true;
-	if (ps->flags & (CK_PS_NO_HEADER | CK_PS_EXCLUSIVE))
+	if (ps->flags & (CK_PS_NO_HEADER | (CK_PS_EXCLUSIVE & ~CK_PS_ACTIVE)))
 		return;
 	fprintf(ps->a->out, "      PID    PPID  CPU %s  ST  %%MEM      VSZ      RSS  COMM\n",
 		ps->flags & CK_PS_KSTACKP ? "     KSTACKP    " : "      TASK      ");
@@ -614,6 +618,7 @@ void ck_ps_task(struct ck_ps *ps, const struct ck_task *t, bool specified)
 	if ((ps->flags & CK_PS_GROUP) && !(t = group_leader(ps, t, specified)))
 		return;
 	ps_header(ps);
+	ps->specified = specified;
 	if (ps->flags & CK_PS_PARENTS)
 		ps_parents(ps, t);
 	else if (ps->flags & CK_PS_CHILDREN)
@@ -693,7 +698,7 @@ static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flag
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "+kuGpctlsSmgC:")) != -1) {
+	while ((c = getopt(argc, argv, "+kuGpctlsSmgAHC:")) != -1) {
 		unsigned f = 0;
 		switch (c) {
 		case 'k': f = CK_PS_KERNEL; break;
@@ -707,9 +712,11 @@ static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flag
 		case 'S': f = CK_PS_SUMMARY; break;
 		case 'm': f = CK_PS_MSECS; break;
 		case 'g': f = CK_PS_THREADS; break;
+		case 'A': f = CK_PS_ACTIVE; break;
+		case 'H': f = CK_PS_NO_HEADER; break;
 		case 'C': *cpuspec = optarg; break;
 		default:
-			fprintf(a->err, "ps: option -%c is not supported (options: -k -u -G -p -c -g -t -l -m -C -s -S)\n",
+			fprintf(a->err, "ps: option -%c is not supported (options: -k -u -G -p -c -g -t -l -m -C -s -S -A -H)\n",
 				optopt);
 			return 1;
 		}
