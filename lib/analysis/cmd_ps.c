@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "analysis/analysis.h"
 #include "base/hash_map.h"
@@ -58,6 +59,7 @@ struct ck_ps {
 	bool header_done;
 	bool idle_shown;		/* -g: the idle tasks were listed as threads */
 	bool specified;			/* tasks were named */
+	uint32_t policies;		/* -y: bit n for SCHED_* policy n; 0: any */
 	json_object *json;		/* --json: the "tasks" array */
 	/* indices into tasks by tgid and by parent (then ps order), so that
 	 * a thread group's or a task's children are found without a scan */
@@ -610,10 +612,50 @@ static const struct ck_task *group_leader(struct ck_ps *ps, const struct ck_task
 	return ck_ps_seen_insert(&ps->groups, &e, NULL) == 1 ? t : NULL;
 }
 
+/* include/uapi/linux/sched.h: SCHED_NORMAL 0 ... SCHED_DEADLINE 6 (4, ISO,
+ * was never merged); crash's names. */
+static const char *const policy_names[] = { "NORMAL", "FIFO", "RR", "BATCH", "ISO", "IDLE",
+					    "DEADLINE" };
+
+/* -y NAME[,NAME...]: names, or numbers in decimal or 0x hex. */
+static bool parse_policies(const char *spec, uint32_t *ret)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", spec);
+	*ret = 0;
+	for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		bool found = false;
+		for (unsigned i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++) {
+			char dec[8], hex[8];
+			snprintf(dec, sizeof(dec), "%u", i);
+			snprintf(hex, sizeof(hex), "0x%x", i);
+			if (!strcasecmp(w, policy_names[i]) || !strcmp(w, dec) || !strcasecmp(w, hex)) {
+				*ret |= 1u << i;
+				found = true;
+			}
+		}
+		if (!found)
+			return false;
+	}
+	return *ret != 0;
+}
+
+static bool policy_selected(struct ck_ps *ps, const struct ck_task *t)
+{
+	uint64_t policy = 0;
+	if (!ps->policies)
+		return true;
+	struct ck_error *err = ck_read_field(ps->a->kernel, ps->a->types, t->addr, "task_struct",
+					     "policy", &policy);
+	ck_error_destroy(err);
+	return !err && policy < 32 && (ps->policies >> policy) & 1;
+}
+
 void ck_ps_task(struct ck_ps *ps, const struct ck_task *t, bool specified)
 {
 	bool kthread = ck_task_is_kernel_thread(ps->a, t);
-	if (((ps->flags & CK_PS_USER) && kthread) || ((ps->flags & CK_PS_KERNEL) && !kthread))
+	if (((ps->flags & CK_PS_USER) && kthread) || ((ps->flags & CK_PS_KERNEL) && !kthread) ||
+	    !policy_selected(ps, t))
 		return;
 	if ((ps->flags & CK_PS_GROUP) && !(t = group_leader(ps, t, specified)))
 		return;
@@ -693,12 +735,12 @@ bool ck_task_arg_is_number(const char *s)
 }
 
 static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flags,
-		    const char **cpuspec)
+		    const char **cpuspec, const char **policy)
 {
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "+kuGpctlsSmgAHC:")) != -1) {
+	while ((c = getopt(argc, argv, "+kuGpctlsSmgAHC:y:")) != -1) {
 		unsigned f = 0;
 		switch (c) {
 		case 'k': f = CK_PS_KERNEL; break;
@@ -715,8 +757,9 @@ static int ps_parse(struct ck_analysis *a, int argc, char **argv, unsigned *flag
 		case 'A': f = CK_PS_ACTIVE; break;
 		case 'H': f = CK_PS_NO_HEADER; break;
 		case 'C': *cpuspec = optarg; break;
+		case 'y': *policy = optarg; break;
 		default:
-			fprintf(a->err, "ps: option -%c is not supported (options: -k -u -G -p -c -g -t -l -m -C -s -S -A -H)\n",
+			fprintf(a->err, "ps: option -%c is not supported (options: -k -u -G -y -p -c -g -t -l -m -C -s -S -A -H)\n",
 				optopt);
 			return 1;
 		}
@@ -942,7 +985,8 @@ static void ps_run(struct ck_ps *ps, const struct ps_sel *sel, int nsel, const b
 				if (ps->flags & (CK_PS_LAST_RUN | CK_PS_MSECS)) {
 					bool kthread = ck_task_is_kernel_thread(ps->a, t);
 					if (((ps->flags & CK_PS_USER) && kthread) ||
-					    ((ps->flags & CK_PS_KERNEL) && !kthread))
+					    ((ps->flags & CK_PS_KERNEL) && !kthread) ||
+					    !policy_selected(ps, t))
 						continue;
 					if (ps->flags & CK_PS_LAST_RUN)
 						ps_last_run(ps, t, width);
@@ -960,8 +1004,8 @@ static void ps_run(struct ck_ps *ps, const struct ps_sel *sel, int nsel, const b
 int ck_acmd_ps(struct ck_analysis *a, int argc, char **argv)
 {
 	unsigned flags = 0;
-	const char *cpuspec = NULL;
-	if (ps_parse(a, argc, argv, &flags, &cpuspec))
+	const char *cpuspec = NULL, *policy = NULL;
+	if (ps_parse(a, argc, argv, &flags, &cpuspec, &policy))
 		return 1;
 	struct ck_ps *ps;
 	struct ck_error *err = ck_ps_create(a, flags, &ps);
@@ -972,6 +1016,11 @@ int ck_acmd_ps(struct ck_analysis *a, int argc, char **argv)
 	if ((flags & CK_PS_SUMMARY) && optind < argc) {
 		ck_ps_destroy(ps);
 		fprintf(a->err, "ps: -S option takes no arguments\n");
+		return 1;
+	}
+	if (policy && !parse_policies(policy, &ps->policies)) {
+		fprintf(a->err, "ps: %s: invalid scheduling policy\n", policy);
+		ck_ps_destroy(ps);
 		return 1;
 	}
 	bool *cpus = NULL;

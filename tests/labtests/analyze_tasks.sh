@@ -41,7 +41,7 @@ commands() {
 	      "foreach $BUSY_COMM ps -p" "foreach $busy_pid 1 ps" "foreach active ps" "ps -S"
 	      "foreach 1 $busy_pid set" "foreach RU set" "ps -m" "ps -m 1 $busy_pid" "ps -l -C $BUSY_CPU"
 	      "ps -m -C all" "ps -l -C 0-1" "foreach IN ps -m" "ps -g" "ps -g 0 1" "foreach kernel ps -g"
-	      "ps -A" "ps -A -u" "ps -H 1 2"
+	      "ps -A" "ps -A -u" "ps -H 1 2" "ps -y FIFO" "ps -y fifo,0 -c" "ps -y NORMAL -l"
 	      "set")
 	TIMES=("ps -t" "ps -t $busy_pid")
 	SETS=("set 1" "set -c $BUSY_CPU" "set -p")
