@@ -99,6 +99,7 @@ struct ck_analysis {
 	/* models, read on first use (their files free them) */
 	struct ck_tasks *tasks;
 	struct ck_modules *modules;
+	struct ck_debuginfo *debuginfo;	/* the DWARF vmlinux, if given */
 };
 
 /* The types, or an error saying the command needs BTF (or a vmlinux) and
@@ -117,8 +118,8 @@ struct ck_error *ck_percpu_offset(struct ck_analysis *a, int cpu, uint64_t *ret)
 struct ck_task {
 	uint64_t addr;		/* the task_struct */
 	int32_t pid, tgid;
-	int32_t ppid;		/* real_parent's pid (crash's PPID) */
-	uint64_t parent;	/* real_parent */
+	int32_t ppid;		/* parent's pid (task->parent, as crash's PPID) */
+	uint64_t parent;	/* task->parent */
 	int32_t cpu;
 	uint64_t state;		/* __state (state before 5.14) */
 	uint64_t exit_state;
@@ -263,6 +264,23 @@ struct ck_error *ck_types_from_bytes(const void *data, size_t size, struct ck_ty
 
 /* ---- end of shell ---- */
 
+/* ---- dwarf: a DWARF vmlinux given by the user (debuginfo.c) ---- */
+
+/* Source file and line of a (KASLR-relocated) kernel address from the
+ * vmlinux given with ck_analysis_set_vmlinux(), as crash's `bt -l` and `sym`
+ * print them ("FILE: LINE").  *file lives as long as the vmlinux.
+ * CK_ERR_NOT_FOUND when no vmlinux was given or it has no line there
+ * (module addresses: module debug files are not read yet). */
+struct ck_error *ck_debuginfo_line(struct ck_analysis *a, uint64_t addr, const char **file,
+				   int *line);
+/* Whether a vmlinux was given, and its path (NULL if none). */
+bool ck_debuginfo_present(const struct ck_analysis *a);
+const char *ck_debuginfo_path(const struct ck_analysis *a);
+/* Forgets the session's vmlinux (ck_analysis_destroy calls it). */
+void ck_debuginfo_destroy(struct ck_analysis *a);
+
+/* ---- end of dwarf ---- */
+
 /* ---- sysmod: modules, symbols, sys, log (modules.c, symbolize.c) ---- */
 
 /* Frees the session's module model (session.c calls it). */
@@ -354,6 +372,56 @@ struct ck_error *ck_eval_expr(struct ck_analysis *a, const char *expr, uint64_t 
 
 /* ---- end of types: printing ---- */
 
+/* ---- tasks (tasks.c) ---- */
+
+/* crash's kernel threads: PF_KTHREAD (checked on the idle task), else no mm;
+ * pid 0 always. */
+bool ck_task_is_kernel_thread(struct ck_analysis *a, const struct ck_task *k);
+/* `set`'s STATE: "TASK_RUNNING", "TASK_INTERRUPTIBLE|TASK_WAKEKILL" ... */
+void ck_task_state_long(struct ck_analysis *a, const struct ck_task *k, char *buf, size_t size);
+/* Frees the model (ck_analysis_destroy). */
+void ck_tasks_destroy(struct ck_tasks *tasks);
+
+/* "PID: 119      TASK: ffff89cc821de100  CPU: 0    COMMAND: "ck_crash"",
+ * crash's task header line (ps -p/-c/-t/-l, foreach, bt). */
+void ck_task_header(FILE *out, const struct ck_task *t);
+/* A task argument as crash reads it: digits as a decimal pid or task
+ * address, else hex.  1: a pid (*pid), 2: a task (*task), 0: no task. */
+int ck_task_arg(struct ck_analysis *a, const char *s, int32_t *pid, uint64_t *task);
+/* Whether crash takes the word for a number (a pid or an address). */
+bool ck_task_arg_is_number(const char *s);
+
+/* ps for foreach (cmd_ps.c): create with the flags, then one task at a
+ * time (the header comes before the first), then finish (--json). */
+enum {
+	CK_PS_KERNEL = 1 << 0,		/* -k */
+	CK_PS_USER = 1 << 1,		/* -u */
+	CK_PS_GROUP = 1 << 2,		/* -G */
+	CK_PS_KSTACKP = 1 << 3,		/* -s */
+	CK_PS_PARENTS = 1 << 4,		/* -p */
+	CK_PS_CHILDREN = 1 << 5,	/* -c */
+	CK_PS_TIMES = 1 << 6,		/* -t */
+	CK_PS_LAST_RUN = 1 << 7,	/* -l */
+	CK_PS_NO_HEADER = 1 << 8,
+	CK_PS_SUMMARY = 1 << 9,		/* -S */
+	CK_PS_MSECS = 1 << 10,		/* -m */
+	CK_PS_THREADS = 1 << 11,	/* -g */
+	CK_PS_ACTIVE = 1 << 12,		/* -A */
+	CK_PS_EXCLUSIVE = CK_PS_PARENTS | CK_PS_CHILDREN | CK_PS_TIMES | CK_PS_LAST_RUN |
+			  CK_PS_SUMMARY | CK_PS_MSECS | CK_PS_THREADS | CK_PS_ACTIVE,
+};
+struct ck_ps;
+struct ck_error *ck_ps_create(struct ck_analysis *a, unsigned flags, struct ck_ps **ret);
+/* specified: the task was named (with -G a thread stands for its leader). */
+void ck_ps_task(struct ck_ps *ps, const struct ck_task *t, bool specified);
+void ck_ps_finish(struct ck_ps *ps);
+void ck_ps_destroy(struct ck_ps *ps);
+
+/* set's context block (PID, COMMAND, TASK, CPU, STATE) of t (cmd_set.c). */
+void ck_set_show_context(struct ck_analysis *a, const struct ck_task *t);
+
+/* ---- end of tasks ---- */
+
 /* ---- unwind (orc.c, unwind_x86_64.c, regs.c, cmd_bt.c) ---- */
 
 /* ORC base registers and frame types, whatever numbering the kernel used
@@ -426,73 +494,5 @@ struct ck_error *ck_unwind_task(struct ck_analysis *a, struct ck_orc *orc,
 void ck_trace_deinit(struct ck_trace *trace);
 
 /* ---- end of unwind ---- */
-
-/* ---- tasks (tasks.c) ---- */
-
-/* crash's kernel threads: PF_KTHREAD (checked on the idle task), else no mm;
- * pid 0 always. */
-bool ck_task_is_kernel_thread(struct ck_analysis *a, const struct ck_task *k);
-/* `set`'s STATE: "TASK_RUNNING", "TASK_INTERRUPTIBLE|TASK_WAKEKILL" ... */
-void ck_task_state_long(struct ck_analysis *a, const struct ck_task *k, char *buf, size_t size);
-/* Frees the model (ck_analysis_destroy). */
-void ck_tasks_destroy(struct ck_tasks *tasks);
-
-/* "PID: 119      TASK: ffff89cc821de100  CPU: 0    COMMAND: "ck_crash"",
- * crash's task header line (ps -p/-c/-t/-l, foreach, bt). */
-void ck_task_header(FILE *out, const struct ck_task *t);
-/* A task argument as crash reads it: digits as a decimal pid or task
- * address, else hex.  1: a pid (*pid), 2: a task (*task), 0: no task. */
-int ck_task_arg(struct ck_analysis *a, const char *s, int32_t *pid, uint64_t *task);
-/* Whether crash takes the word for a number (a pid or an address). */
-bool ck_task_arg_is_number(const char *s);
-
-/* ps for foreach (cmd_ps.c): create with the flags, then one task at a
- * time (the header comes before the first), then finish (--json). */
-enum {
-	CK_PS_KERNEL = 1 << 0,		/* -k */
-	CK_PS_USER = 1 << 1,		/* -u */
-	CK_PS_GROUP = 1 << 2,		/* -G */
-	CK_PS_KSTACKP = 1 << 3,		/* -s */
-	CK_PS_PARENTS = 1 << 4,		/* -p */
-	CK_PS_CHILDREN = 1 << 5,	/* -c */
-	CK_PS_TIMES = 1 << 6,		/* -t */
-	CK_PS_LAST_RUN = 1 << 7,	/* -l */
-	CK_PS_NO_HEADER = 1 << 8,
-	CK_PS_SUMMARY = 1 << 9,		/* -S */
-	CK_PS_MSECS = 1 << 10,		/* -m */
-	CK_PS_THREADS = 1 << 11,	/* -g */
-	CK_PS_ACTIVE = 1 << 12,		/* -A */
-	CK_PS_EXCLUSIVE = CK_PS_PARENTS | CK_PS_CHILDREN | CK_PS_TIMES | CK_PS_LAST_RUN |
-			  CK_PS_SUMMARY | CK_PS_MSECS | CK_PS_THREADS | CK_PS_ACTIVE,
-};
-struct ck_ps;
-struct ck_error *ck_ps_create(struct ck_analysis *a, unsigned flags, struct ck_ps **ret);
-/* specified: the task was named (with -G a thread stands for its leader). */
-void ck_ps_task(struct ck_ps *ps, const struct ck_task *t, bool specified);
-void ck_ps_finish(struct ck_ps *ps);
-void ck_ps_destroy(struct ck_ps *ps);
-
-/* set's context block (PID, COMMAND, TASK, CPU, STATE) of t (cmd_set.c). */
-void ck_set_show_context(struct ck_analysis *a, const struct ck_task *t);
-
-/* ---- end of tasks ---- */
-
-/* ---- dwarf: a DWARF vmlinux given by the user (debuginfo.c) ---- */
-
-/* Source file and line of a (KASLR-relocated) kernel address from the
- * vmlinux given with ck_analysis_set_vmlinux(), as crash's `bt -l` and `sym`
- * print them ("FILE: LINE").  *file lives as long as the vmlinux.
- * CK_ERR_NOT_FOUND when no vmlinux was given or it has no line there
- * (module addresses: module debug files are not read yet). */
-struct ck_error *ck_debuginfo_line(struct ck_analysis *a, uint64_t addr, const char **file,
-				   int *line);
-/* Whether a vmlinux was given, and its path (NULL if none). */
-bool ck_debuginfo_present(const struct ck_analysis *a);
-const char *ck_debuginfo_path(const struct ck_analysis *a);
-/* Forgets the session's vmlinux (ck_analysis_destroy's job, once struct
- * ck_analysis holds it). */
-void ck_debuginfo_destroy(struct ck_analysis *a);
-
-/* ---- end of dwarf ---- */
 
 #endif /* CRASHKIT_ANALYSIS_H */
