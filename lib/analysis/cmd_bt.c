@@ -131,6 +131,21 @@ static void frame_data(struct bt *b, uint64_t from, uint64_t to)
 	}
 }
 
+/* -l: the frame's "FILE: LINE" from the DWARF vmlinux, as crash prints it
+ * (the address as shown, not the call's); nothing where there is no line
+ * (module frames, code without DWARF). */
+static void print_line(struct bt *b, uint64_t ip)
+{
+	const char *file;
+	int line;
+	struct ck_error *err = ck_debuginfo_line(b->a, ip, &file, &line);
+	if (err) {
+		ck_error_destroy(err);
+		return;
+	}
+	fprintf(b->a->out, "    %s: %d\n", file, line);
+}
+
 static void print_trace(struct bt *b, const struct ck_trace *t)
 {
 	FILE *f = b->a->out;
@@ -143,6 +158,8 @@ static void print_trace(struct bt *b, const struct ck_trace *t)
 			sym_text(b, fr->ip, b->flags & BT_SYMOFF, name, sizeof(name));
 			fprintf(f, "%s#%d [%" PRIx64 "] %s at %" PRIx64 "\n", level < 10 ? " " : "",
 				level, fr->slot, name, fr->ip);
+			if (b->flags & BT_LINES)
+				print_line(b, fr->ip);
 			level++;
 			if ((b->flags & BT_FRAME) && i + 1 < t->nr &&
 			    t->frames[i + 1].kind == CK_FRAME_CALL)
@@ -439,7 +456,7 @@ int ck_acmd_bt(struct ck_analysis *a, int argc, char **argv)
 		default: return usage(a);
 		}
 	}
-	if (b.flags & BT_LINES) {
+	if ((b.flags & BT_LINES) && !ck_debuginfo_present(a)) {
 		fprintf(a->err, "bt: -l needs the DWARF vmlinux (line numbers are not in the dump)\n");
 		return 1;
 	}

@@ -682,6 +682,25 @@ static struct ck_error *shown_name(struct ck_debuginfo *d, Dwarf_Die *cu, const 
 	return NULL;
 }
 
+/*
+ * Whether .debug_aranges covers addr.  gdb, and so crash, finds an
+ * address's CU through .debug_aranges only: code of a CU it leaves out (some
+ * .init.text, e.g. 6.1's init/main.c start_kernel, 6.12's evm_main.c) has
+ * no line in crash's `bt -l` and `sym`, and none here, though libdwfl would
+ * find one through the CU's own ranges.  A vmlinux without the section is
+ * not held to it.
+ */
+static bool in_aranges(struct ck_debuginfo *d, Dwarf_Addr addr)
+{
+	Dwarf_Addr bias;
+	Dwarf *dw = dwfl_module_getdwarf(d->mod, &bias);
+	Dwarf_Aranges *ar;
+	size_t n;
+	if (!dw || dwarf_getaranges(dw, &ar, &n) != 0 || n == 0)
+		return true;
+	return dwarf_getarange_addr(ar, addr) != NULL;
+}
+
 struct ck_error *ck_debuginfo_line(struct ck_analysis *a, uint64_t addr, const char **file,
 				   int *line)
 {
@@ -691,7 +710,7 @@ struct ck_error *ck_debuginfo_line(struct ck_analysis *a, uint64_t addr, const c
 	uint64_t link = addr - d->offset;
 	Dwarf_Addr bias = 0;
 	Dwarf_Die *cu = dwfl_module_addrdie(d->mod, link, &bias);
-	if (!cu)
+	if (!cu || !in_aranges(d, link - bias))
 		return ck_error_create(CK_ERR_NOT_FOUND, "no source line for %#llx in '%s'",
 				       (unsigned long long)addr, d->path);
 	struct cu_lines *c = NULL;
