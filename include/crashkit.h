@@ -188,6 +188,12 @@ struct ck_error *ck_kernel_symbol_by_name(struct ck_kernel *kernel, const char *
 /* The symbol containing addr (the nearest one at or below it). */
 struct ck_error *ck_kernel_symbol_by_address(struct ck_kernel *kernel, uint64_t addr,
 					     struct ck_symbol *ret);
+/* The same, but of several names at one address the last by name (as
+ * System.map lists them) where ck_kernel_symbol_by_address gives the
+ * kernel's preferred alias: the crash utility's choice (`__x64_sys_pause`,
+ * not `__do_sys_pause`), for answers that must read as crash's. */
+struct ck_error *ck_kernel_symbol_by_address_last(struct ck_kernel *kernel, uint64_t addr,
+						  struct ck_symbol *ret);
 
 /* How the kallsyms tables were read: the address encoding (the kernel has
  * used several, and VMCOREINFO does not say which) and the VMCOREINFO

@@ -49,7 +49,7 @@ struct ck_error *ck_symbolize(struct ck_analysis *a, uint64_t addr, struct ck_sy
 	if (mod)
 		return module_symbolize(a, mod, addr, ret);
 	struct ck_symbol s;
-	struct ck_error *err = ck_kernel_symbol_by_address(a->kernel, addr, &s);
+	struct ck_error *err = ck_kernel_symbol_by_address_last(a->kernel, addr, &s);
 	if (err)
 		return err;
 	*ret = (struct ck_symbolized){

@@ -785,16 +785,25 @@ struct ck_error *ck_kallsyms_by_name(struct ck_kallsyms *ks, const char *name,
 }
 
 struct ck_error *ck_kallsyms_by_address(struct ck_kallsyms *ks, uint64_t addr,
-					struct ck_symbol *ret)
+					bool last_alias, struct ck_symbol *ret)
 {
 	/* the last symbol at or below addr */
 	size_t i = ck_bsearch_le(&addr, ks->syms, ks->nr, sizeof(*ks->syms), address_cmp, NULL);
 	if (i == ks->nr)
 		return ck_error_create(CK_ERR_NOT_FOUND, "no symbol at or below 0x%" PRIx64, addr);
 	/* of several symbols at one address, the kernel's first (its preferred
-	 * alias: scripts/kallsyms sorts global before local, plain before __) */
-	while (i > 0 && ks->syms[i - 1].address == ks->syms[i].address)
+	 * alias: scripts/kallsyms sorts global before local, plain before __),
+	 * or crash's choice: the last in System.map's order, which is by name
+	 * (`nm -n` breaks ties by name) */
+	size_t pick = i;
+	while (i > 0 && ks->syms[i - 1].address == ks->syms[i].address) {
 		i--;
+		if (last_alias && strcmp(ks->strings + ks->syms[i].name,
+					 ks->strings + ks->syms[pick].name) > 0)
+			pick = i;
+	}
+	if (last_alias)
+		i = pick;
 	const struct ks_sym *s = &ks->syms[i];
 	if (addr != s->address && addr - s->address >= s->size)
 		return ck_error_create(CK_ERR_NOT_FOUND,

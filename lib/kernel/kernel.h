@@ -66,7 +66,7 @@ void ck_kallsyms_destroy(struct ck_kallsyms *ks);
 struct ck_error *ck_kallsyms_by_name(struct ck_kallsyms *ks, const char *name,
 				     struct ck_symbol *ret);
 struct ck_error *ck_kallsyms_by_address(struct ck_kallsyms *ks, uint64_t addr,
-					struct ck_symbol *ret);
+					bool last_alias, struct ck_symbol *ret);
 void ck_kallsyms_info(const struct ck_kallsyms *ks, struct ck_symbols_info *ret);
 /* Calls fn for each symbol in name order (strcmp), from the first whose
  * name is not below from (NULL: from the first), until fn returns non-zero. */

@@ -43,7 +43,16 @@ struct ck_error *ck_kernel_symbol_by_address(struct ck_kernel *kernel, uint64_t 
 	struct ck_error *err = kernel_kallsyms(kernel);
 	if (err)
 		return err;
-	return ck_kallsyms_by_address(kernel->kallsyms, addr, ret);
+	return ck_kallsyms_by_address(kernel->kallsyms, addr, false, ret);
+}
+
+struct ck_error *ck_kernel_symbol_by_address_last(struct ck_kernel *kernel, uint64_t addr,
+						  struct ck_symbol *ret)
+{
+	struct ck_error *err = kernel_kallsyms(kernel);
+	if (err)
+		return err;
+	return ck_kallsyms_by_address(kernel->kallsyms, addr, true, ret);
 }
 
 struct ck_error *ck_kernel_symbols_by_name(struct ck_kernel *kernel, const char *from,
