@@ -57,19 +57,23 @@ ALL_LDFLAGS := $(LDOPT) -Wl,--as-needed $(LDFLAGS)
 CRASHKIT_DIRS := capture walk kernel dump base
 CORES_DIRS := cores base
 ANALYZE_DIRS := analysis walk kernel dump base
-ALL_DIRS := analysis capture cores walk kernel dump base
+# crashkit-kdump: check and recommend today (issue 11, docs/kdump.md).
+KDUMP_DIRS := kdump capture walk kernel dump base
+ALL_DIRS := analysis kdump capture cores walk kernel dump base
 folder_objs = $(patsubst %.c,$(O)/%.o,$(sort $(wildcard lib/$(1)/*.c)))
 archives = $(foreach d,$(1),$(O)/lib$(d).a)
 COMMON_TOOL_SRCS := tools/common.c
 CORES_TOOL_SRCS := tools/crashkit-cores.c $(wildcard tools/cmd_cores*.c)
 ANALYZE_TOOL_SRCS := tools/crashkit-analyze.c
-TOOL_SRCS := $(filter-out $(COMMON_TOOL_SRCS) $(CORES_TOOL_SRCS) $(ANALYZE_TOOL_SRCS),$(sort $(wildcard tools/*.c)))
+KDUMP_TOOL_SRCS := tools/crashkit-kdump.c $(wildcard tools/cmd_kdump*.c)
+TOOL_SRCS := $(filter-out $(COMMON_TOOL_SRCS) $(CORES_TOOL_SRCS) $(ANALYZE_TOOL_SRCS) $(KDUMP_TOOL_SRCS),$(sort $(wildcard tools/*.c)))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
 TESTTOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 
 COMMON_TOOL_OBJS := $(COMMON_TOOL_SRCS:%.c=$(O)/%.o)
 CORES_TOOL_OBJS := $(CORES_TOOL_SRCS:%.c=$(O)/%.o)
 ANALYZE_TOOL_OBJS := $(ANALYZE_TOOL_SRCS:%.c=$(O)/%.o)
+KDUMP_TOOL_OBJS := $(KDUMP_TOOL_SRCS:%.c=$(O)/%.o)
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(O)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 TESTTOOL_BINS := $(TESTTOOL_SRCS:tests/tools/%.c=$(O)/tests/%)
@@ -79,17 +83,19 @@ TESTTOOL_BINS := $(TESTTOOL_SRCS:tests/tools/%.c=$(O)/tests/%)
 LIBA := $(call archives,$(CRASHKIT_DIRS))
 CORES_LIBA := $(call archives,$(CORES_DIRS))
 ANALYZE_LIBA := $(call archives,$(ANALYZE_DIRS))
+KDUMP_LIBA := $(call archives,$(KDUMP_DIRS))
 ALL_LIBA := $(call archives,$(ALL_DIRS))
 CRASHKIT := $(O)/crashkit
 CRASHKIT_CORES := $(O)/crashkit-cores
 CRASHKIT_ANALYZE := $(O)/crashkit-analyze
+CRASHKIT_KDUMP := $(O)/crashkit-kdump
 
 .SECONDEXPANSION:
 # Objects reached only through the archives' pattern rule would count as
 # intermediate and be deleted after each build; keep them.
 .SECONDARY:
 .PHONY: all deps check demo clean bench
-all: $(CRASHKIT) $(CRASHKIT_CORES) $(CRASHKIT_ANALYZE) $(UNIT_BINS) $(TESTTOOL_BINS)
+all: $(CRASHKIT) $(CRASHKIT_CORES) $(CRASHKIT_ANALYZE) $(CRASHKIT_KDUMP) $(UNIT_BINS) $(TESTTOOL_BINS)
 
 # The library and the tests see lib/'s internal headers; tools/ sees only
 # the public header (and its own tools.h).
@@ -135,6 +141,10 @@ $(CRASHKIT_ANALYZE): $(ANALYZE_TOOL_OBJS) $(COMMON_TOOL_OBJS) $(ANALYZE_LIBA)
 $(O)/tests/%: $(O)/tests/unit/%.o $(ALL_LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBA) $(TEST_LIBS)
 
+$(CRASHKIT_KDUMP): $(KDUMP_TOOL_OBJS) $(COMMON_TOOL_OBJS) $(KDUMP_LIBA)
+	$(CC) $(ALL_LDFLAGS) -Wl,-Map=$@.map -o $@ $(KDUMP_TOOL_OBJS) $(COMMON_TOOL_OBJS) \
+		$(KDUMP_LIBA) $(PKG_LIBS)
+
 # Test tools may link peers' libraries (libkdumpfile) as oracles.
 $(O)/tests/%: $(O)/tests/tools/%.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(TEST_LIBS) \
@@ -168,14 +178,15 @@ INSTALL ?= install
 MAN_PAGES := $(sort $(wildcard docs/man/*.[1-8]))
 
 .PHONY: install
-install: $(CRASHKIT) $(CRASHKIT_CORES) $(CRASHKIT_ANALYZE)
+install: $(CRASHKIT) $(CRASHKIT_CORES) $(CRASHKIT_ANALYZE) $(CRASHKIT_KDUMP)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(BASHCOMPDIR) \
 		$(sort $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))))
-	$(INSTALL) -m 755 $(CRASHKIT) $(CRASHKIT_CORES) $(CRASHKIT_ANALYZE) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 755 $(CRASHKIT) $(CRASHKIT_CORES) $(CRASHKIT_ANALYZE) $(CRASHKIT_KDUMP) $(DESTDIR)$(BINDIR)/
 	$(foreach p,$(MAN_PAGES),$(INSTALL) -m 644 $(p) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/ &&) true
 	$(INSTALL) -m 644 contrib/bash-completion/crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit
 	ln -sf crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit-cores
 	ln -sf crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit-analyze
+	ln -sf crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit-kdump
 
 clean:
 	rm -rf build

@@ -698,6 +698,103 @@ struct ck_analysis_vmlinux_opts {
 struct ck_error *ck_analysis_set_vmlinux(struct ck_analysis *a, const char *path,
 					 const struct ck_analysis_vmlinux_opts *opts);
 
+/* ---- kdump (lib/kdump/, crashkit-kdump only; docs/kdump.md) ----------- */
+
+/* Where check and recommend read the machine: root prefixes every /proc,
+ * /sys and /boot path ("" or NULL: the running system); config: a kernel
+ * config file instead of /boot/config-RELEASE and /proc/config.gz. */
+struct ck_kdump_opts {
+	const char *root;
+	const char *config;
+};
+
+/* How much an option matters for a dump: needed (no dump without it),
+ * needed_one (one of its group is enough: KEXEC or KEXEC_FILE; CRASH_CORE
+ * before Linux 6.9, VMCORE_INFO after), wanted (crashkit reads the dump
+ * better with it), info (shown: it changes how a dump is taken or read). */
+enum ck_kdump_role { CK_KDUMP_NEEDED, CK_KDUMP_NEEDED_ONE, CK_KDUMP_WANTED, CK_KDUMP_INFO };
+
+struct ck_kdump_option {
+	const char *name;	/* without "CONFIG_" */
+	const char *purpose;	/* one line */
+	enum ck_kdump_role role;
+	int group;		/* CK_KDUMP_NEEDED_ONE: options of one group share it */
+	char value[16];		/* "y", "m", a value, or "" when not set */
+};
+
+enum ck_kdump_verdict {
+	CK_KDUMP_READY,			/* reserved, capture kernel loaded */
+	CK_KDUMP_NO_KERNEL_SUPPORT,	/* a needed option is not set */
+	CK_KDUMP_NO_RESERVATION,	/* no crashkernel= on the command line */
+	CK_KDUMP_RESERVATION_FAILED,	/* crashkernel= given, nothing reserved */
+	CK_KDUMP_NOT_LOADED,		/* reserved, no capture kernel loaded */
+};
+
+/* What `crashkit kdump check` reports.  Numbers are -1 when unknown (the
+ * file is absent or unreadable: *_error then says which and why). */
+struct ck_kdump_check {
+	char *release;			/* uname -r (root's /proc/sys/kernel/osrelease) */
+	char *config_source;		/* the config file read */
+	size_t nr_options;
+	struct ck_kdump_option *options;
+	char *missing;			/* needed options not set: "CONFIG_A CONFIG_B|CONFIG_C"
+					 * (| : one of them), or NULL */
+	char *cmdline_error;
+	char *crashkernel;		/* crashkernel= value(s) on the command line, or NULL */
+	int64_t crash_size;		/* /sys/kernel/kexec_crash_size */
+	char *crash_size_error;
+	int64_t iomem_bytes;		/* "Crash kernel" ranges of /proc/iomem */
+	bool iomem_hidden;		/* ranges shown as 0-0 (not root) */
+	char *iomem_error;
+	int crash_loaded;		/* /sys/kernel/kexec_crash_loaded */
+	char *crash_loaded_error;
+	int sysrq;			/* /proc/sys/kernel/sysrq */
+	char *sysrq_error;
+	uint64_t mem_total;		/* bytes, MemTotal; 0 when unknown */
+	uint64_t suggest;		/* crashkernel= to add (bytes), 0 when unknown */
+	enum ck_kdump_verdict verdict;
+};
+struct ck_error *ck_kdump_check(const struct ck_kdump_opts *opts, struct ck_kdump_check **ret);
+void ck_kdump_check_destroy(struct ck_kdump_check *c);
+
+/* One crashkernel= policy evaluated for this RAM. */
+struct ck_kdump_policy {
+	const char *name;	/* "crashkit (seeds' table)", "kdump-utils x86_64", "Debian" */
+	const char *spec;	/* its crashkernel= value */
+	uint64_t size;		/* what the kernel would reserve here; 0: nothing */
+};
+
+/* What `crashkit kdump recommend` reports.  The estimate of crashkit's own
+ * capture: kernel + modules + 2 x initramfs + capture peak + kernel runtime
+ * (docs/kdump.md, "Sizing"), rounded up to 16 MiB. */
+struct ck_kdump_recommend {
+	char *release;
+	uint64_t ram;				/* MemTotal, bytes */
+	struct ck_kdump_policy policies[3];
+	uint64_t kernel_bytes;			/* bzImage init_size, or the fallback */
+	char *kernel_source;			/* how kernel_bytes was found */
+	uint64_t modules_bytes;			/* /proc/modules: loaded modules' memory */
+	unsigned int nr_modules;
+	char *modules_error;			/* /proc/modules unreadable, or NULL */
+	uint64_t initramfs_bytes;		/* crashkit + libraries + modules */
+	uint64_t peak_bytes;			/* the capture's measured peak RSS */
+	uint64_t runtime_bytes;			/* the capture kernel's own needs */
+	uint64_t estimate;			/* the sum, rounded */
+	uint64_t size;				/* the recommendation */
+	char *crashkernel;			/* "crashkernel=512M" */
+};
+struct ck_error *ck_kdump_recommend(const struct ck_kdump_opts *opts,
+				    struct ck_kdump_recommend **ret);
+void ck_kdump_recommend_destroy(struct ck_kdump_recommend *r);
+
+/* crashkernel=SPEC for ram bytes of RAM as the kernel reads it: "SIZE",
+ * "SIZE@OFFSET", "SIZE,high|low|cma", "START-[END]:SIZE,...[@OFFSET]"
+ * (START inclusive, END exclusive).  *size 0: no range matches.
+ * CK_ERR_INVALID for a malformed spec. */
+struct ck_error *ck_kdump_crashkernel_size(const char *spec, uint64_t ram, uint64_t *size);
+/* "512M", "1G", "1536M": bytes as crashkernel= writes them (rounded up to MiB). */
+void ck_kdump_format_size(uint64_t bytes, char buf[static 24]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -42,6 +42,7 @@ declare -A NO_LINK=(
 	[crashkit]="analysis cores kdump"
 	[crashkit-cores]="analysis capture kdump"
 	[crashkit-analyze]="capture cores kdump"
+	[crashkit-kdump]="analysis cores"
 )
 CRASHKIT_NEEDED="libz.so.1 libzstd.so.1 liblzo2.so.2 libjson-c.so.5 libdeflate.so.0 libc.so.6"
 MAX_FUNC=150

@@ -14,9 +14,12 @@
  * capture binary must not carry (docs/design.md, "Executables"). */
 #define CK_CORES_EXE "crashkit-cores"
 #define CK_ANALYZE_EXE "crashkit-analyze"
+/* lib/kdump/ stays out of crashkit, which the capture initramfs carries. */
+#define CK_KDUMP_EXE "crashkit-kdump"
 
 static int cmd_cores(int argc, char **argv);
 static int cmd_analyze(int argc, char **argv);
+static int cmd_kdump(int argc, char **argv);
 
 static const struct ck_command commands[] = {
 	{ "info", "what a dump is: format, kernel, crash time, CPUs, memory", ck_cmd_info },
@@ -27,6 +30,8 @@ static const struct ck_command commands[] = {
 	{ "cores", "userspace cores: core_pattern handler, catalog, backtraces", cmd_cores },
 	{ "analyze", "crash's commands on a dump, without a vmlinux (shell or batch)", cmd_analyze },
 	{ "crash", "the crash utility's command line: [-s] [-i FILE] [VMLINUX] DUMP", cmd_analyze },
+	{ "triage", "why the machine died: class, culprit, signature (DUMP [VMLINUX])", cmd_analyze },
+	{ "kdump", "kernel dumps: check the kernel, recommend crashkernel=", cmd_kdump },
 };
 
 /* `crashkit CMD ARGS...` is `EXE CMD ARGS...` (argv[0] keeps the command)
@@ -76,6 +81,11 @@ static int cmd_cores(int argc, char **argv)
 static int cmd_analyze(int argc, char **argv)
 {
 	return exec_sibling(CK_ANALYZE_EXE, argc, argv);
+}
+
+static int cmd_kdump(int argc, char **argv)
+{
+	return exec_sibling(CK_KDUMP_EXE, argc, argv);
 }
 
 static void usage(FILE *f)

@@ -115,4 +115,9 @@ int ck_cores_handle(int argc, char **argv);
 extern const struct ck_cores_cmd ck_cores_serve_cmd, ck_cores_install_cmd,
 	ck_cores_uninstall_cmd, ck_cores_check_cmd;
 
+
+/* ---- crashkit-kdump: tools/cmd_kdump.c (check, recommend; docs/kdump.md).
+ * argv[0] is not looked at; argv[1] is the subcommand. ---- */
+int ck_cmd_kdump(int argc, char **argv);
+
 #endif /* CRASHKIT_TOOLS_H */

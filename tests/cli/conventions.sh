@@ -12,10 +12,10 @@ d=$CK_TMP/conventions
 mkdir -p "$d"
 version=$(sed -n 's/^VERSION := //p' "$top/Makefile")
 
-cmds=(info dmesg sym capture makedumpfile cores analyze crash
+cmds=(info dmesg sym capture makedumpfile cores analyze crash triage
       "cores list" "cores info" "cores dump" "cores debug" "cores backtrace" "cores rm"
       "cores vacuum" "cores install" "cores uninstall" "cores check" "cores serve"
-      "cores handle")
+      "cores handle" kdump "kdump check" "kdump recommend")
 
 # run OUT ERR ARGS...: crashkit with ARGS (stdin empty), stdout and stderr
 # into files; the exit status in $rc.
