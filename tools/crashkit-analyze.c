@@ -5,6 +5,7 @@
  * capture binary must not carry.  Run as
  *   crashkit-analyze analyze DUMP [VMLINUX] [-c 'CMD; CMD'] [-i SCRIPT] [--json]
  *   crashkit-analyze crash [-s] [-i FILE] [VMLINUX] DUMP   (crash's command line)
+ *   crashkit-analyze triage DUMP [VMLINUX] [--json]        (crashkit-triage(1))
  * or through a symlink named `crash` (crash's command line).
  */
 #include <errno.h>
@@ -41,7 +42,21 @@ struct analyze_opts {
 	const char *dump, *vmlinux, *commands, *script;
 	bool silent, json, force;
 	bool crash;		/* crash's command line: VMLINUX DUMP */
+	bool triage;		/* `triage`: the report, then exit */
 };
+
+static const char triage_help[] =
+	"usage: crashkit triage DUMP [VMLINUX] [--json] [--force]\n"
+	"\n"
+	"Why the machine died, on one screen: class, message, culprit, panic task,\n"
+	"taint, release, build id, uptime, backtraces, D-state tasks, the last log\n"
+	"lines, and a signature that groups the same crash (docs/signatures.md).\n"
+	"\n"
+	"  -j, --json   the report as one JSON object\n"
+	"  -f, --force  use a VMLINUX that does not match the dump\n"
+	"\n"
+	"Exit status: 0 a complete report, 3 a partial one (it lists what could not\n"
+	"be read), 1 no report (the dump cannot be opened), 2 bad arguments.\n";
 
 /* What a file starts with: a dump's signature or an ELF executable (a
  * vmlinux).  Unreadable files are neither (opening says why, later). */
@@ -113,7 +128,7 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 		case 's': o->silent = true; break;
 		case 'j': o->json = true; break;
 		case 'f': o->force = true; break;
-		case 'h': return ck_print_help(analyze_help);
+		case 'h': return ck_print_help(o->triage ? triage_help : analyze_help);
 		case OPT_VERSION: return ck_print_version();
 		case OPT_IGNORED: break;
 		default: return ck_getopt_error(cmd, c, argv);
@@ -210,7 +225,8 @@ int main(int argc, char **argv)
 	/* `crash ...` through a symlink: make it look like `crash crash ...`. */
 	if (!strcmp(base, "crash")) {
 		argv[0] = "crash";
-	} else if (argc >= 2 && (!strcmp(argv[1], "analyze") || !strcmp(argv[1], "crash"))) {
+	} else if (argc >= 2 && (!strcmp(argv[1], "analyze") || !strcmp(argv[1], "crash") ||
+				 !strcmp(argv[1], "triage"))) {
 		argc--;
 		argv++;
 	} else if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -224,7 +240,8 @@ int main(int argc, char **argv)
 		fputs(analyze_help, stderr);
 		return CK_EXIT_USAGE;
 	}
-	struct analyze_opts o = { .crash = !strcmp(argv[0], "crash") };
+	struct analyze_opts o = { .crash = !strcmp(argv[0], "crash"),
+				  .triage = !strcmp(argv[0], "triage") };
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
@@ -244,12 +261,19 @@ int main(int argc, char **argv)
 			return ck_report(err);
 		}
 	}
-	int status = run(a, &o);
+	if (o.triage && (o.commands || o.script)) {
+		ck_analysis_destroy(a);
+		return ck_usage_error("triage", "-c and -i are for `analyze`");
+	}
+	/* triage's command: 0 complete, 1 partial (exit 3) */
+	int status = o.triage ? (ck_analysis_run_line(a, "triage") ? 3 : 0) : run(a, &o);
 	ck_analysis_destroy(a);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: error: writing the output: %s\n", ck_progname,
 			strerror(errno));
 		status = 1;
 	}
+	if (o.triage && status == 3)
+		return 3;
 	return status ? CK_EXIT_ERROR : CK_EXIT_OK;
 }

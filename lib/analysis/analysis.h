@@ -495,4 +495,113 @@ void ck_trace_deinit(struct ck_trace *trace);
 
 /* ---- end of unwind ---- */
 
+/* ---- triage (triage_rules.c, triage.c, cmd_triage.c; docs/signatures.md) ---- */
+
+enum ck_triage_class {
+	CK_TRIAGE_UNKNOWN, CK_TRIAGE_NONE, CK_TRIAGE_SYSRQ, CK_TRIAGE_NULL_DEREF,
+	CK_TRIAGE_PAGE_FAULT, CK_TRIAGE_GPF, CK_TRIAGE_BUG, CK_TRIAGE_DIVIDE_ERROR,
+	CK_TRIAGE_INVALID_OPCODE, CK_TRIAGE_LIST_CORRUPTION, CK_TRIAGE_STACK_PROTECTOR,
+	CK_TRIAGE_STACK_OVERFLOW, CK_TRIAGE_WARNING, CK_TRIAGE_SOFT_LOCKUP,
+	CK_TRIAGE_HARD_LOCKUP, CK_TRIAGE_HUNG_TASK, CK_TRIAGE_RCU_STALL,
+	CK_TRIAGE_OUT_OF_MEMORY, CK_TRIAGE_EXPLICIT_PANIC, CK_TRIAGE_MACHINE_CHECK,
+	CK_TRIAGE_KASAN, CK_TRIAGE_DOUBLE_FAULT, CK_TRIAGE_CLASS_COUNT,
+};
+/* "null-pointer-dereference", ... (docs/signatures.md). */
+const char *ck_triage_class_name(enum ck_triage_class c);
+
+/* What the log says, fed one line (no timestamp) at a time. */
+struct ck_triage_log {
+	char panic[512];	/* "Kernel panic - not syncing: ..." line, from "Kernel" */
+	char report[512];	/* the first report line (Oops, BUG, ...) */
+	enum ck_triage_class report_class;
+	bool report_is_warning;	/* report is a WARNING (counts with panic_on_warn) */
+	char warning[512];	/* the first WARNING line */
+	int32_t hung_pid;	/* "INFO: task COMM:PID blocked for more than": PID, or -1 */
+};
+void ck_triage_log_init(struct ck_triage_log *l);
+void ck_triage_log_line(struct ck_triage_log *l, const char *line, size_t len);
+/* The class from the log; panicked: panic_cpu was set (else CK_TRIAGE_NONE).
+ * *message: the panic line, else the report line ("" if none). */
+enum ck_triage_class ck_triage_log_class(const struct ck_triage_log *l, bool panicked,
+					 const char **message);
+
+/* name without gcc's clone suffixes (".cold", ".isra.0", ".constprop.0",
+ * ".part.0", ".llvm.N": everything from the first '.'), into buf. */
+void ck_triage_norm_name(const char *name, char *buf, size_t size);
+/* A frame (normalized name) that only reports or dispatches the crash. */
+bool ck_triage_skip_frame(const char *name, enum ck_triage_class c);
+/* A frame where the meaningful part of a trace ends (syscall entry, kthread). */
+bool ck_triage_stop_frame(const char *name);
+/* Classes whose culprit is the code an exception frame interrupted. */
+bool ck_triage_class_uses_exception(enum ck_triage_class c);
+/* The signature: the first 16 hex digits of SHA-256 of
+ * "v1|CLASS|F1|F2|F3" (frames normalized); out gets 17 bytes. */
+#define CK_TRIAGE_SIG_FRAMES 3
+void ck_triage_signature(enum ck_triage_class c, const char *const *frames, size_t nr,
+			 char out[17]);
+/* The human title ("BUG: kernel NULL pointer dereference in foo [mod]"). */
+void ck_triage_title(enum ck_triage_class c, const char *report, const char *culprit,
+		     const char *module, char *buf, size_t size);
+/* tainted_mask as the kernel prints it (P F S R M B U D A W C I O E L K X T N J,
+ * '?' for bits the table does not know), letters of set bits only. */
+void ck_triage_taint_letters(uint64_t mask, char *buf, size_t size);
+
+/* The report triage gathers (triage.c) and prints (cmd_triage.c). */
+struct ck_triage_frame {
+	enum ck_frame_kind kind;
+	uint64_t ip;
+	char func[128];		/* as kallsyms names it ("" if unknown) */
+	char module[57];	/* "" for vmlinux */
+	uint64_t offset;
+};
+struct ck_triage_trace {
+	int cpu;
+	int32_t pid;
+	char comm[17];
+	struct ck_triage_frame *frames;
+	size_t nr;
+	char note[160];		/* why the trace is missing or short */
+};
+#define CK_TRIAGE_LOG_LINES 20
+#define CK_TRIAGE_DSTATE_MAX 32
+struct ck_triage {
+	enum ck_triage_class class;
+	char message[512], report[512], title[384], signature[17];
+	char sig_input[512];
+	bool have_culprit;
+	struct ck_triage_frame culprit;
+	char culprit_line[320];	/* "FILE: LINE" with a vmlinux */
+	bool have_panic_task;
+	int32_t pid;
+	char comm[17];
+	int cpu;
+	bool have_taint;
+	uint64_t taint;
+	char taint_letters[72];
+	char taint_modules[512];	/* "name(OE) name2(P)" */
+	char release[65], version[65], build_id[96];
+	int64_t uptime;			/* seconds, -1 unknown */
+	struct ck_triage_trace panic_trace;
+	struct ck_triage_trace *cpus;
+	size_t nr_cpus;
+	struct ck_triage_trace dstate[CK_TRIAGE_DSTATE_MAX];	/* frames: culprit only */
+	size_t nr_dstate, nr_dstate_total;
+	char log[CK_TRIAGE_LOG_LINES][256];
+	size_t nr_log;
+	char notes[2048];		/* "what: why\n" lines: what could not be read */
+	size_t nr_notes;
+};
+/* Gathers the report; what cannot be read becomes a note.  Fails only
+ * when nothing at all can be said (no memory). */
+struct ck_error *ck_triage_gather(struct ck_analysis *a, struct ck_triage *t);
+void ck_triage_deinit(struct ck_triage *t);
+
+/* Gathers and prints (a->json: the JSON object): 0 a complete report, 1 a
+ * partial one (what could not be read printed with it) or none (no memory). */
+int ck_triage_run(struct ck_analysis *a);
+
+ck_analysis_cmd_fn ck_acmd_triage;
+
+/* ---- end of triage ---- */
+
 #endif /* CRASHKIT_ANALYSIS_H */

@@ -19,6 +19,7 @@ static const struct ck_analysis_cmd cmds[] = {
 	{ "struct", ck_acmd_struct, "a structure's layout or contents" },
 	{ "sym", ck_acmd_sym, "symbols by name or address" },
 	{ "sys", ck_acmd_sys, "system data, and why it panicked" },
+	{ "triage", ck_acmd_triage, "why the machine died: class, culprit, signature" },
 	{ "union", ck_acmd_union, "a union's layout or contents" },
 	{ "whatis", ck_acmd_whatis, "a type's or symbol's declaration" },
 };
