@@ -96,13 +96,13 @@ rel=${rel#"$top"/}
 inst=$CK_TMP/inst
 if out=$(make -s -C "$top" install O="$rel" DESTDIR="$inst" PREFIX=/usr 2>&1); then
 	missing=
-	for f in bin/crashkit bin/crashkit-cores bin/crashkit-analyze \
+	for f in bin/crashkit bin/crashkit-cores bin/crashkit-analyze bin/crashkit-kdump \
 		share/bash-completion/completions/crashkit share/man/man1/crashkit-analyze.1 \
 		share/bash-completion/completions/crashkit-cores \
 		share/man/man1/crashkit.1 share/man/man1/crashkit-info.1 share/man/man1/crashkit-dmesg.1 \
 		share/man/man1/crashkit-sym.1 share/man/man8/crashkit-capture.8 \
 		share/man/man8/crashkit-makedumpfile.8 \
-		share/man/man8/crashkit-cores.8; do
+		share/man/man8/crashkit-cores.8 share/man/man8/crashkit-kdump.8; do
 		[ -e "$inst/usr/$f" ] || missing="$missing $f"
 	done
 	[ -z "$missing" ] && pass "make install DESTDIR PREFIX=/usr: executables, man pages, completion" \
