@@ -81,6 +81,7 @@ static const struct pattern panic_patterns[] = {
 	{ "panic_on_warn", CK_TRIAGE_WARNING },
 	{ "softlockup: hung tasks", CK_TRIAGE_SOFT_LOCKUP },
 	{ "Hard LOCKUP", CK_TRIAGE_HARD_LOCKUP },
+	{ "hard LOCKUP", CK_TRIAGE_HARD_LOCKUP },	/* "Watchdog detected hard LOCKUP on cpu N" */
 	{ "hung_task: blocked tasks", CK_TRIAGE_HUNG_TASK },
 	{ "RCU Stall", CK_TRIAGE_RCU_STALL },
 	{ "Out of memory", CK_TRIAGE_OUT_OF_MEMORY },

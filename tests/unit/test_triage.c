@@ -77,6 +77,8 @@ static void test_classes(void)
 		    "Kernel panic - not syncing: softlockup: hung tasks" }, CK_TRIAGE_SOFT_LOCKUP },
 		{ { "NMI watchdog: Watchdog detected hard LOCKUP on cpu 1",
 		    "Kernel panic - not syncing: Hard LOCKUP" }, CK_TRIAGE_HARD_LOCKUP },
+		{ { "Kernel panic - not syncing: Watchdog detected hard LOCKUP on cpu 0" },
+		  CK_TRIAGE_HARD_LOCKUP },
 		{ { "INFO: task ck:d:77 blocked for more than 120 seconds.",
 		    "Kernel panic - not syncing: hung_task: blocked tasks" }, CK_TRIAGE_HUNG_TASK },
 		{ { "rcu: INFO: rcu_preempt self-detected stall on CPU",
