@@ -23,6 +23,9 @@ pkgs=(
 	libncurses-dev libbz2-dev patchelf
 	# tests/cli/cores.sh, bench/cores.sh
 	jq zstd bc time python3 util-linux
+	# the Debian package (debian/, tests/cli/deb.sh): the build needs dpkg-dev
+	# and debhelper (above), the test a fresh bookworm chroot and lintian
+	debootstrap lintian
 	# the crash lab
 	qemu-system-x86 cpio busybox-static kexec-tools e2fsprogs socat
 )
