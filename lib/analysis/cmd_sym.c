@@ -30,11 +30,12 @@ static void show(struct ck_analysis *a, const struct ck_symbolized *s)
 		fprintf(a->out, "%" PRIx64 " (%c) %s", s->address, s->type, s->name);
 	if (s->module)
 		fprintf(a->out, " [%s]", s->module);
-	/* with a DWARF vmlinux, crash's " FILE: LINE" of text symbols */
+	/* with a DWARF vmlinux, crash's " FILE: LINE" of text symbols, weak
+	 * ones included ("(W) memmove") */
 	const char *file;
 	int line;
 	struct ck_error *err;
-	if (!s->module && (s->type == 't' || s->type == 'T') && ck_debuginfo_present(a)) {
+	if (!s->module && strchr("tTwW", s->type) && s->type && ck_debuginfo_present(a)) {
 		if (!(err = ck_debuginfo_line(a, s->address + s->offset, &file, &line)))
 			fprintf(a->out, " %s: %d", file, line);
 		ck_error_destroy(err);
