@@ -795,6 +795,145 @@ struct ck_error *ck_kdump_crashkernel_size(const char *spec, uint64_t ram, uint6
 /* "512M", "1G", "1536M": bytes as crashkernel= writes them (rounded up to MiB). */
 void ck_kdump_format_size(uint64_t bytes, char buf[static 24]);
 
+/* ---- kdump save (issue 11; lib/capture/kdump_conf.c, save.c; docs/kdump.md "save") ----
+ * The capture kernel's half: /etc/crashkit/kdump.conf and `crashkit kdump
+ * save`.  Lives in lib/capture so that both `crashkit` (the capture binary)
+ * and lib/kdump (load, the initramfs builder) can use it. */
+
+#define CK_KDUMP_CONF_DEFAULT "/etc/crashkit/kdump.conf"
+#define CK_KDUMP_TARGET_DEFAULT "/var/core/kernel-core"
+/* The crashed system's os-release as the initramfs builder embeds it. */
+#define CK_KDUMP_OS_RELEASE_DEFAULT "/etc/crashkit/os-release"
+/* Where the capture kernel's init mounts a device target (UUID=/LABEL=). */
+#define CK_KDUMP_MOUNT_DEFAULT "/mnt/crashkit-target"
+
+enum ck_kdump_target_kind {
+	CK_KDUMP_TARGET_LOCAL,	/* a directory of the capture kernel's tree */
+	CK_KDUMP_TARGET_DEVICE,	/* UUID=.. or LABEL=.. plus a path on it */
+	CK_KDUMP_TARGET_SSH,	/* user@host:/path, the flattened stream through ssh */
+	CK_KDUMP_TARGET_HTTP,	/* http://host[:port]/path, HTTP/1.1 PUT */
+};
+
+enum ck_kdump_action {
+	CK_KDUMP_ACTION_REBOOT,
+	CK_KDUMP_ACTION_HALT,
+	CK_KDUMP_ACTION_POWEROFF,
+	CK_KDUMP_ACTION_SHELL,		/* /bin/sh on the console, then reboot */
+	CK_KDUMP_ACTION_DMESG_ONLY,	/* the panic block on the console, then reboot */
+};
+
+enum ck_kdump_archive {
+	CK_KDUMP_ARCHIVE_NONE,
+	CK_KDUMP_ARCHIVE_TAR_ZST,
+	CK_KDUMP_ARCHIVE_TAR_GZ,
+};
+
+#define CK_KDUMP_MAX_HOOKS 8
+
+/* kdump.conf, parsed.  Strings are owned (ck_kdump_conf_deinit frees them)
+ * and never NULL after ck_kdump_conf_init, except where noted. */
+struct ck_kdump_conf {
+	enum ck_kdump_target_kind target_kind;
+	char *target;		/* the value as written ("ssh root@h:/d", "UUID=x /d", a path) */
+	char *path;		/* LOCAL: the directory; DEVICE: the path on the filesystem;
+				 * SSH: the remote directory; HTTP: the URL's path */
+	char *device;		/* DEVICE: "UUID=..." or "LABEL=..."; else "" */
+	char *fstype;		/* DEVICE: filesystem type for mount, "" = let mount decide */
+	char *mount_point;	/* DEVICE: where the init mounts it (CK_KDUMP_MOUNT_DEFAULT) */
+	char *ssh_dest;		/* SSH: "user@host"; else "" */
+	unsigned int ssh_port;	/* 0: ssh's default */
+	char *ssh_key;		/* identity file, "" = ssh's default */
+	char *ssh_known_hosts;	/* UserKnownHostsFile, "" = ssh's default */
+	char *http_host;	/* HTTP: host name or address; else "" */
+	unsigned int http_port;	/* HTTP: 80 unless given */
+	bool elf;		/* format elf (true) or kdump (false, the default) */
+	enum ck_codec codec;	/* kdump format only; default zstd */
+	int dump_level;		/* 0..31, default 31 */
+	unsigned int keep;	/* newest N dump directories kept, 0 = all */
+	enum ck_kdump_action final_action;	/* default reboot */
+	enum ck_kdump_action failure_action;	/* default reboot */
+	char *pre_hooks[CK_KDUMP_MAX_HOOKS];	/* run with the dump dir as $1 */
+	size_t nr_pre_hooks;
+	char *post_hooks[CK_KDUMP_MAX_HOOKS];
+	size_t nr_post_hooks;
+	enum ck_kdump_archive archive;
+	char *os_release;	/* the crashed system's os-release (CK_KDUMP_OS_RELEASE_DEFAULT) */
+	unsigned int threads;	/* capture threads, 0 = online CPUs */
+};
+
+void ck_kdump_conf_init(struct ck_kdump_conf *conf);
+void ck_kdump_conf_deinit(struct ck_kdump_conf *conf);
+/* Reads "key value" lines over the current values ('#' comments, blank
+ * lines).  An unknown key or bad value fails with CK_ERR_INVALID
+ * "FILE:LINE: ...".  A missing file is not an error when missing_ok. */
+struct ck_error *ck_kdump_conf_load(struct ck_kdump_conf *conf, const char *path,
+				    bool missing_ok);
+/* One setting as the file would have it ("target", "ssh root@h:/d");
+ * where names the place for messages ("--target", "FILE:LINE"). */
+struct ck_error *ck_kdump_conf_set(struct ck_kdump_conf *conf, const char *key,
+				   const char *value, const char *where);
+/* The local directory dumps go to: path for LOCAL, mount_point + path for
+ * DEVICE; NULL for remote targets.  Owned by the caller (free). */
+char *ck_kdump_conf_local_dir(const struct ck_kdump_conf *conf);
+/* The parsed file as shell-quoted KEY=VALUE lines (CK_KDUMP_TARGET_KIND=,
+ * CK_KDUMP_DEVICE=, CK_KDUMP_FSTYPE=, CK_KDUMP_MOUNT=, CK_KDUMP_DIR=, ...)
+ * for an init script: `eval "$(crashkit kdump save --print-config)"`.
+ * NULL on ENOMEM; free() it. */
+char *ck_kdump_conf_shell(const struct ck_kdump_conf *conf);
+const char *ck_kdump_action_name(enum ck_kdump_action a);
+bool ck_kdump_action_parse(const char *s, enum ck_kdump_action *ret);
+
+/* What ck_kdump_save did.  Strings owned by the result. */
+struct ck_kdump_save_result {
+	char *dir;		/* the dump directory (remote: "user@host:/d/STAMP", a URL) */
+	char *stamp;		/* "YYYYmmdd-HHMMSS" (UTC; "-N" appended on a clash) */
+	int64_t crash_time;	/* VMCOREINFO CRASHTIME, or the time of saving */
+	bool triage_ok;		/* dmesg.txt and panic.txt written */
+	bool complete;		/* vmcore written whole and renamed */
+	uint64_t vmcore_bytes;
+	struct ck_capture_stats stats;
+	char *errors;		/* "; "-joined messages of what failed, "" if none */
+};
+
+struct ck_kdump_save_opts {
+	const char *vmcore;	/* default /proc/vmcore */
+	/* Told each step ("dmesg.txt: 1234 lines"); NULL: nobody. */
+	void (*log)(void *arg, const char *msg);
+	void *log_arg;
+};
+
+/* The save step (docs/kdump.md "save"): TARGET/STAMP/ with dmesg.txt and
+ * panic.txt first, info.json (complete: false), the dump as
+ * vmcore.incomplete renamed to vmcore, info.json rewritten, the archive,
+ * post hooks, keep N.  Fails (with *ret filled as far as it got; free it
+ * with ck_kdump_save_result_deinit) when the dump is not complete.  The
+ * actions are not run: see ck_kdump_action_run. */
+struct ck_error *ck_kdump_save(const struct ck_kdump_conf *conf,
+			       const struct ck_kdump_save_opts *opts,
+			       struct ck_kdump_save_result *ret);
+void ck_kdump_save_result_deinit(struct ck_kdump_save_result *r);
+
+/* The final or failure action: sync, then reboot(2) / halt / power off;
+ * SHELL execs /bin/sh (then reboots when it exits: call from the init);
+ * DMESG_ONLY writes panic_file (may be NULL) to /dev/console, then reboots.
+ * Returns only on failure. */
+struct ck_error *ck_kdump_action_run(enum ck_kdump_action a, const char *panic_file);
+
+/* One saved dump as `crashkit kdump list` shows it (reads DIR/STAMP/info.json). */
+struct ck_kdump_saved {
+	char *dir;		/* DIR/STAMP */
+	char *stamp;
+	int64_t crash_time;	/* 0 if unknown */
+	char *release;		/* "" if unknown */
+	bool complete;
+	uint64_t bytes;		/* every file of the directory */
+};
+/* The dump directories under dir, oldest first. */
+struct ck_error *ck_kdump_list(const char *dir, struct ck_kdump_saved **ret, size_t *nr_ret);
+void ck_kdump_saved_free(struct ck_kdump_saved *s, size_t nr);
+
+/* ---- end of kdump save ---- */
+
 #ifdef __cplusplus
 }
 #endif
