@@ -90,12 +90,31 @@ struct prb_layout {
 	bool has_caller_id;
 };
 
+/*
+ * Nothing is read by the sizes the dump claims: the descriptors and their
+ * infos come in windows of PRB_WINDOW entries as the walk reaches them, and
+ * the text ring whole only up to PRB_WHOLE_TEXT bytes (Debian's is 128 KiB),
+ * else block by block.  A ring whose sizes are garbage thus costs what the
+ * walk reads, and the walk ends after PRB_MAX_GAP unfinished descriptors in a
+ * row: between tail and head only the records being written when the machine
+ * died are unfinished, a few per CPU.
+ */
+#define PRB_WINDOW	4096
+#define PRB_WHOLE_TEXT	(16u << 20)
+#define PRB_MAX_BLOCK	(64u << 10)	/* a record's text is at most 1 KiB */
+#define PRB_MAX_GAP	65536
+
 struct prb_ring {
 	uint64_t addr;			/* the struct printk_ringbuffer */
 	uint64_t count;			/* descriptors */
 	uint64_t data_size;		/* bytes of text ring */
-	uint8_t *descs, *infos, *data;
+	uint64_t descs_addr, infos_addr, data_addr;
 	uint64_t head_id, tail_id;
+	uint64_t sz_desc, sz_info;
+	uint8_t *descs, *infos;		/* the window: entries [first, first + nr) */
+	uint64_t win_first, win_nr;
+	uint8_t *data;			/* the whole text ring, or NULL */
+	uint8_t *block;			/* else one block, PRB_MAX_BLOCK bytes */
 };
 
 static struct ck_error *prb_layout_read(struct ck_kernel *kernel, struct prb_layout *l)
@@ -161,6 +180,7 @@ static void prb_ring_free(struct prb_ring *r)
 	free(r->descs);
 	free(r->infos);
 	free(r->data);
+	free(r->block);
 }
 
 static struct ck_error *read_array(struct ck_kernel *kernel, uint64_t addr, uint64_t size,
@@ -206,9 +226,6 @@ static struct ck_error *prb_ring_read(struct ck_kernel *kernel, const struct prb
 	r->data_size = 1ull << size_bits;
 	r->head_id = get_le(rb, dr + l->off_head_id + l->off_counter, 8);
 	r->tail_id = get_le(rb, dr + l->off_tail_id + l->off_counter, 8);
-	uint64_t descs = get_le(rb, dr + l->off_descs, 8);
-	uint64_t infos = get_le(rb, dr + l->off_infos, 8);
-	uint64_t data = get_le(rb, tr + l->off_data, 8);
 
 	uint64_t span = (r->head_id - r->tail_id) & DESC_ID_MASK;
 	if (span >= r->count)
@@ -217,12 +234,42 @@ static struct ck_error *prb_ring_read(struct ck_kernel *kernel, const struct prb
 				       " are %" PRIu64 " apart, more than its %" PRIu64 " descriptors",
 				       addr, r->tail_id, r->head_id, span, r->count);
 
-	if ((err = read_array(kernel, descs, r->count * l->sz_desc, &r->descs)))
-		return ck_error_prepend(err, "printk ring at 0x%" PRIx64 ": descriptors", addr);
-	if ((err = read_array(kernel, infos, r->count * l->sz_info, &r->infos)))
-		return ck_error_prepend(err, "printk ring at 0x%" PRIx64 ": record infos", addr);
-	if ((err = read_array(kernel, data, r->data_size, &r->data)))
+	r->descs_addr = get_le(rb, dr + l->off_descs, 8);
+	r->infos_addr = get_le(rb, dr + l->off_infos, 8);
+	r->data_addr = get_le(rb, tr + l->off_data, 8);
+	r->sz_desc = l->sz_desc;
+	r->sz_info = l->sz_info;
+	size_t win = (size_t)CK_MIN(r->count, PRB_WINDOW);
+	r->descs = malloc(win * (size_t)l->sz_desc);
+	r->infos = malloc(win * (size_t)l->sz_info);
+	if (!r->descs || !r->infos)
+		return &ck_error_nomem;
+	if (r->data_size > PRB_WHOLE_TEXT) {
+		r->block = malloc(PRB_MAX_BLOCK);
+		return r->block ? NULL : &ck_error_nomem;
+	}
+	if ((err = read_array(kernel, r->data_addr, r->data_size, &r->data)))
 		return ck_error_prepend(err, "printk ring at 0x%" PRIx64 ": text data", addr);
+	return NULL;
+}
+
+/* Makes descriptor idx part of the window, reading the window from there. */
+static struct ck_error *prb_window(struct ck_kernel *kernel, struct prb_ring *r, uint64_t idx)
+{
+	if (idx >= r->win_first && idx - r->win_first < r->win_nr)
+		return NULL;
+	uint64_t nr = CK_MIN(r->count - idx, PRB_WINDOW);
+	r->win_nr = 0;
+	struct ck_error *err = ck_kernel_read(kernel, r->descs_addr + idx * r->sz_desc, r->descs,
+					      (size_t)(nr * r->sz_desc));
+	if (err)
+		return ck_error_prepend(err, "printk ring at 0x%" PRIx64 ": descriptors", r->addr);
+	err = ck_kernel_read(kernel, r->infos_addr + idx * r->sz_info, r->infos,
+			     (size_t)(nr * r->sz_info));
+	if (err)
+		return ck_error_prepend(err, "printk ring at 0x%" PRIx64 ": record infos", r->addr);
+	r->win_first = idx;
+	r->win_nr = nr;
 	return NULL;
 }
 
@@ -232,10 +279,11 @@ static struct ck_error *prb_ring_read(struct ck_kernel *kernel, const struct prb
  * the ring); one that would cross the end of the ring is stored whole at its
  * start instead.  A block starts with the id of its descriptor.  Returns
  * false for records with no usable text: data-less (FAILED_LPOS/NO_LPOS, bit
- * 0 set), impossible positions, or a block since reused by another record.
+ * 0 set), impossible positions, a block since reused by another record, or
+ * one that cannot be read.
  */
-static bool prb_text(const struct prb_ring *r, uint64_t id, uint64_t begin, uint64_t next,
-		     const uint8_t **text_ret, uint64_t *avail_ret)
+static bool prb_text(struct ck_kernel *kernel, struct prb_ring *r, uint64_t id, uint64_t begin,
+		     uint64_t next, const uint8_t **text_ret, uint64_t *avail_ret)
 {
 	if ((begin & 1) || (next & 1))
 		return false;
@@ -252,11 +300,62 @@ static bool prb_text(const struct prb_ring *r, uint64_t id, uint64_t begin, uint
 	}
 	if (begin % 8 || next % 8 || size < 8 || off + size > r->data_size)
 		return false;
-	if ((get_le(r->data, off, 8) & DESC_ID_MASK) != id)
+	const uint8_t *blk = r->data ? r->data + off : r->block;
+	if (!r->data && (size > PRB_MAX_BLOCK ||
+			 ck_kernel_read(kernel, r->data_addr + off, r->block, (size_t)size)))
+		return false;	/* the error is the record's, not the log's */
+	if ((get_le(blk, 0, 8) & DESC_ID_MASK) != id)
 		return false;
-	*text_ret = r->data + off + 8;
+	*text_ret = blk + 8;
 	*avail_ret = size - 8;
 	return true;
+}
+
+struct prb_walk_state {
+	uint64_t shown, bad, bad_id, bad_begin, bad_next;
+	uint64_t gap;		/* unfinished descriptors in a row */
+	bool has_level, stop;
+};
+
+/* One descriptor of the walk: its record to fn if it is finished and has
+ * text. */
+static void prb_record(struct ck_kernel *kernel, const struct prb_layout *l, struct prb_ring *r,
+		       uint64_t id, struct prb_walk_state *w, ck_log_fn fn, void *arg)
+{
+	uint64_t idx = id & (r->count - 1);
+	const uint8_t *desc = r->descs + (idx - r->win_first) * l->sz_desc;
+	const uint8_t *info = r->infos + (idx - r->win_first) * l->sz_info;
+	uint64_t sv = get_le(desc, l->off_state_var + l->off_counter, 8);
+	unsigned int state = (unsigned int)(sv >> DESC_FLAGS_SHIFT);
+	uint64_t begin = get_le(desc, l->off_text_blk_lpos + l->off_lpos_begin, 8);
+	uint64_t next = get_le(desc, l->off_text_blk_lpos + l->off_lpos_next, 8);
+	/* only records a writer has let go of; a reserved one is being
+	 * written, a reusable one is gone */
+	bool done = (sv & DESC_ID_MASK) == id && (state == DESC_COMMITTED || state == DESC_FINALIZED);
+	w->gap = done ? 0 : w->gap + 1;
+	const uint8_t *text;
+	uint64_t avail;
+	if (done && prb_text(kernel, r, id, begin, next, &text, &avail)) {
+		uint64_t text_len = get_le(info, l->off_text_len, 2);
+		struct ck_log_record rec = {
+			.seq = get_le(info, l->off_seq, 8),
+			.ts_nsec = get_le(info, l->off_ts_nsec, 8),
+			.caller_id = l->has_caller_id ? (uint32_t)get_le(info, l->off_caller_id, 4) : 0,
+			.has_caller_id = l->has_caller_id,
+			.facility = w->has_level ? info[l->off_text_len + 2] : 0,
+			.level = w->has_level ? info[l->off_text_len + 3] >> 5 : 0,
+			.text = (const char *)text,
+			/* a truncated record keeps what fits */
+			.text_len = (size_t)CK_MIN(text_len, avail),
+		};
+		w->shown++;
+		w->stop = fn(&rec, arg) != 0;
+	} else if (done && !((begin & 1) && (next & 1)) && !w->bad++) {
+		/* finished, not data-less, and still no text */
+		w->bad_id = id;
+		w->bad_begin = begin;
+		w->bad_next = next;
+	}
 }
 
 static struct ck_error *prb_walk(struct ck_kernel *kernel, ck_log_fn fn, void *arg)
@@ -266,71 +365,37 @@ static struct ck_error *prb_walk(struct ck_kernel *kernel, ck_log_fn fn, void *a
 	if (err)
 		return err;
 	struct prb_ring r = { 0 };
-	err = prb_ring_read(kernel, &l, &r);
-	if (err) {
-		prb_ring_free(&r);
-		return err;
-	}
-
+	struct prb_walk_state w = { 0 };
 	/* facility and level are bitfields next to text_len that VMCOREINFO
 	 * does not describe; struct printk_info has had them right after it
 	 * since 5.10, which the caller_id offset confirms */
-	bool has_level = l.has_caller_id && l.off_caller_id == l.off_text_len + 4;
+	w.has_level = l.has_caller_id && l.off_caller_id == l.off_text_len + 4;
 
 	/* tail to head inclusive; span < count was checked, so this ends */
-	uint64_t shown = 0, bad = 0, bad_id = 0, bad_begin = 0, bad_next = 0;
-	for (uint64_t id = r.tail_id;; id = (id + 1) & DESC_ID_MASK) {
-		uint64_t idx = id & (r.count - 1);
-		const uint8_t *desc = r.descs + idx * l.sz_desc;
-		const uint8_t *info = r.infos + idx * l.sz_info;
-		uint64_t sv = get_le(desc, l.off_state_var + l.off_counter, 8);
-		unsigned int state = (unsigned int)(sv >> DESC_FLAGS_SHIFT);
-		uint64_t begin = get_le(desc, l.off_text_blk_lpos + l.off_lpos_begin, 8);
-		uint64_t next = get_le(desc, l.off_text_blk_lpos + l.off_lpos_next, 8);
-		const uint8_t *text;
-		uint64_t avail;
-		/* only records a writer has let go of; a reserved one is
-		 * being written, a reusable one is gone */
-		bool done = (sv & DESC_ID_MASK) == id &&
-			    (state == DESC_COMMITTED || state == DESC_FINALIZED);
-		if (done && prb_text(&r, id, begin, next, &text, &avail)) {
-			uint64_t text_len = get_le(info, l.off_text_len, 2);
-			struct ck_log_record rec = {
-				.seq = get_le(info, l.off_seq, 8),
-				.ts_nsec = get_le(info, l.off_ts_nsec, 8),
-				.caller_id = l.has_caller_id ? (uint32_t)get_le(info, l.off_caller_id, 4) : 0,
-				.has_caller_id = l.has_caller_id,
-				.facility = has_level ? info[l.off_text_len + 2] : 0,
-				.level = has_level ? info[l.off_text_len + 3] >> 5 : 0,
-				.text = (const char *)text,
-				/* a truncated record keeps what fits */
-				.text_len = (size_t)CK_MIN(text_len, avail),
-			};
-			shown++;
-			if (fn(&rec, arg))
-				break;
-		} else if (done && !((begin & 1) && (next & 1)) && !bad++) {
-			/* finished, not data-less, and still no text */
-			bad_id = id;
-			bad_begin = begin;
-			bad_next = next;
-		}
-		if (id == r.head_id)
+	err = prb_ring_read(kernel, &l, &r);
+	for (uint64_t id = r.tail_id; !err; id = (id + 1) & DESC_ID_MASK) {
+		if ((err = prb_window(kernel, &r, id & (r.count - 1))))
 			break;
+		prb_record(kernel, &l, &r, id, &w, fn, arg);
+		if (w.stop || id == r.head_id)
+			break;
+		if (w.gap >= PRB_MAX_GAP)
+			err = ck_error_create(CK_ERR_FORMAT,
+					      "printk ring at 0x%" PRIx64 ": %d descriptors in a row up to id 0x%" PRIx64
+					      " are not finished records; the rest of the ring is not read",
+					      r.addr, PRB_MAX_GAP, id);
 	}
 	/* A few unreadable records are what a crash mid-write leaves; a ring
 	 * where none reads is corrupt or misdescribed, and saying nothing
 	 * would look like an empty log. */
-	if (!shown && bad) {
-		prb_ring_free(&r);
-		return ck_error_create(CK_ERR_FORMAT,
-				       "printk ring at 0x%" PRIx64 ": none of its %" PRIu64
-				       " finished records has a valid text block (first: id 0x%" PRIx64
-				       ", begin 0x%" PRIx64 ", next 0x%" PRIx64 ", text ring of %" PRIu64 " bytes)",
-				       r.addr, bad, bad_id, bad_begin, bad_next, r.data_size);
-	}
+	if (!err && !w.shown && w.bad)
+		err = ck_error_create(CK_ERR_FORMAT,
+				      "printk ring at 0x%" PRIx64 ": none of its %" PRIu64
+				      " finished records has a valid text block (first: id 0x%" PRIx64
+				      ", begin 0x%" PRIx64 ", next 0x%" PRIx64 ", text ring of %" PRIu64 " bytes)",
+				      r.addr, w.bad, w.bad_id, w.bad_begin, w.bad_next, r.data_size);
 	prb_ring_free(&r);
-	return NULL;
+	return err;
 }
 
 /* ---- the structured buffer (Linux 3.5 - 5.9) ---------------------------- */

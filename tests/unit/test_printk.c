@@ -387,6 +387,39 @@ static void test_printk_garbage(void)
 		mk_kmem_close(&s, dump, k);
 	}
 
+	/* a huge ring of zeros, as an ELF segment's memsz past its filesz
+	 * reads: the walk stops after PRB_MAX_GAP unfinished descriptors
+	 * instead of walking 2^20 of them, and reads the text ring by block
+	 * (2 GiB claimed) instead of allocating it */
+	mk_kernel_init(&s, 4);
+	prb_vmcoreinfo(&s);
+	prb_header(&s, 20, 31, (1u << 20) - 1, 1);
+	if (no_error(mk_kmem_open(&s, tpath("kernel.elf"), &dump, &k))) {
+		check(is_error(ck_kernel_log_walk(k, collect_fn, c), CK_ERR_FORMAT,
+			       "65536 descriptors in a row up to id 0x10000 are not finished records"),
+		      "printk garbage: a ring of zero descriptors ends after 65536");
+		mk_kmem_close(&s, dump, k);
+	}
+
+	/* a text ring over 16 MiB is read block by block: the records still
+	 * come out whole */
+	mk_kernel_init(&s, 4);
+	prb_vmcoreinfo(&s);
+	{
+		struct prb_writer w = { .s = &s, .count_bits = 4, .size_bits = 25, .next_id = 1 };
+		uint64_t first = prb_write(&w, 2, "one", 3, 1);
+		prb_write(&w, 2, "two", 3, 2);
+		uint64_t last = prb_write(&w, 2, "three", 5, 3);
+		prb_header(&s, 4, 25, last, first);
+	}
+	if (no_error(mk_kmem_open(&s, tpath("kernel.elf"), &dump, &k))) {
+		memset(c, 0, sizeof(*c));
+		check(no_error(ck_kernel_log_walk(k, collect_fn, c)) && c->records == 3 &&
+			      strstr(c->out, "three"),
+		      "printk: a 32 MiB text ring read block by block (%d records)", c->records);
+		mk_kmem_close(&s, dump, k);
+	}
+
 	/* a layout whose offsets lie outside its sizes */
 	mk_kernel_init(&s, 4);
 	prb_vmcoreinfo(&s);
