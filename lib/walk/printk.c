@@ -301,9 +301,15 @@ static bool prb_text(struct ck_kernel *kernel, struct prb_ring *r, uint64_t id, 
 	if (begin % 8 || next % 8 || size < 8 || off + size > r->data_size)
 		return false;
 	const uint8_t *blk = r->data ? r->data + off : r->block;
-	if (!r->data && (size > PRB_MAX_BLOCK ||
-			 ck_kernel_read(kernel, r->data_addr + off, r->block, (size_t)size)))
-		return false;	/* the error is the record's, not the log's */
+	if (!r->data) {
+		if (size > PRB_MAX_BLOCK)
+			return false;
+		struct ck_error *err = ck_kernel_read(kernel, r->data_addr + off, r->block, (size_t)size);
+		if (err) {
+			ck_error_destroy(err);	/* the record's loss, not the log's */
+			return false;
+		}
+	}
 	if ((get_le(blk, 0, 8) & DESC_ID_MASK) != id)
 		return false;
 	*text_ret = blk + 8;
