@@ -20,6 +20,7 @@
 static int cmd_cores(int argc, char **argv);
 static int cmd_analyze(int argc, char **argv);
 static int cmd_kdump(int argc, char **argv);
+static int cmd_list(int argc, char **argv);
 
 static const struct ck_command commands[] = {
 	{ "info", "what a dump is: format, kernel, crash time, CPUs, memory", ck_cmd_info },
@@ -28,6 +29,7 @@ static const struct ck_command commands[] = {
 	{ "capture", "save a vmcore filtered and compressed (makedumpfile -c/-l/-z -d N)", ck_cmd_capture },
 	{ "makedumpfile", "makedumpfile's command line, for kdump.conf and kdump-tools", ck_cmd_makedumpfile },
 	{ "cores", "userspace cores: core_pattern handler, catalog, backtraces", cmd_cores },
+	{ "list", "kernel dumps and userspace cores together, newest first, grouped", cmd_list },
 	{ "analyze", "crash's commands on a dump, without a vmlinux (shell or batch)", cmd_analyze },
 	{ "crash", "the crash utility's command line: [-s] [-i FILE] [VMLINUX] DUMP", cmd_analyze },
 	{ "triage", "why the machine died: class, culprit, signature (DUMP [VMLINUX])", cmd_analyze },
@@ -78,6 +80,14 @@ static int cmd_cores(int argc, char **argv)
 	return exec_sibling(CK_CORES_EXE, argc - 1, argv + 1) ;
 }
 
+/* `crashkit list ARGS` is `crashkit-cores catalog ARGS`: the catalog's owner
+ * (docs/catalog.md). */
+static int cmd_list(int argc, char **argv)
+{
+	argv[0] = (char *)"catalog";
+	return exec_sibling(CK_CORES_EXE, argc, argv);
+}
+
 static int cmd_analyze(int argc, char **argv)
 {
 	return exec_sibling(CK_ANALYZE_EXE, argc, argv);
@@ -85,6 +95,10 @@ static int cmd_analyze(int argc, char **argv)
 
 static int cmd_kdump(int argc, char **argv)
 {
+	/* save runs in the capture kernel: here, in the capture binary
+	 * (tools/cmd_save.c); the rest is crashkit-kdump's. */
+	if (argc >= 2 && !strcmp(argv[1], "save"))
+		return ck_cmd_kdump_save(argc - 1, argv + 1);
 	return exec_sibling(CK_KDUMP_EXE, argc, argv);
 }
 

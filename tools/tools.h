@@ -114,10 +114,18 @@ int ck_cores_handle(int argc, char **argv);
 /* The setup commands of tools/cmd_cores_setup.c. */
 extern const struct ck_cores_cmd ck_cores_serve_cmd, ck_cores_install_cmd,
 	ck_cores_uninstall_cmd, ck_cores_check_cmd;
+/* `crashkit list` = `crashkit cores catalog` (tools/cmd_cores_list.c, issue 10). */
+extern const struct ck_cores_cmd ck_cores_catalog_cmd;
+/* EPOCH, @EPOCH, -N[smhd] (ago), YYYY-MM-DD, "YYYY-MM-DD HH:MM[:SS]" (local). */
+bool ck_cores_parse_time(const char *s, int64_t *usec);
 
 
 /* ---- crashkit-kdump: tools/cmd_kdump.c (check, recommend; docs/kdump.md).
  * argv[0] is not looked at; argv[1] is the subcommand. ---- */
 int ck_cmd_kdump(int argc, char **argv);
+
+/* ---- kdump save (issue 11): tools/cmd_save.c, linked into crashkit (the
+ * capture binary).  argv[0] is "save". ---- */
+int ck_cmd_kdump_save(int argc, char **argv);
 
 #endif /* CRASHKIT_TOOLS_H */
