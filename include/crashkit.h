@@ -698,6 +698,65 @@ struct ck_analysis_vmlinux_opts {
 struct ck_error *ck_analysis_set_vmlinux(struct ck_analysis *a, const char *path,
 					 const struct ck_analysis_vmlinux_opts *opts);
 
+/* ---- kdump load, initramfs and the capture init (issue 11, helper "load";
+ * docs/kdump.md "load", "initramfs", "init") ---- */
+
+/* A filesystem named by its superblock (lib/capture/boot.c): ext2/3/4
+ * ("ext4": its driver mounts all three), xfs, btrfs.  Lowercase UUID as
+ * blkid prints it; label as stored ("" when none). */
+struct ck_fs_id {
+	char type[16];
+	char uuid[40];
+	char label[256];
+};
+/* Reads the superblocks of a block device or image.  CK_ERR_NOT_FORMAT
+ * when none of the known filesystems is there. */
+struct ck_error *ck_fs_probe(const char *dev, struct ck_fs_id *ret);
+
+/* Where the capture kernel saves: the filesystem that holds the dump
+ * directory in the crashed system, written by the initramfs builder to
+ * /etc/crashkit/target in the initramfs ("key=value" lines) and read by
+ * the capture init.  mountpoint is where the crashed system had it; the
+ * init mounts it at the same path, so the dump directory of kdump.conf
+ * means the same there. */
+struct ck_boot_target {
+	char *path;		/* the dump directory (kdump.conf's local target) */
+	char *mountpoint;	/* "/var/core", or "/" */
+	char *fstype;		/* "ext4", "xfs", "btrfs" */
+	char *uuid;		/* the filesystem's UUID, "" unknown */
+	char *label;		/* its label, "" none */
+	char *device;		/* its device in the crashed system ("/dev/vda"), a last resort */
+};
+void ck_boot_target_deinit(struct ck_boot_target *t);
+struct ck_error *ck_boot_target_parse(const char *text, struct ck_boot_target *ret);
+/* The same as the text ck_boot_target_parse reads. */
+char *ck_boot_target_format(const struct ck_boot_target *t);
+
+/* What the capture init notes on the way (a module that did not load...). */
+typedef void ck_boot_note_fn(void *arg, const char *msg);
+/* /proc, /sys, /dev (devtmpfs), /run and /tmp (tmpfs), as PID 1 needs them;
+ * already mounted ones are fine. */
+struct ck_error *ck_boot_mount_basics(void);
+/* Loads the modules listed in file (one path a line, in load order) with
+ * finit_module(2) (MODULE_INIT_COMPRESSED_FILE for .xz/.zst/.gz: the kernel
+ * decompresses, CONFIG_MODULE_DECOMPRESS).  A module that fails (already
+ * loaded is fine) is noted and skipped; *loaded counts the others. */
+struct ck_error *ck_boot_load_modules(const char *file, ck_boot_note_fn *note, void *arg,
+				      unsigned int *loaded);
+/* Waits up to timeout_ms for the block device of t (by UUID, else label,
+ * else the device name) to appear under /sys/class/block; *dev_ret
+ * "/dev/vda".  CK_ERR_NOT_FOUND names what was looked for. */
+struct ck_error *ck_boot_find_device(const struct ck_boot_target *t, unsigned int timeout_ms,
+				     char **dev_ret);
+/* Mounts dev at t->mountpoint (for "/": at /sysroot, and t->path bound
+ * onto the same path in the initramfs). */
+struct ck_error *ck_boot_mount_target(const struct ck_boot_target *t, const char *dev);
+/* The /proc/meminfo fields the lab measures, in kB. */
+struct ck_meminfo {
+	uint64_t total_kb, free_kb, available_kb;
+};
+struct ck_error *ck_meminfo_read(struct ck_meminfo *ret);
+
 /* ---- kdump (lib/kdump/, crashkit-kdump only; docs/kdump.md) ----------- */
 
 /* Where check and recommend read the machine: root prefixes every /proc,
@@ -794,6 +853,77 @@ void ck_kdump_recommend_destroy(struct ck_kdump_recommend *r);
 struct ck_error *ck_kdump_crashkernel_size(const char *spec, uint64_t ram, uint64_t *size);
 /* "512M", "1G", "1536M": bytes as crashkernel= writes them (rounded up to MiB). */
 void ck_kdump_format_size(uint64_t bytes, char buf[static 24]);
+
+/* ---- kdump load and initramfs (lib/kdump/, crashkit-kdump; issue 11,
+ * helper "load") ---- */
+
+/* A list of owned strings. */
+struct ck_strlist {
+	char **items;
+	size_t nr, cap;
+};
+
+struct ck_kdump_initramfs_opts {
+	const char *root;		/* modules, /boot, os-release, ld.so.conf under it */
+	const char *release;		/* kernel release; NULL: root's running one */
+	const char *crashkit;		/* the capture binary to carry */
+	const char *conf;		/* kdump.conf; NULL: root's /etc/crashkit/kdump.conf */
+	const char *const *modules;	/* more module names */
+	size_t nr_modules;
+	const char *compress;		/* "zstd" (NULL), "gzip", "none" */
+};
+
+struct ck_kdump_initramfs_info {
+	char *release;
+	uint64_t bytes;			/* the file written */
+	uint64_t unpacked_bytes;	/* the cpio archive */
+	size_t nr_files;
+	struct ck_strlist libs;		/* loader and libraries, as placed */
+	struct ck_strlist modules;	/* module files in load order, as placed */
+	struct ck_strlist missing_modules;	/* names no modules.dep line has */
+	bool modules_compressed;	/* kept .ko.xz: CONFIG_MODULE_DECOMPRESS */
+	uint64_t modules_bytes;
+	int target_kind;		/* enum ck_kdump_target_kind */
+	struct ck_boot_target target;	/* local and device targets */
+};
+
+/* Builds the capture initramfs into out_path (written as
+ * out_path.incomplete, renamed when complete). */
+struct ck_error *ck_kdump_initramfs(const struct ck_kdump_initramfs_opts *o, const char *out_path,
+				    struct ck_kdump_initramfs_info **ret);
+void ck_kdump_initramfs_info_destroy(struct ck_kdump_initramfs_info *info);
+
+#define CK_KDUMP_STATE "/run/crashkit/kdump.state"
+
+struct ck_kdump_load_opts {
+	const char *root;		/* /proc, /sys, /boot under it */
+	const char *kernel;		/* NULL: /boot/vmlinuz-RELEASE */
+	const char *initramfs;		/* the file to load */
+	const char *command_line;	/* the whole command line; NULL: derived */
+	const char *append;		/* words added to the derived one */
+	const char *state;		/* NULL: CK_KDUMP_STATE */
+};
+/* The capture kernel's command line from the running one: crashkernel=,
+ * BOOT_IMAGE=, initrd=, quiet and other words that hurt or waste memory in
+ * the capture kernel dropped, init's words (after "--") dropped; then
+ * "nr_cpus=1 irqpoll reset_devices ...", then append. */
+struct ck_error *ck_kdump_command_line(const char *running, const char *append, char **ret);
+/* kexec_file_load(2) with KEXEC_FILE_ON_CRASH; the state file records
+ * what was loaded.  Errors say what to do (no reservation, lockdown,
+ * signature, only kexec_load). *cmdline_ret: the command line used. */
+struct ck_error *ck_kdump_load(const struct ck_kdump_load_opts *o, char **kernel_ret,
+			       char **cmdline_ret);
+struct ck_error *ck_kdump_unload(const struct ck_kdump_load_opts *o);
+
+struct ck_kdump_status {
+	int loaded;			/* kexec_crash_loaded, -1 unknown */
+	int64_t crash_size;		/* reserved bytes, -1 unknown */
+	char *kernel, *initramfs, *cmdline, *loaded_at;	/* from the state file, or NULL */
+	uint64_t initramfs_bytes;
+};
+struct ck_error *ck_kdump_status_read(const struct ck_kdump_load_opts *o,
+				      struct ck_kdump_status *ret);
+void ck_kdump_status_deinit(struct ck_kdump_status *s);
 
 /* ---- kdump save (issue 11; lib/capture/kdump_conf.c, save.c; docs/kdump.md "save") ----
  * The capture kernel's half: /etc/crashkit/kdump.conf and `crashkit kdump
@@ -933,6 +1063,72 @@ struct ck_error *ck_kdump_list(const char *dir, struct ck_kdump_saved **ret, siz
 void ck_kdump_saved_free(struct ck_kdump_saved *s, size_t nr);
 
 /* ---- end of kdump save ---- */
+
+/* ---- one catalog of crashes (issue 10; lib/cores/kdumps.c, crashes.c;
+ * docs/catalog.md): kernel dumps and userspace cores together ---- */
+
+/* One crash of either kind.  Strings are never NULL ("" when unknown). */
+struct ck_crash {
+	bool kernel;		/* a kernel dump; else a userspace core */
+	int64_t time_usec;	/* when it crashed */
+	int64_t id;		/* user: the catalog's id; kernel: 0 */
+	int pid;		/* user: the process; kernel: the panic task; -1 unknown */
+	int cpu;		/* kernel: the panic CPU; -1 */
+	int uid, signal;	/* user; -1 and 0 for the kernel */
+	char *comm;		/* untrusted (user) */
+	char *class_name;	/* kernel: triage's class; user: "segv", "abrt", ... */
+	char *title;
+	char *signature;	/* 16 hex digits, scheme v1 (docs/signatures.md) */
+	char *signature_input;	/* the hashed text */
+	char *boot;		/* user: the boot id; kernel: the dump (its own boot) */
+	char *state;		/* user: stored|truncated|metadata-only; kernel:
+				 * complete|incomplete|partial|triage-failed */
+	char *reason;		/* why not complete / stored, "" otherwise */
+	char *path;		/* kernel: the dump file; user: the store name */
+	char *exe;		/* user */
+	char *message, *culprit, *module, *release, *build_id;	/* kernel */
+	char *triage;		/* kernel: the triage.json beside the dump, "" if none */
+	int64_t uptime;		/* kernel: seconds; -1 unknown */
+	unsigned int seen;	/* crashes with this signature (both kinds, any filter) */
+	unsigned int boots;	/* distinct boots among them */
+};
+
+struct ck_crash_opts {
+	const char *store;		/* the cores' store (its catalog caches the index) */
+	const char *const *dirs;	/* where kernel dumps are looked for */
+	size_t nr_dirs;
+	bool dirs_given;		/* a missing dir is an error, not skipped */
+	const char *analyzer;		/* crashkit-analyze, run as `triage DUMP --json` */
+	const char *info_tool;		/* crashkit, `info DUMP --json` for the crash time; may be NULL */
+	bool no_index;			/* never run triage: dumps not indexed yet are listed bare */
+	bool reindex;			/* run triage again on every dump */
+	unsigned int timeout;		/* seconds per triage run (0: 300) */
+	/* warnings (level 4) and notes (level 6, "indexed DUMP"); may be NULL */
+	ck_core_log_fn *log;
+	void *log_arg;
+};
+
+struct ck_crash_stats {
+	unsigned int dumps;		/* kernel dumps found */
+	unsigned int triaged;		/* triage run now */
+	unsigned int from_file;		/* indexed from a triage.json already there */
+	unsigned int cached;		/* taken from the catalog's index */
+};
+
+/* Every crash, newest first, with seen/boots filled over all of them. */
+struct ck_error *ck_crashes_collect(const struct ck_crash_opts *opts, struct ck_crash **ret,
+				    size_t *nr_ret, struct ck_crash_stats *stats);
+void ck_crashes_destroy(struct ck_crash *crashes, size_t nr);
+/* Frees one crash's strings (ck_crashes_destroy does it for all). */
+void ck_crash_deinit(struct ck_crash *c);
+/* {"schema":"crashkit-list/1","crashes":[...],"groups":[...]} (docs/catalog.md);
+ * NULL on ENOMEM. */
+char *ck_crashes_json(const struct ck_crash *crashes, size_t nr);
+/* The default dump directories: kdump.conf's local target (or
+ * CK_KDUMP_TARGET_DEFAULT) and /var/crash.  Free each and the array. */
+struct ck_error *ck_crash_default_dirs(const char *kdump_conf, char ***ret, size_t *nr_ret);
+
+/* ---- end of one catalog ---- */
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,8 @@ static const char cores_help[] =
 	"  rm [--all] MATCH             delete the newest match (or all) and its files\n"
 	"  vacuum [--max-use SIZE] [--keep-free SIZE] [--keep-per-exe N]\n"
 	"                               apply the store limits now\n"
+	"  catalog [--json] [--signature S] [--kind K] [--dir DIR]...\n"
+	"                               kernel dumps and cores together (crashkit list)\n"
 	"  install [--socket] | uninstall | check  set, restore, explain core_pattern\n"
 	"  serve [--socket PATH]        the socket-mode receiver (Linux >= 6.16)\n"
 	"  handle [--config=FILE] P=%P u=%u g=%g s=%s t=%t [c=%c F=%F I=%I h=%h e=%e]\n"
@@ -134,7 +136,7 @@ static void safe(const char *s, char *buf, size_t size)
 }
 
 /* EPOCH, @EPOCH, -N[smhd] (ago), YYYY-MM-DD, "YYYY-MM-DD HH:MM[:SS]" (local). */
-static bool parse_time(const char *s, int64_t *usec)
+bool ck_cores_parse_time(const char *s, int64_t *usec)
 {
 	char *end;
 	if (s[0] == '@' || (s[0] >= '0' && s[0] <= '9' && !strchr(s, '-'))) {
@@ -265,7 +267,7 @@ static int list_option(int o, const char *val, bool *json, const char **field,
 				      "comm, exe, signature, name, state)", val);
 	case OPT_SINCE:
 	case OPT_UNTIL:
-		if (parse_time(val, o == OPT_SINCE ? &f->since_usec : &f->until_usec))
+		if (ck_cores_parse_time(val, o == OPT_SINCE ? &f->since_usec : &f->until_usec))
 			return CK_EXIT_OK;
 		return ck_usage_error("cores list", "bad time '%s'", val);
 	case OPT_UID:
@@ -691,7 +693,7 @@ static const struct ck_cores_cmd *find_cmd(const char *name)
 {
 	static const struct ck_cores_cmd *const setup[] = {
 		&ck_cores_serve_cmd, &ck_cores_install_cmd, &ck_cores_uninstall_cmd,
-		&ck_cores_check_cmd,
+		&ck_cores_check_cmd, &ck_cores_catalog_cmd,
 	};
 	if (!strcmp(name, "gdb"))	/* coredumpctl's name */
 		name = "debug";

@@ -18,12 +18,6 @@ struct walk {
 	unsigned int max_threads, max_frames;
 	unsigned int nr_threads, nr_frames;
 	struct ck_strbuf text;
-	/* the first thread is the one that took the signal (the kernel writes
-	 * its NT_PRSTATUS first) */
-	bool first_thread;
-	const char *sig_frames[3];
-	char *sig_store[3];
-	unsigned int nr_sig;
 };
 
 /* Frames that say how a process died rather than where: the abort and
@@ -57,11 +51,6 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	const char *base = modname ? strrchr(modname, '/') : NULL;
 	ck_strbuf_addf(&w->text, "#%-2u 0x%016llx %s (%s)\n", w->nr_frames, (unsigned long long)pc,
 		name ? name : "??", base ? base + 1 : modname ? modname : "??");
-	if (w->first_thread && name && w->nr_sig < 3 && !ck_core_boring_frame(name)) {
-		w->sig_store[w->nr_sig] = strdup(name);
-		w->sig_frames[w->nr_sig] = w->sig_store[w->nr_sig];
-		w->nr_sig += w->sig_store[w->nr_sig] != NULL;
-	}
 	return ++w->nr_frames >= w->max_frames ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 
@@ -72,7 +61,6 @@ static int thread_cb(Dwfl_Thread *thread, void *arg)
 		ck_strbuf_addf(&w->text, "(more threads not shown: max_threads=%u)\n", w->max_threads);
 		return DWARF_CB_ABORT;
 	}
-	w->first_thread = w->nr_threads == 0;
 	w->nr_frames = 0;
 	ck_strbuf_addf(&w->text, "TID %d:\n", (int)dwfl_thread_tid(thread));
 	if (dwfl_thread_getframes(thread, frame_cb, w) < 0 && w->nr_frames == 0)
@@ -100,25 +88,6 @@ static int module_cb(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_
 		ck_strbuf_addf(sb, "-");
 	ck_strbuf_addf(sb, " %s\n", name);
 	return DWARF_CB_OK;
-}
-
-char *ck_core_signature(const char *exe_name, int signal, const char *const *frames,
-			unsigned int nr)
-{
-	/* FNV-1a, 64 bits: stable across versions and trivial to recompute in
-	 * any language (kernel triage shares it). */
-	uint64_t h = 0xcbf29ce484222325ULL;
-	char sigbuf[16];
-	snprintf(sigbuf, sizeof(sigbuf), "%d", signal);
-	const char *parts[5] = { exe_name, sigbuf };
-	for (unsigned int i = 0; i < nr; i++)
-		parts[2 + i] = frames[i];
-	for (unsigned int i = 0; i < 2 + nr; i++) {
-		for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++)
-			h = (h ^ *p) * 0x100000001b3ULL;
-		h = (h ^ 0) * 0x100000001b3ULL;	/* separator */
-	}
-	return ck_strdup_printf("%016llx", (unsigned long long)h);
 }
 
 /* The signal and thread of the first NT_PRSTATUS: the kernel writes the
@@ -183,7 +152,7 @@ struct ck_error *ck_core_backtrace_fd(int core_fd, const char *exe, int signal,
 	struct ck_error *err = NULL;
 	struct walk w = { .max_threads = max_threads ? max_threads : 1,
 			  .max_frames = max_frames ? max_frames : 1, .text = CK_STRBUF_INIT };
-	struct ck_strbuf mods = CK_STRBUF_INIT, frames = CK_STRBUF_INIT;
+	struct ck_strbuf mods = CK_STRBUF_INIT;
 
 	elf_version(EV_CURRENT);
 	Elf *elf = elf_begin(core_fd, ELF_C_READ_MMAP, NULL);
@@ -214,28 +183,30 @@ struct ck_error *ck_core_backtrace_fd(int core_fd, const char *exe, int signal,
 		err = &ck_error_nomem;
 		goto out;
 	}
-	const char *base = exe ? strrchr(exe, '/') : NULL;
-	for (unsigned int i = 0; i < w.nr_sig; i++)
-		ck_strbuf_addf(&frames, "%s%s", i ? " " : "", w.sig_frames[i]);
 	ret->text = ck_strbuf_detach(&w.text, NULL);
 	ret->modules = ck_strbuf_detach(&mods, NULL);
-	ret->crash_frames = ck_strbuf_detach(&frames, NULL);
 	core_note_signal(elf, &ret->signal, &ret->tid);
 	if (signal <= 0)
 		signal = ret->signal;
-	ret->signature = ck_core_signature(base ? base + 1 : exe ? exe : "", signal,
-					   w.sig_frames, w.nr_sig);
+	/* The signature from the text, as the catalog recomputes it: the
+	 * first thread is the one that took the signal (the kernel writes its
+	 * NT_PRSTATUS first). */
+	struct ck_core_sig sig;
+	if (ret->text && ret->modules &&
+	    !ck_core_signature_from_text(exe, signal, ret->text, ret->modules, &sig)) {
+		ret->signature = sig.signature;
+		ret->crash_frames = sig.input;
+		sig.signature = sig.input = NULL;
+		ck_core_sig_deinit(&sig);
+	}
 	ret->nr_threads = w.nr_threads;
 	if (!ret->text || !ret->modules || !ret->crash_frames || !ret->signature) {
 		ck_core_backtrace_deinit(ret);
 		err = &ck_error_nomem;
 	}
 out:
-	for (unsigned int i = 0; i < w.nr_sig; i++)
-		free(w.sig_store[i]);
 	ck_strbuf_deinit(&w.text);
 	ck_strbuf_deinit(&mods);
-	ck_strbuf_deinit(&frames);
 	dwfl_end(dwfl);
 	elf_end(elf);
 	return err;

@@ -60,6 +60,88 @@ static int exec_retry(sqlite3 *db, const char *sql, char **msg)
 	return rc;
 }
 
+static struct ck_error *query(struct ck_catalog *cat, sqlite3_stmt *st,
+			      struct ck_core_record **ret, size_t *nr_ret);
+
+/*
+ * Signatures of the scheme before v1 (FNV-1a of exe, signal and frames)
+ * are recomputed from the stored backtraces and module lists, once: the
+ * database's user_version 1 says it is done (a new catalog starts there).
+ * The metadata files of the records that changed are rewritten.  Best
+ * effort: a catalog that cannot be migrated still opens.
+ */
+#define CATALOG_SIG_VERSION 1
+static int user_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int version = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	return version;
+}
+
+static void migrate_signatures(struct ck_catalog *cat)
+{
+	sqlite3_stmt *st;
+	char *msg = NULL;
+	if (exec_retry(cat->db, "BEGIN IMMEDIATE", &msg) != SQLITE_OK) {
+		sqlite3_free(msg);
+		return;
+	}
+	int version = user_version(cat->db);	/* again, now that we hold the lock */
+	struct ck_core_record *recs = NULL;
+	size_t nr = 0;
+	bool ok = version >= 0 && version < CATALOG_SIG_VERSION &&
+		  sqlite3_prepare_v2(cat->db, "SELECT " COLUMNS " FROM cores", -1, &st, NULL) ==
+			  SQLITE_OK &&
+		  !query(cat, st, &recs, &nr);
+	bool *changed = ok ? calloc(nr + 1, sizeof(*changed)) : NULL;
+	for (size_t i = 0; changed && i < nr; i++) {
+		struct ck_core_record *r = &recs[i];
+		struct ck_core_sig sig;
+		if (!r->signature[0] || !r->backtrace[0] ||
+		    ck_core_signature_from_text(r->exe[0] ? r->exe : r->comm, r->signal,
+						r->backtrace, r->modules, &sig))
+			continue;
+		if (strcmp(sig.signature, r->signature) &&
+		    sqlite3_prepare_v2(cat->db, "UPDATE cores SET signature = ? WHERE id = ?", -1,
+				       &st, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(st, 1, sig.signature, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, r->id);
+			changed[i] = sqlite3_step(st) == SQLITE_DONE;
+			sqlite3_finalize(st);
+			if (changed[i]) {
+				free(r->signature);
+				r->signature = sig.signature;
+				sig.signature = NULL;
+			}
+		}
+		ck_core_sig_deinit(&sig);
+	}
+	ok = changed && exec_retry(cat->db, "PRAGMA user_version = 1; COMMIT", &msg) == SQLITE_OK;
+	sqlite3_free(msg);
+	msg = NULL;
+	if (!ok)
+		exec_retry(cat->db, "ROLLBACK", &msg);
+	sqlite3_free(msg);
+	for (size_t i = 0; ok && i < nr; i++) {
+		if (!changed[i])
+			continue;
+		ck_error_destroy(ck_core_record_write_json(cat->dirfd, &recs[i]));
+		ck_error_destroy(ck_core_share_record(cat->dirfd, &recs[i]));
+	}
+	free(changed);
+	ck_core_records_destroy(recs, nr);
+}
+
+struct sqlite3 *ck_catalog_sqlite(struct ck_catalog *cat)
+{
+	return cat->db;
+}
+
 struct ck_error *ck_catalog_open(const char *store, bool create, struct ck_catalog **ret)
 {
 	struct ck_catalog *cat = calloc(1, sizeof(*cat));
@@ -102,6 +184,8 @@ struct ck_error *ck_catalog_open(const char *store, bool create, struct ck_catal
 		ck_catalog_destroy(cat);
 		return err;
 	}
+	if (user_version(cat->db) < CATALOG_SIG_VERSION)
+		migrate_signatures(cat);
 	*ret = cat;
 	return NULL;
 }

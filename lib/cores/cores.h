@@ -86,15 +86,36 @@ struct ck_core_backtrace {
 	char *text;		/* all threads */
 	char *modules;
 	char *signature;	/* 16 hex digits */
-	char *crash_frames;	/* the frames that made the signature, ' ' separated */
+	char *crash_frames;	/* the signature's hashed text, "v1|CLASS|EXE|F1..." */
 	unsigned int nr_threads;
 	int signal;		/* from the first NT_PRSTATUS (pr_cursig), 0 if none */
 	int tid;		/* its pr_pid: the thread that took the signal */
 };
 
-/* FNV-1a-64 of exe basename, signal and frames, as 16 hex digits. */
+/* ---- signature.c: signature scheme v1 for cores (docs/signatures.md) -- */
+
+/* The class of a userspace crash: the signal's abbreviation in lower case
+ * ("segv", "abrt", "fpe", "bus", ...), "signal-N" when it has none. */
+#define CK_CORE_CLASS_MAX 16
+void ck_core_signal_class(int signal, char buf[CK_CORE_CLASS_MAX]);
+/* "v1|CLASS|EXE|F1|F2|F3" (frames cut at their first '.', at most 3), and
+ * the first 16 hex digits of its SHA-256. */
+char *ck_core_signature_input(const char *exe_name, int signal, const char *const *frames,
+			      unsigned int nr);
 char *ck_core_signature(const char *exe_name, int signal, const char *const *frames,
 			unsigned int nr);
+/* The signature of a crash from its stored backtrace text (the first
+ * thread's frames: boring ones skipped, a stop frame ends them, a nameless
+ * one is MODULE+0xOFFSET from the module list) and exe (path or name). */
+struct ck_core_sig {
+	char class_name[CK_CORE_CLASS_MAX];
+	char *input;		/* the hashed text */
+	char *signature;	/* 16 hex digits */
+	char *frame;		/* F1, "" when there is none */
+};
+struct ck_error *ck_core_signature_from_text(const char *exe, int signal, const char *backtrace,
+					     const char *modules, struct ck_core_sig *ret);
+void ck_core_sig_deinit(struct ck_core_sig *sig);
 /* Frames that say how a process died rather than where (abort, raise, ...). */
 bool ck_core_boring_frame(const char *name);
 
@@ -118,6 +139,9 @@ struct ck_error *ck_catalog_oldest_with_core(struct ck_catalog *cat,
 struct ck_error *ck_catalog_drop_core(struct ck_catalog *cat, int64_t id, const char *reason);
 /* The catalog's store directory fd (owned by the catalog). */
 int ck_catalog_dirfd(struct ck_catalog *cat);
+/* The catalog's database, for the kernel dumps' table (kdumps.c). */
+struct sqlite3;
+struct sqlite3 *ck_catalog_sqlite(struct ck_catalog *cat);
 
 /* ---- core_share.c: metadata files, and what the crashed process's owner sees */
 
@@ -144,5 +168,18 @@ struct ck_error *ck_core_record_from_json(const char *text, struct ck_core_recor
 struct ck_error *ck_core_peer_args(int conn, struct ck_core_args *ret);
 
 bool ck_core_all_of(const char *s, int (*pred)(int));
+
+/* ---- kdumps.c, crashes.c: one catalog of both kinds (docs/catalog.md) -- */
+
+/* A crash with every string "" and the numbers unknown; false on ENOMEM. */
+bool ck_crash_init(struct ck_crash *c);
+/* The kernel fields of c from triage's JSON (schema crashkit-triage/1):
+ * untrusted text (a file beside the dump), bounded, checked. */
+struct ck_error *ck_kdump_triage_parse(const char *text, size_t len, struct ck_crash *c);
+/* The kernel dumps of opts->dirs appended to the crashes, indexed by
+ * triage where needed; cat (may be NULL) holds the index. */
+struct ck_error *ck_kdumps_collect(const struct ck_crash_opts *opts, struct ck_catalog *cat,
+				   struct ck_crash **crashes, size_t *nr, size_t *cap,
+				   struct ck_crash_stats *stats);
 
 #endif /* CRASHKIT_CORE_INTERNAL_H */

@@ -187,15 +187,16 @@ static void test_signature(void)
 	char *b = ck_core_signature("crasher", 11, frames, 2);
 	char *c = ck_core_signature("crasher", 6, frames, 2);
 	char *e = ck_core_signature("crasher", 11, frames, 1);
-	/* FNV-1a-64 over "crasher\0" "11\0" "do_segv\0" "main\0", computed
-	 * independently (python) so that kernel triage can share it. */
+	/* Scheme v1 (docs/signatures.md): the first 16 hex digits of
+	 * SHA-256("v1|segv|crasher|do_segv|main"), computed independently
+	 * (printf '%s' ... | sha256sum). */
 	EXPECT(a && strlen(a) == 16);
 	EXPECT(a && b && !strcmp(a, b));
 	EXPECT(a && c && strcmp(a, c));
 	EXPECT(a && e && strcmp(a, e));
 	char *empty = ck_core_signature("", 0, NULL, 0);
-	EXPECT(empty && !strcmp(empty, "d98372186c3d6247"));
-	EXPECT(a && !strcmp(a, "e12a3d9a8e899c53"));
+	EXPECT(empty && !strcmp(empty, "20a49a087552f854"));	/* "v1|signal-0|" */
+	EXPECT(a && !strcmp(a, "9a8cb44d8ecb54f4"));
 	free(a);
 	free(b);
 	free(c);
@@ -349,6 +350,80 @@ static void test_systemd_socket(void)
 	EXPECT(ck_core_systemd_socket() == -1);
 }
 
+/* The signature from stored text, as the handler and the catalog's
+ * migration compute it: the first thread only, boring frames skipped, a
+ * stop frame ends the walk, a nameless frame is MODULE+0xOFFSET, clone
+ * suffixes cut. */
+static void test_signature_from_text(void)
+{
+	const char *bt =
+		"TID 42:\n"
+		"#0  0x00007f0000001234 raise (libc.so.6)\n"
+		"#1  0x0000555500001010 ?? (crasher)\n"
+		"#2  0x0000555500002000 do_segv.isra.0 (crasher)\n"
+		"#3  0x0000555500003000 main (crasher)\n"
+		"#4  0x00007f0000002000 __libc_start_call_main (libc.so.6)\n"
+		"#5  0x00007f0000003000 after_stop (libc.so.6)\n"
+		"TID 43:\n"
+		"#0  0x0000555500004000 other_thread (crasher)\n";
+	const char *mods = "0x0000555500000000-0x0000555500010000 abcd /tmp/x/crasher\n"
+			   "0x00007f0000000000-0x00007f0000100000 - /usr/lib/libc.so.6\n";
+	struct ck_core_sig sig;
+	EXPECT(!ck_core_signature_from_text("/tmp/x/crasher", 6, bt, mods, &sig));
+	EXPECT(!strcmp(sig.class_name, "abrt"));
+	EXPECT(!strcmp(sig.input, "v1|abrt|crasher|crasher+0x1010|do_segv|main"));
+	EXPECT(!strcmp(sig.frame, "crasher+0x1010"));
+	/* printf '%s' 'v1|abrt|crasher|crasher+0x1010|do_segv|main' | sha256sum */
+	EXPECT(!strcmp(sig.signature, "c2152c89ca40af0f"));
+	ck_core_sig_deinit(&sig);
+	/* No backtrace: class and exe only. */
+	EXPECT(!ck_core_signature_from_text("crasher", 11, "(no backtrace: x)\n", "", &sig));
+	EXPECT(!strcmp(sig.input, "v1|segv|crasher") && !strcmp(sig.frame, ""));
+	ck_core_sig_deinit(&sig);
+	char cls[CK_CORE_CLASS_MAX];
+	ck_core_signal_class(8, cls);
+	EXPECT(!strcmp(cls, "fpe"));
+	ck_core_signal_class(200, cls);
+	EXPECT(!strcmp(cls, "signal-200"));
+}
+
+/* triage's JSON as the catalog reads it back: fields taken, garbage refused
+ * with a message, the signature checked. */
+static void test_triage_parse(void)
+{
+	static const char good[] =
+		"{\"schema\":\"crashkit-triage/1\",\"class\":\"sysrq\",\"title\":\"sysrq: x\","
+		"\"message\":\"Kernel panic\",\"signature\":\"75ff5a6bf9665db8\","
+		"\"signature_input\":\"v1|sysrq|x\",\"culprit\":{\"function\":\"x\",\"module\":null},"
+		"\"panic_task\":{\"pid\":119,\"comm\":\"ck_crash\",\"cpu\":1},\"release\":\"6.1\","
+		"\"build_id\":\"ab\",\"uptime\":7,\"partial\":true}";
+	struct ck_crash c;
+	EXPECT(ck_crash_init(&c));
+	struct ck_error *err = ck_kdump_triage_parse(good, strlen(good), &c);
+	EXPECT(!err);
+	EXPECT(!strcmp(c.class_name, "sysrq") && !strcmp(c.signature, "75ff5a6bf9665db8"));
+	EXPECT(c.pid == 119 && c.cpu == 1 && c.uptime == 7 && !strcmp(c.comm, "ck_crash"));
+	EXPECT(!strcmp(c.culprit, "x") && !strcmp(c.module, "") && !strcmp(c.state, "partial"));
+	ck_crash_deinit(&c);
+	static const char *const bad[] = {
+		"", "{", "[1,2]", "{\"schema\":\"other/1\"}", "{\"class\":\"sysrq\"}", "\"x\"",
+	};
+	for (size_t i = 0; i < CK_ARRAY_SIZE(bad); i++) {
+		EXPECT(ck_crash_init(&c));
+		err = ck_kdump_triage_parse(bad[i], strlen(bad[i]), &c);
+		EXPECT(err != NULL);
+		ck_error_destroy(err);
+		ck_crash_deinit(&c);
+	}
+	/* A signature that is not 16 hex digits is dropped, not trusted. */
+	static const char badsig[] = "{\"schema\":\"crashkit-triage/1\",\"signature\":\"../x\","
+				     "\"panic_task\":{\"pid\":-5}}";
+	EXPECT(ck_crash_init(&c));
+	EXPECT(!ck_kdump_triage_parse(badsig, strlen(badsig), &c));
+	EXPECT(!strcmp(c.signature, "") && c.pid == -1);
+	ck_crash_deinit(&c);
+}
+
 int main(void)
 {
 	run("sizes", test_sizes);
@@ -357,6 +432,8 @@ int main(void)
 	run("name matching", test_matching);
 	run("list filters", test_filter);
 	run("signature", test_signature);
+	run("signature from stored text", test_signature_from_text);
+	run("triage JSON of the catalog", test_triage_parse);
 	run("metadata JSON round trip", test_json_roundtrip);
 	run("record JSON forms", test_record_json);
 	run("core_pattern owner", test_pattern_owner);
