@@ -5,13 +5,22 @@
 #
 #   tests/lab/lab.sh [--kernel 6.1|6.12|7] [--out DIR] [--mem 1G]
 #                    [--extra-initrd FILE.cpio] [--fill MIB] [--fill-brd MIB]
-#                    [--force]
+#                    [--force] [--crash KIND [--run N]]
 #
 # --kernel picks the Debian kernel: 6.1 (Debian 12's), 6.12 (Debian 12's
 # bookworm-security linux-image-6.12-amd64) or 7 (the newest plain amd64
 # 7.x of trixie-backports, through tests/lab/apt.sh).  The default is
 # $CK_KSERIES (set by tests/run.sh for the series under test, so the lab
 # tests that rerun the lab with hooks stay on it), else 6.1.
+#
+# --crash KIND crashes the kernel another way than sysrq c: the guest
+# loads tests/lab/crashmod's ck_crashmod.ko (built here against the
+# kernel's Debian headers, cached) and writes KIND to /proc/ck_crashmod.
+# KIND: sysrq (no module) null bug gpf divide ud2 list stack warn
+# softlockup hung oom rcu timer.  Such a run keeps only vmcore.kdump-zlib
+# (-d 31) and skips the QMP boot (~25 s); --run N (default 1) names
+# repeated runs (run-crash-KIND-N), each its own boot with its own KASLR
+# slide.  Exit 3: the module cannot be built for this kernel (7.x).
 #
 # Progress goes to stderr; the last line on stdout is the output dir.
 set -euo pipefail
@@ -38,6 +47,9 @@ extra=
 fill=0
 fill_brd=0
 force=0
+crash=
+crash_run=1
+crash_kinds="sysrq null bug gpf divide ud2 list stack warn softlockup hung oom rcu timer"
 qemu_timeout=${CRASHKIT_LAB_TIMEOUT:-300}
 
 log() { echo "lab: $*" >&2; }
@@ -56,6 +68,8 @@ while [ $# -gt 0 ]; do
 	--fill) fill=${2:?}; shift ;;
 	--fill-brd) fill_brd=${2:?}; shift ;;
 	--force) force=1 ;;
+	--crash) crash=${2:?}; shift ;;
+	--run) crash_run=${2:?}; shift ;;
 	-h|--help) usage ;;
 	*) echo "lab: unknown argument: $1" >&2; usage ;;
 	esac
@@ -68,6 +82,9 @@ esac
 [ -z "$extra" ] || [ -f "$extra" ] || die "no such file: $extra"
 [[ $fill =~ ^[0-9]+$ ]] || die "--fill wants a size in MiB"
 [[ $fill_brd =~ ^[0-9]+$ ]] || die "--fill-brd wants a size in MiB"
+[ -z "$crash" ] || [[ " $crash_kinds " = *" $crash "* ]] ||
+	die "--crash wants one of: $crash_kinds"
+[[ $crash_run =~ ^[1-9][0-9]*$ ]] || die "--run wants a number"
 mem_bytes=$(numfmt --from=iec "$mem") || die "bad --mem: $mem"
 # Debian 12's makedumpfile (1.7.2) filters 6.12 and 7.x wrongly without a
 # word, so for those the capture kernel only saves /proc/vmcore and the
@@ -241,6 +258,7 @@ default_out() {
 	[ "$fill" = 0 ] || name+="-fill$fill"
 	[ "$fill_brd" = 0 ] || name+="-brd$fill_brd"
 	[ -z "$extra" ] || name+="-x$(sha256sum "$extra" | cut -c1-12)"
+	[ -z "$crash" ] || name+="-crash-$crash-$crash_run"
 	echo "$cache/lab/$kver/$name"
 }
 out_arg=$out
@@ -288,6 +306,15 @@ kroot=$kdir/root
 kdebug=$kroot/usr/lib/debug/boot
 log "kernel $kver ($(sed -n 's/^Version: //p' "$kdir/package.txt"))"
 
+# The crash module, built against this kernel's headers (cached).
+crashmod_ko=
+if [ -n "$crash" ] && [ "$crash" != sysrq ]; then
+	rc=0
+	crashmod_ko=$("$here/crashmod/build.sh" "$kver" "$series" | tail -1) || rc=$?
+	[ $rc != 3 ] || { log "skipped: no ck_crashmod.ko for $kver"; exit 3; }
+	[ $rc = 0 ] && [ -f "$crashmod_ko" ] || die "cannot build ck_crashmod.ko for $kver"
+fi
+
 # ---------------------------------------------------------------- output dir
 
 mkdir -p "$(dirname "$out")"
@@ -325,6 +352,7 @@ t_start=$SECONDS
 
 files_paths="/tmp/ck_file_a /tmp/ck_file_b /tmp/ck_file_c"
 first_append="console=ttyS0 crashkernel=256M panic=1"
+[ -z "$crash" ] || first_append+=" lab.crash=$crash"
 # The capture kernel talks on the second serial port so that its whole
 # console lands in its own log file.
 capture_append="console=ttyS1 irqpoll nr_cpus=1 reset_devices panic=1"
@@ -385,6 +413,7 @@ add_modules "$base" test loop dummy
 add_modules "$base" fwcfg qemu_fw_cfg
 # A RAM disk whose pages are kept at dump level 31 (--fill-brd).
 [ "$fill_brd" = 0 ] || add_modules "$base" brd brd
+[ -z "$crashmod_ko" ] || install -m 644 "$crashmod_ko" "$base/lib/modules/lab/ck_crashmod.ko"
 install -m 644 "$here/guest/common.sh" "$base/lab/common.sh"
 cat > "$base/lab/lab.conf" <<EOF
 CAPTURE_APPEND='$capture_append'
@@ -393,6 +422,8 @@ FILL_MIB=$fill
 FILL_BRD_MIB=$fill_brd
 GUEST_MAKEDUMPFILE=$guest_mdf
 EOF
+# Crash-kind runs keep one dump format (see --crash).
+[ -z "$crash" ] || echo "CAPTURE_ZLIB_ONLY=1" >> "$base/lab/lab.conf"
 mkcpio "$base" > "$work/base.cpio"
 extra_cpio=${extra:-/dev/null}
 
@@ -423,7 +454,11 @@ lab_value() {
 	tr -d '\r' < "$2" | sed -n "s/^@@LAB $1=//p" | tail -1
 }
 
-log "crash run: boot, kexec -p, sysrq c, capture"
+if [ -n "$crash" ]; then
+	log "crash run: boot, kexec -p, crash $crash (run $crash_run), capture"
+else
+	log "crash run: boot, kexec -p, sysrq c, capture"
+fi
 disk=$work/out.img
 truncate -s 4G "$disk"
 mkfs.ext4 -q -F -L crashkit-lab "$disk"
@@ -454,7 +489,7 @@ need() {
 need serial-first.log serial-first.log
 need serial-capture.log serial-first.log
 need capture.log serial-capture.log
-need vmcore.elf capture.log
+[ -n "$crash" ] && [ $guest_mdf = 1 ] || need vmcore.elf capture.log
 
 # 6.12 and 7.x: the capture kernel saved vmcore.elf only.  The newest
 # makedumpfile makes the files the guest's makes for 6.1, with the same
@@ -480,16 +515,22 @@ else
 	mdf() { "$filter_mdf" --message-level 22 "$@"; }
 	flat() { mdf -F -c -d 31 vmcore.elf > vmcore.flat; }
 	t0=$SECONDS
-	(
+	if [ -n "$crash" ]; then
+		# A crash-kind run keeps the -d 31 dump only.
+		(cd "$out" && host_step vmcore.kdump-zlib mdf -c -d 31 vmcore.elf vmcore.kdump-zlib)
+		rm -f "$out/vmcore.elf"
+	else (
 		cd "$out"
 		host_step vmcore.kdump-zlib mdf -c -d 31 vmcore.elf vmcore.kdump-zlib
 		host_step vmcore.kdump-lzo mdf -l -d 31 vmcore.elf vmcore.kdump-lzo
 		host_step vmcore.flat flat
 		host_step dmesg.makedumpfile.txt mdf --dump-dmesg vmcore.elf dmesg.makedumpfile.txt
-	)
+	) fi
 	t_filter=$((SECONDS - t0))
 fi
-for step in vmcore.elf vmcore.kdump-zlib vmcore.kdump-lzo vmcore.flat dmesg.makedumpfile.txt; do
+steps="vmcore.elf vmcore.kdump-zlib vmcore.kdump-lzo vmcore.flat dmesg.makedumpfile.txt"
+[ -z "$crash" ] || steps=vmcore.kdump-zlib
+for step in $steps; do
 	need "$step" capture.log
 	grep -q "^@@STEP $step rc=0 " "$out/capture.log" ||
 		die "capture step $step failed; see $out/capture.log"
@@ -517,6 +558,11 @@ qmp() {
 	case $line in *'"error"'*) return 1 ;; esac
 }
 
+if [ -n "$crash" ]; then
+	# No QMP boot for a crash-kind run (see --crash).
+	qemu_formats=
+	t_qmp=
+else
 log "QMP run: live boot, dump-guest-memory"
 sock=$work/qmp.sock
 t0=$SECONDS
@@ -554,6 +600,7 @@ wait $qemu_pid || true
 qemu_pid=
 t_qmp=$((SECONDS - t0))
 log "QMP run took ${t_qmp}s (ready after ${t_ready}s)"
+fi
 
 # ---------------------------------------------------------------- host side
 
@@ -589,7 +636,7 @@ log "host makedumpfile: reassemble flattened dumps, --dump-dmesg"
 	echo "MDF  vmcore.kdump-zlib vmcore.kdump-lzo vmcore.flat dmesg.makedumpfile.txt: makedumpfile $(mdf_version "$filter_mdf") $([ $guest_mdf = 1 ] && echo "in the capture kernel" || echo "on the host, from vmcore.elf") ($filter_mdf)"
 	echo "MDF  the lines below: makedumpfile $(mdf_version "$oracle_mdf") on the host ($oracle_mdf)"
 } > "$out/oracle.log"
-oracle "reassemble vmcore.flat" \
+[ -n "$crash" ] || oracle "reassemble vmcore.flat" \
 	unflatten "$out/vmcore.flat" "$out/vmcore.flat-reassembled" || true
 for f in $qemu_formats; do
 	case $f in kdump-*)
@@ -624,6 +671,7 @@ kaslr_offset() {
 }
 first=$out/serial-first.log
 qlog=$out/serial-qemu.log
+[ -z "$crash" ] || qlog=/dev/null	# no QMP boot
 # The panic prints "CPU: 0 PID: 123 Comm: ck_crash ..." before kexec
 # (6.1; since 6.10 "CPU: 0 UID: 0 PID: 123 Comm: ...").
 crash_pid=$(tr -d '\r' < "$first" |
@@ -667,7 +715,7 @@ crash_pid=$(tr -d '\r' < "$first" |
 	emit CRASH_COMM ck_crash
 	emit CRASH_CPU 0
 	emit CRASH_PID "$crash_pid"
-	emit PANIC_MESSAGE "sysrq triggered crash"
+	emit PANIC_MESSAGE "$(case $crash in '' | sysrq) echo "sysrq triggered crash" ;; esac)"
 	emit EXTRA_INITRD "$extra"
 	emit HOOK_FIRST_RC "$(lab_value HOOK_FIRST_RC "$first")"
 	emit HOOK_CAPTURE_RC "$hook_capture_rc"
@@ -684,20 +732,33 @@ crash_pid=$(tr -d '\r' < "$first" |
 	emit TIME_EXTRACT_S "$t_extract"
 	emit TIME_HOST_FILTER_S "${t_filter:-}"
 	emit TIME_QMP_RUN_S "$t_qmp"
+	if [ -n "$crash" ]; then
+		emit CRASH_KIND "$crash"
+		emit CRASH_RUN "$crash_run"
+		emit CRASH_MODULE "$([ "$crash" = sysrq ] || echo ck_crashmod)"
+		emit CRASH_SYSCTLS "$(lab_value CRASH_SYSCTLS "$first")"
+	fi
 } > "$out/truth.env"
 
 # ---------------------------------------------------------------- verdict
 
+verdict_keys="KERNEL_RELEASE MARKER NR_CPUS BUSY_PID SLEEP_PIDS FILES_PID CRASH_PID QEMU_MARKER"
+if [ -n "$crash" ]; then
+	# The panic task of a crash kind need not be ck_crash (khungtaskd,
+	# an idle task in softirq), and there is no QMP boot.
+	verdict_keys="KERNEL_RELEASE MARKER NR_CPUS BUSY_PID SLEEP_PIDS FILES_PID"
+else
 need qmp.log serial-qemu.log
 for f in $qemu_formats; do
 	need "qemu.$f" qmp.log
 done
 need qemu.elf qmp.log
 need qemu.kdump-zlib qmp.log
+fi
 for f in System.map config vmlinuz vmlinux oracle.log truth.env; do
 	need "$f" serial-first.log
 done
-for key in KERNEL_RELEASE MARKER NR_CPUS BUSY_PID SLEEP_PIDS FILES_PID CRASH_PID QEMU_MARKER; do
+for key in $verdict_keys; do
 	grep -q "^$key=." "$out/truth.env" ||
 		die "truth.env lacks $key; see $out/serial-first.log and serial-qemu.log"
 done

@@ -11,7 +11,9 @@
  *   ckproc files COMM PATH...       open PATHs as fds 10,11,... and sleep
  *   ckproc fill  COMM MIB [PATH]    fill MIB of memory (or of PATH) with zero/random/text,
  *                                   then create /tmp/COMM.ready
- *   ckproc crash COMM CPU           panic the kernel from CPU via sysrq 'c'
+ *   ckproc crash COMM CPU [PATH WORD]
+ *                                   panic the kernel from CPU via sysrq 'c', or
+ *                                   by writing WORD to PATH (/proc/ck_crashmod)
  *
  * It is linked statically so the guest needs no libc for it.
  */
@@ -164,21 +166,25 @@ int main(int argc, char **argv)
 		hold_files(argc - 3, argv + 3);
 	} else if (!strcmp(mode, "fill") && (argc == 4 || argc == 5)) {
 		fill(argv[2], atol(argv[3]), argc == 5 ? argv[4] : NULL);
-	} else if (!strcmp(mode, "crash") && argc == 4) {
+	} else if (!strcmp(mode, "crash") && (argc == 4 || argc == 6)) {
+		const char *path = argc == 6 ? argv[4] : "/proc/sysrq-trigger";
+		const char *word = argc == 6 ? argv[5] : "c";
 		int fd;
 
 		pin(argv[3]);
-		fd = open("/proc/sysrq-trigger", O_WRONLY);
+		fd = open(path, O_WRONLY);
 		if (fd < 0)
-			die("/proc/sysrq-trigger");
-		if (write(fd, "c", 1) != 1)
-			die("sysrq write");
-		/* Not reached when the kernel panics. */
-		fprintf(stderr, "ckproc: still alive after sysrq c\n");
+			die(path);
+		if (write(fd, word, strlen(word)) != (ssize_t)strlen(word))
+			die(argc == 6 ? "write" : "sysrq write");
+		/* Not reached when the kernel panics (a hung task never
+		 * returns from the write either). */
+		fprintf(stderr, "ckproc: still alive after %s %s\n",
+			argc == 6 ? path : "sysrq", word);
 		return 1;
 	}
 	fprintf(stderr,
 		"usage: ckproc busy COMM CPU | sleep COMM | files COMM PATH... |\n"
-		"              fill COMM MIB [PATH] | crash COMM CPU\n");
+		"              fill COMM MIB [PATH] | crash COMM CPU [PATH WORD]\n");
 	return 2;
 }

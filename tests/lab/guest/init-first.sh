@@ -8,6 +8,8 @@ mount_basics
 
 mode=crash
 case " $(cat /proc/cmdline) " in *" lab.mode=qmp "*) mode=qmp ;; esac
+# lab.sh --crash KIND: crash that way (crash_kind below), not by sysrq c.
+kind=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^lab\.crash=//p')
 
 load_modules test
 # qemu_fw_cfg hands the guest's VMCOREINFO note to QEMU's vmcoreinfo
@@ -84,6 +86,35 @@ if [ -x /lab-hook-first ]; then
 	say "HOOK_FIRST_RC=$?"
 fi
 
+# crash_kind KIND: make KIND's report a panic (sysctls and an RCU
+# parameter, short timeouts so each run stays short), load ck_crashmod and
+# write KIND to it from a task named ck_crash on CPU 0.
+crash_kind() {
+	local set="kernel.panic_on_oops=1"
+	case $1 in
+	warn) set="$set kernel.panic_on_warn=1" ;;
+	softlockup) set="$set kernel.softlockup_panic=1 kernel.watchdog_thresh=1" ;;
+	hung) set="$set kernel.hung_task_panic=1 kernel.hung_task_timeout_secs=2" ;;
+	oom) set="$set vm.panic_on_oom=1" ;;
+	rcu) set="$set kernel.panic_on_rcu_stall=1" ;;
+	esac
+	for kv in $set; do
+		echo "${kv#*=}" > "/proc/sys/$(echo "${kv%%=*}" | tr . /)" ||
+			say "WARN cannot set $kv"
+	done
+	if [ "$1" = rcu ]; then
+		echo 3 > /sys/module/rcupdate/parameters/rcu_cpu_stall_timeout ||
+			say "WARN cannot set rcu_cpu_stall_timeout"
+		set="$set rcupdate.rcu_cpu_stall_timeout=3"
+	fi
+	say "CRASH_SYSCTLS=$set"
+	insmod /lib/modules/lab/ck_crashmod.ko || { say "ERROR insmod ck_crashmod failed"; halt_guest; }
+	sleep 1
+	/bin/ckproc crash ck_crash 0 /proc/ck_crashmod "$1"
+	say "ERROR still running after crash $1"
+	halt_guest
+}
+
 if [ "$mode" = qmp ]; then
 	say READY
 	# The host dumps, then quits QEMU; nothing more to do.
@@ -97,6 +128,7 @@ fi
 say "KEXEC_CRASH_LOADED=$(cat /sys/kernel/kexec_crash_loaded)"
 # Give the serial line time to drain the lines above before the panic.
 sleep 1
+[ -z "$kind" ] || [ "$kind" = sysrq ] || crash_kind "$kind"
 # ckproc panics the kernel from CPU 0 via sysrq 'c', as a task named
 # ck_crash; the panic's "CPU: 0 PID: N Comm: ck_crash" line gives its pid.
 /bin/ckproc crash ck_crash 0
