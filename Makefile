@@ -24,8 +24,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(CORES_PKGS) $(ANALYZE_PKGS) 
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldeflate -lpthread
 CORES_LIBS := $(shell pkg-config --libs $(CORES_PKGS) 2>/dev/null)
 ANALYZE_LIBS := $(shell pkg-config --libs $(ANALYZE_PKGS) 2>/dev/null)
+# crashkit-kdump: liblzma for .ko.xz modules (kdump initramfs).
+KDUMP_LIBS := $(shell pkg-config --libs liblzma 2>/dev/null)
 # Tests also build snappy pages themselves (tests/mkdump.h).
-TEST_LIBS := $(ANALYZE_LIBS) $(CORES_LIBS) $(PKG_LIBS) -lsnappy
+TEST_LIBS := $(ANALYZE_LIBS) $(CORES_LIBS) $(KDUMP_LIBS) $(PKG_LIBS) -lsnappy
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes -Wvla
@@ -143,7 +145,7 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(ALL_LIBA)
 
 $(CRASHKIT_KDUMP): $(KDUMP_TOOL_OBJS) $(COMMON_TOOL_OBJS) $(KDUMP_LIBA)
 	$(CC) $(ALL_LDFLAGS) -Wl,-Map=$@.map -o $@ $(KDUMP_TOOL_OBJS) $(COMMON_TOOL_OBJS) \
-		$(KDUMP_LIBA) $(PKG_LIBS)
+		$(KDUMP_LIBA) $(KDUMP_LIBS) $(PKG_LIBS)
 
 # Test tools may link peers' libraries (libkdumpfile) as oracles.
 $(O)/tests/%: $(O)/tests/tools/%.o $(LIBA)

@@ -10,6 +10,8 @@ pkgs=(
 	build-essential pkg-config
 	zlib1g-dev libzstd-dev liblzo2-dev libsnappy-dev liblz4-dev libjson-c-dev
 	libelf-dev libdw-dev libsqlite3-dev libdeflate-dev libisal-dev
+	# crashkit kdump initramfs: .ko.xz modules for kernels without MODULE_DECOMPRESS
+	liblzma-dev
 	# the fuzz targets (make fuzz, tests/cli/fuzz.sh): clang 14 with libFuzzer
 	clang
 	# peers used as oracles in the tests

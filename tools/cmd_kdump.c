@@ -16,6 +16,12 @@ static const char kdump_help[] =
 	"The kernel side of crash dumps (crashkit-kdump(8)):\n"
 	"  check       can this kernel dump, and is it ready to?  (exit 0 ready, 1 not)\n"
 	"  recommend   crashkernel= for this machine, and the GRUB line\n"
+	"  load        load the capture kernel and crashkit's initramfs (kexec_file_load)\n"
+	"  unload      unload it\n"
+	"  status      is a capture kernel loaded, and which\n"
+	"  initramfs   build the capture initramfs (crashkit, libraries, modules)\n"
+	"  save        (in the capture kernel) save the dump as kdump.conf says\n"
+	"  init        (in the capture kernel) the initramfs's /init\n"
 	"\n"
 	"Run 'crashkit kdump COMMAND --help' for its options.\n";
 
@@ -427,6 +433,14 @@ int ck_cmd_kdump(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "recommend"))
 		return cmd_recommend(argc - 1, argv + 1);
+	/* load, unload, status, initramfs: tools/cmd_kdump_load.c. */
+	static const struct { const char *name; int (*run)(int, char **); } more[] = {
+		{ "load", ck_cmd_kdump_load }, { "unload", ck_cmd_kdump_unload },
+		{ "status", ck_cmd_kdump_status }, { "initramfs", ck_cmd_kdump_initramfs },
+	};
+	for (size_t i = 0; argc >= 2 && i < sizeof(more) / sizeof(more[0]); i++)
+		if (!strcmp(argv[1], more[i].name))
+			return more[i].run(argc - 1, argv + 1);
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return ck_print_help(kdump_help);

@@ -99,6 +99,9 @@ static int cmd_kdump(int argc, char **argv)
 	 * (tools/cmd_save.c); the rest is crashkit-kdump's. */
 	if (argc >= 2 && !strcmp(argv[1], "save"))
 		return ck_cmd_kdump_save(argc - 1, argv + 1);
+	/* init too: PID 1 of the capture initramfs (tools/cmd_init.c). */
+	if (argc >= 2 && !strcmp(argv[1], "init"))
+		return ck_cmd_init(argc - 1, argv + 1);
 	return exec_sibling(CK_KDUMP_EXE, argc, argv);
 }
 
@@ -121,6 +124,9 @@ int main(int argc, char **argv)
 	if (base && !strcmp(base, "makedumpfile")) {
 		return ck_cmd_makedumpfile(argc, argv);
 	}
+	/* /init of the capture initramfs (crashkit kdump initramfs). */
+	if (base && !strcmp(base, "init") && getpid() == 1)
+		return ck_cmd_init(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return CK_EXIT_USAGE;

@@ -128,4 +128,14 @@ int ck_cmd_kdump(int argc, char **argv);
  * capture binary).  argv[0] is "save". ---- */
 int ck_cmd_kdump_save(int argc, char **argv);
 
+/* ---- kdump init (issue 11, helper "load"): tools/cmd_init.c, linked into
+ * crashkit: PID 1 of the capture initramfs (/init links to crashkit). ---- */
+int ck_cmd_init(int argc, char **argv);
+/* crashkit-kdump's load, unload, status, initramfs: tools/cmd_kdump_load.c.
+ * Each takes argv[0] = the subcommand's name. */
+int ck_cmd_kdump_load(int argc, char **argv);
+int ck_cmd_kdump_unload(int argc, char **argv);
+int ck_cmd_kdump_status(int argc, char **argv);
+int ck_cmd_kdump_initramfs(int argc, char **argv);
+
 #endif /* CRASHKIT_TOOLS_H */
