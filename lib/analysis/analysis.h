@@ -68,6 +68,10 @@ struct ck_error *ck_member_of_any(struct ck_types *types, const char *type,
  * per-cpu ones).  Per-cpu variables come from BTF's .data..percpu. */
 struct ck_error *ck_global(struct ck_kernel *kernel, struct ck_types *types, const char *name,
 			   uint64_t *addr, uint32_t *type);
+/* The same with the variable's declared type first (DWARF's `volatile
+ * unsigned long`, `unsigned long [3]`), for p and whatis (globals.c). */
+struct ck_error *ck_global_declared(struct ck_kernel *kernel, struct ck_types *types,
+				    const char *name, uint64_t *addr, uint32_t *type);
 
 /* ---- values (value.c) ----------------------------------------------------- */
 
@@ -261,6 +265,14 @@ const char *ck_analysis_help_text(const char *cmd);
 /* Types from raw BTF bytes (the fuzz target tests/fuzz/fuzz_btf_types.c;
  * ck_types_from_dump reads the dump's and calls it). */
 struct ck_error *ck_types_from_bytes(const void *data, size_t size, struct ck_types **ret);
+/* The same over a libbpf object (taken over, freed on failure too). */
+struct ck_error *ck_types_from_btf(struct btf *btf, struct ck_types **ret);
+/* Whether the types were made from a vmlinux's DWARF (types_dwarf.c). */
+void ck_types_set_from_dwarf(struct ck_types *types, bool yes);
+bool ck_types_from_dwarf_p(const struct ck_types *types);
+/* A variable's type by name from the BTF's VARs: every per-cpu variable in
+ * the dump's BTF, every variable with an address in DWARF's. */
+bool ck_types_var(struct ck_types *types, const char *name, uint32_t *type);
 
 /* ---- end of shell ---- */
 
@@ -278,6 +290,29 @@ bool ck_debuginfo_present(const struct ck_analysis *a);
 const char *ck_debuginfo_path(const struct ck_analysis *a);
 /* Forgets the session's vmlinux (ck_analysis_destroy calls it). */
 void ck_debuginfo_destroy(struct ck_analysis *a);
+
+/* Types from DWARF (types_dwarf.c): the DWARF's types, functions and
+ * variables as BTF (libbpf's writer, then btf__dedup), per-cpu variables in
+ * a .data..percpu DATASEC.  ck_types_from_dwarf first tries the cache
+ * $XDG_CACHE_HOME/crashkit/btf/BUILD-ID-vN.btf (~/.cache without it) and
+ * writes it after a conversion. */
+struct Dwarf;
+struct Elf;
+/* The index type of arrays declared `[0]` (DWARF tells them from `[]`;
+ * BTF only by this): typefmt prints their size. */
+#define CK_BTF_ZERO_LENGTH_INDEX "__ck_zero_length_array__"
+
+struct ck_dwarf_btf_stats {
+	unsigned int cus, dedups;
+	uint64_t dies;			/* type DIEs converted */
+	uint32_t types, funcs, vars;	/* BTF types at the end; FUNCs, VARs written */
+	uint32_t fillers, bad_members;	/* what libbpf refused (a `void *` instead) */
+	bool cached, cache_written;
+};
+struct ck_error *ck_btf_from_dwarf(struct Dwarf *dw, struct Elf *elf, struct btf **ret,
+				   struct ck_dwarf_btf_stats *st);
+struct ck_error *ck_types_from_dwarf(struct Dwarf *dw, struct Elf *elf, const char *build_id,
+				     struct ck_types **ret, struct ck_dwarf_btf_stats *st);
 
 /* ---- end of dwarf ---- */
 

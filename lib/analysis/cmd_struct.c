@@ -312,7 +312,7 @@ static int print_variable(struct ck_analysis *a, const char *arg, int radix)
 	}
 	uint64_t addr;
 	uint32_t type;
-	err = ck_global(a->kernel, a->types, e.name, &addr, &type);
+	err = ck_global_declared(a->kernel, a->types, e.name, &addr, &type);
 	if (err)
 		return ck_analysis_fail(a, "p", err);
 	bool percpu = is_percpu(ck_types_btf(a->types), e.name);
@@ -341,7 +341,7 @@ static int print_variable(struct ck_analysis *a, const char *arg, int radix)
 	fprintf(a->out, "$%u = ", ++history);
 	const struct btf_type *t =
 		btf__type_by_id(ck_types_btf(a->types), ck_type_resolve(a->types, m.type));
-	if (!*e.path && t && btf_is_array(t))
+	if (!*e.path && t && btf_is_array(t) && btf_array(t)->nelems)
 		fputs("\n ", a->out);	/* crash breaks the line before an array */
 	err = ck_typefmt_value(a, m.type, addr + m.offset, m.bit_offset, m.bit_size, 0, radix,
 			       true, a->out);
@@ -382,7 +382,7 @@ static bool whatis_symbol(struct ck_analysis *a, const char *name)
 	const struct btf *btf = ck_types_btf(a->types);
 	uint64_t addr;
 	uint32_t type;
-	struct ck_error *err = ck_global(a->kernel, a->types, name, &addr, &type);
+	struct ck_error *err = ck_global_declared(a->kernel, a->types, name, &addr, &type);
 	if (err) {
 		ck_error_destroy(err);
 		int fn = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);

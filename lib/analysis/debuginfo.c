@@ -327,6 +327,47 @@ static struct ck_error *check_match(struct ck_analysis *a, struct ck_debuginfo *
 			       d->path, s1, s2);
 }
 
+/*
+ * With a vmlinux the types come from its DWARF (docs/analysis.md, "Types
+ * from DWARF"): crash's answers are gdb's, from DWARF.  The dump's BTF
+ * stays in use when the conversion fails (a warning says why).
+ */
+static void use_dwarf_types(struct ck_analysis *a, struct ck_debuginfo *d,
+			    const struct ck_analysis_vmlinux_opts *opts)
+{
+	Dwarf_Addr bias;
+	Dwarf *dw = dwfl_module_getdwarf(d->mod, &bias);
+	char id[41] = "";
+	struct ck_types *types = NULL;
+	struct ck_dwarf_btf_stats st;
+	if (!vmlinux_build_id(d, id))
+		id[0] = '\0';
+	struct ck_error *err = dw ? ck_types_from_dwarf(dw, d->elf, id, &types, &st)
+				  : ck_error_create(CK_ERR_NOT_FOUND, "no DWARF");
+	if (err) {
+		if (opts && opts->warn) {
+			struct ck_error *w = ck_error_prepend(err, "types from '%s' (using the dump's "
+							      "BTF)", d->path);
+			opts->warn(opts->warn_arg, ck_error_message(w));
+			ck_error_destroy(w);
+		} else {
+			ck_error_destroy(err);
+		}
+		return;
+	}
+	if (getenv("CK_DWARF_STATS"))
+		fprintf(stderr, "types from DWARF: %s, %u CUs, %llu type DIEs, %u BTF types, "
+			"%u FUNCs, %u VARs, %u refused, %u members refused, %u dedups%s\n",
+			st.cached ? "cached" : "converted", st.cus, (unsigned long long)st.dies,
+			st.types, st.funcs, st.vars, st.fillers, st.bad_members, st.dedups,
+			st.cache_written ? ", cache written" : "");
+	ck_types_set_from_dwarf(types, true);
+	ck_types_destroy(a->types);
+	a->types = types;
+	ck_error_destroy(a->types_error);
+	a->types_error = NULL;
+}
+
 struct ck_error *ck_analysis_set_vmlinux(struct ck_analysis *a, const char *path,
 					 const struct ck_analysis_vmlinux_opts *opts)
 {
@@ -366,6 +407,7 @@ struct ck_error *ck_analysis_set_vmlinux(struct ck_analysis *a, const char *path
 		return err;
 	}
 	a->debuginfo = d;
+	use_dwarf_types(a, d, opts);
 	return NULL;
 }
 

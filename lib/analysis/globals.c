@@ -5,7 +5,6 @@
  * with their C types (docs/analysis.md, "Globals").  Addresses always come
  * from kallsyms.  A walker that needs a new global adds one line.
  */
-#include <bpf/btf.h>
 #include <string.h>
 
 #include "analysis/analysis.h"
@@ -34,42 +33,58 @@ static const struct {
 	{ "vm_zone_stat", "atomic_long_t" },		/* [NR_VM_ZONE_STAT_ITEMS] */
 };
 
-/* A per-cpu variable's type from BTF's .data..percpu section, or 0. */
-static uint32_t percpu_var_type(const struct btf *btf, const char *name)
+/* The table's type of a global, or 0. */
+static struct ck_error *table_type(struct ck_types *types, const char *name, uint32_t *id)
 {
-	int sec = btf__find_by_name_kind(btf, ".data..percpu", BTF_KIND_DATASEC);
-	if (sec <= 0)
-		return 0;
-	const struct btf_type *t = btf__type_by_id(btf, (uint32_t)sec);
-	const struct btf_var_secinfo *vs = btf_var_secinfos(t);
-	for (uint16_t i = 0; i < btf_vlen(t); i++, vs++) {
-		const struct btf_type *v = btf__type_by_id(btf, vs->type);
-		if (v && btf_is_var(v) && !strcmp(btf__name_by_offset(btf, v->name_off), name))
-			return v->type;
+	*id = 0;
+	for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
+		if (strcmp(globals[i].name, name))
+			continue;
+		struct ck_error *err = ck_type_find(types, globals[i].type, id);
+		return err ? ck_error_prepend(err, "global '%s'", name) : NULL;
 	}
-	return 0;
+	return NULL;
 }
 
-struct ck_error *ck_global(struct ck_kernel *kernel, struct ck_types *types, const char *name,
-			   uint64_t *addr, uint32_t *type)
+static struct ck_error *global_type(struct ck_kernel *kernel, struct ck_types *types,
+				    const char *name, bool declared, uint64_t *addr,
+				    uint32_t *type)
 {
 	struct ck_symbol sym;
 	struct ck_error *err = ck_kernel_symbol_by_name(kernel, name, &sym);
 	if (err)
 		return err;
-	uint32_t id = percpu_var_type(ck_types_btf(types), name);
-	for (size_t i = 0; !id && i < sizeof(globals) / sizeof(globals[0]); i++) {
-		if (strcmp(globals[i].name, name))
-			continue;
-		err = ck_type_find(types, globals[i].type, &id);
+	uint32_t id = 0;
+	bool var = ck_types_var(types, name, &id);
+	if (!var || !declared) {
+		uint32_t tid;
+		err = table_type(types, name, &tid);
 		if (err)
-			return ck_error_prepend(err, "global '%s'", name);
+			return err;
+		if (tid)
+			id = tid;
 	}
-	if (!id)
+	if (!id && !var)
 		return ck_error_create(CK_ERR_NOT_FOUND,
 				       "the type of global '%s' is not known without a vmlinux "
 				       "(BTF has no globals; lib/analysis/globals.c)", name);
 	*addr = sym.address;
 	*type = id;
 	return NULL;
+}
+
+/* For the walkers: the table's type first (arrays as their element type,
+ * as the walkers read them), then the variable's own. */
+struct ck_error *ck_global(struct ck_kernel *kernel, struct ck_types *types, const char *name,
+			   uint64_t *addr, uint32_t *type)
+{
+	return global_type(kernel, types, name, false, addr, type);
+}
+
+/* For p and whatis: the variable's declared type where the types have it
+ * (every variable in DWARF, the per-cpu ones in BTF), else the table's. */
+struct ck_error *ck_global_declared(struct ck_kernel *kernel, struct ck_types *types,
+				    const char *name, uint64_t *addr, uint32_t *type)
+{
+	return global_type(kernel, types, name, true, addr, type);
 }

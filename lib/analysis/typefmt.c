@@ -57,6 +57,14 @@ static void add_params(struct ck_types *types, const struct btf_type *t, struct 
 
 /* Walks from id to its base type, growing the declarator d around the
  * name; returns the base type's id with its qualifiers in *quals. */
+/* `[0]` rather than `[]`: only types from DWARF tell them apart
+ * (types_dwarf.c gives such arrays an index type of their own). */
+static bool zero_length(const struct btf *btf, const struct btf_type *t)
+{
+	const struct btf_type *it = btf__type_by_id(btf, btf_array(t)->index_type);
+	return it && !strcmp(btf__name_by_offset(btf, it->name_off), CK_BTF_ZERO_LENGTH_INDEX);
+}
+
 static uint32_t declarator(struct ck_types *types, uint32_t id, struct ck_strbuf *d,
 			   const char **quals, int depth)
 {
@@ -75,7 +83,7 @@ static uint32_t declarator(struct ck_types *types, uint32_t id, struct ck_strbuf
 			continue;
 		case BTF_KIND_ARRAY: {
 			char n[32] = "";
-			if (btf_array(t)->nelems)
+			if (btf_array(t)->nelems || zero_length(btf, t))
 				snprintf(n, sizeof(n), "%u", btf_array(t)->nelems);
 			if (prev_ptr)
 				wrap(d, "(", ")");
@@ -108,7 +116,10 @@ static uint32_t declarator(struct ck_types *types, uint32_t id, struct ck_strbuf
 			const char *q = btf_is_const(t) ? "const " :
 					btf_is_volatile(t) ? "volatile " : "restrict ";
 			const struct btf_type *next = btf__type_by_id(btf, t->type);
-			if (next && (btf_is_ptr(next) || btf_is_array(next) || btf_is_func_proto(next)))
+			if (next && btf_is_array(next))
+				;	/* C: a qualified array is an array of qualified
+					 * elements, which DWARF also says: said once */
+			else if (next && (btf_is_ptr(next) || btf_is_func_proto(next)))
 				wrap(d, q, "");	/* qualifies the pointer itself */
 			else
 				*quals = q;
@@ -219,7 +230,13 @@ struct layout {
 	int blank;		/* the column's width where a line has no offset */
 	bool absolute;		/* addresses instead of offsets (struct -o ADDR) */
 	uint64_t base;
+	uint32_t top;		/* the type laid out */
 };
+
+/* show_off: no offsets, offsets, or (inside a named member of anonymous
+ * type) crash's: the offset of the first member of that name found from
+ * the top type, if any (crash asks gdb for TYPE.name). */
+enum { OFF_NONE, OFF_SHOW, OFF_BY_NAME };
 
 static void layout_prefix(const struct layout *l, int level, bool have_off, uint64_t off)
 {
@@ -259,10 +276,26 @@ static uint32_t anon_composite(const struct btf *btf, uint32_t id)
 }
 
 static void layout_members(const struct layout *l, uint32_t id, int level, uint64_t base_bits,
-			   bool show_off);
+			   int show_off);
+
+/* Whether a line gets an offset, and which. */
+static bool line_offset(const struct layout *l, const char *name, int show_off, uint64_t *bytes)
+{
+	if (show_off != OFF_BY_NAME || !l->offsets)
+		return show_off == OFF_SHOW;
+	struct ck_member m;
+	struct ck_error *err = name && *name ? ck_type_member(l->types, l->top, name, &m)
+					     : ck_error_create(CK_ERR_NOT_FOUND, "unnamed");
+	if (err) {
+		ck_error_destroy(err);
+		return false;
+	}
+	*bytes = m.offset;
+	return true;
+}
 
 static void layout_member(const struct layout *l, const struct btf_type *t, int i, int level,
-			  uint64_t base_bits, bool show_off)
+			  uint64_t base_bits, int show_off)
 {
 	const struct btf_member *m = btf_members(t) + i;
 	const char *name = btf__name_by_offset(l->btf, m->name_off);
@@ -277,18 +310,24 @@ static void layout_member(const struct layout *l, const struct btf_type *t, int 
 		/* members of a named member of anonymous type: gdb gives no
 		 * offsets (crash prints the member's on its closing line) */
 		bool named = name && *name;
-		layout_members(l, anon, level + 1, bits, show_off && !named);
+		layout_members(l, anon, level + 1, bits,
+			       show_off == OFF_SHOW && !named ? OFF_SHOW :
+			       show_off ? OFF_BY_NAME : OFF_NONE);
 		struct ck_strbuf d = CK_STRBUF_INIT;
 		const char *quals;
 		ck_strbuf_adds(&d, named ? name : "");
 		declarator(l->types, m->type, &d, &quals, 0);
-		layout_prefix(l, level, named && show_off, bits / 8);
+		uint64_t where = bits / 8;
+		bool off = named && line_offset(l, name, show_off, &where);
+		layout_prefix(l, level, off, where);
 		fprintf(l->out, "}%s%s;\n", d.len ? " " : "", d.len ? d.buf : "");
 		ck_strbuf_deinit(&d);
 		return;
 	}
 	ck_typefmt_decl(l->types, m->type, name, &s);
-	layout_prefix(l, level, show_off, bits / 8);
+	uint64_t at = bits / 8;
+	bool off = line_offset(l, name, show_off, &at);
+	layout_prefix(l, level, off, at);
 	if (bsize)
 		fprintf(l->out, "%s : %u;\n", s.buf ? s.buf : "", bsize);
 	else
@@ -297,7 +336,7 @@ static void layout_member(const struct layout *l, const struct btf_type *t, int 
 }
 
 static void layout_members(const struct layout *l, uint32_t id, int level, uint64_t base_bits,
-			   bool show_off)
+			   int show_off)
 {
 	const struct btf_type *t = btf__type_by_id(l->btf, id);
 	if (!t || !btf_is_composite(t))
@@ -315,7 +354,7 @@ static void layout_enum(const struct layout *l, const struct btf_type *t)
 		if (btf_is_enum(t)) {
 			const struct btf_enum *e = btf_enum(t) + i;
 			n = btf__name_by_offset(l->btf, e->name_off);
-			v = btf_kflag(t) ? (long long)(int32_t)e->val : (long long)e->val;
+			v = btf_kflag(t) ? (long long)(int32_t)e->val : (long long)(uint32_t)e->val;
 		} else {
 			const struct btf_enum64 *e = btf_enum64(t) + i;
 			n = btf__name_by_offset(l->btf, e->name_off);
@@ -397,7 +436,8 @@ static void layout(struct layout *lp, uint32_t id)
 	const char *tag = type_name(btf, t);
 	fprintf(out, "%s%s %s%s{\n", prefix, btf_is_union(t) ? "union" : "struct", tag,
 		*tag ? " " : "");
-	layout_members(&l, id, 1, 0, true);
+	l.top = id;
+	layout_members(&l, id, 1, 0, OFF_SHOW);
 	if (*prefix)
 		fprintf(out, "} %s;\n", tdname);
 	else
@@ -732,13 +772,17 @@ struct ck_error *ck_typefmt_value(struct ck_analysis *a, uint32_t id, uint64_t a
 	uint64_t size = ck_type_size(types, id);
 	if (bit_size)
 		size = (bit_off + bit_size + 7) / 8;
-	if (size == 0 || size > TF_MAX_OBJECT)
+	/* an array of unknown size (DWARF's `extern char linux_banner[]`):
+	 * its address, as gdb prints it; nothing to read */
+	const struct btf_type *t = btf__type_by_id(ck_types_btf(types), ck_type_resolve(types, id));
+	bool unsized = size == 0 && t && btf_is_array(t);
+	if ((size == 0 && !unsized) || size > TF_MAX_OBJECT)
 		return ck_error_create(CK_ERR_UNSUPPORTED, "cannot print an object of %" PRIu64
 				       " bytes", size);
-	uint8_t *buf = malloc(size);
+	uint8_t *buf = malloc(size ? size : 1);
 	if (!buf)
 		return &ck_error_nomem;
-	struct ck_error *err = ck_kernel_read(a->kernel, addr, buf, size);
+	struct ck_error *err = unsized ? NULL : ck_kernel_read(a->kernel, addr, buf, size);
 	if (!err) {
 		struct vctx v = { .a = a, .types = types, .btf = ck_types_btf(types), .out = out,
 				  .radix = radix, .top = top, .addr = addr };

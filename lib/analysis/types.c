@@ -40,7 +40,10 @@ CK_DEFINE_HASH_MAP(ck_member_cache, char *, struct member_value, str_hash, str_e
 
 struct ck_types {
 	struct btf *btf;
+	bool from_dwarf;
 	struct ck_type_ids ids;		/* C name -> id (0: absent) */
+	struct ck_type_ids vars;	/* VAR name -> its type (built on first use) */
+	bool vars_built;
 	struct ck_member_cache members;	/* "type\0path" joined by ':' -> member */
 };
 
@@ -79,6 +82,21 @@ static struct ck_error *read_btf_bytes(struct ck_kernel *kernel, void **ret, siz
 	return NULL;
 }
 
+struct ck_error *ck_types_from_btf(struct btf *btf, struct ck_types **ret)
+{
+	struct ck_types *t = calloc(1, sizeof(*t));
+	if (!t) {
+		btf__free(btf);
+		return &ck_error_nomem;
+	}
+	t->btf = btf;
+	ck_type_ids_init(&t->ids);
+	ck_type_ids_init(&t->vars);
+	ck_member_cache_init(&t->members);
+	*ret = t;
+	return NULL;
+}
+
 struct ck_error *ck_types_from_bytes(const void *data, size_t size, struct ck_types **ret)
 {
 	if (size > UINT32_MAX)
@@ -88,16 +106,55 @@ struct ck_error *ck_types_from_bytes(const void *data, size_t size, struct ck_ty
 	int e = errno;
 	if (!btf)
 		return ck_error_create_errno(e, "kernel BTF (%zu bytes) rejected by libbpf", size);
-	struct ck_types *t = calloc(1, sizeof(*t));
-	if (!t) {
-		btf__free(btf);
-		return &ck_error_nomem;
+	return ck_types_from_btf(btf, ret);
+}
+
+void ck_types_set_from_dwarf(struct ck_types *types, bool yes)
+{
+	types->from_dwarf = yes;
+}
+
+bool ck_types_from_dwarf_p(const struct ck_types *types)
+{
+	return types->from_dwarf;
+}
+
+/* name -> type of every VAR: the first definition of a name, else its
+ * extern declaration (DWARF's, for variables defined by the linker). */
+static void build_vars(struct ck_types *types)
+{
+	types->vars_built = true;
+	uint32_t n = (uint32_t)btf__type_cnt(types->btf);
+	for (uint32_t k = 0; k < 2 * n; k++) {
+		uint32_t id = k % n;
+		const struct btf_type *t = id ? btf__type_by_id(types->btf, id) : NULL;
+		if (!t || !btf_is_var(t) ||
+		    (btf_var(t)->linkage == BTF_VAR_GLOBAL_EXTERN) != (k >= n))
+			continue;
+		const char *name = btf__name_by_offset(types->btf, t->name_off);
+		if (!name || !*name)
+			continue;
+		char *key = (char *)name;
+		if (ck_type_ids_search(&types->vars, &key))
+			continue;
+		struct ck_type_ids_entry ne = { .key = strdup(name), .value = t->type };
+		if (!ne.key || ck_type_ids_insert(&types->vars, &ne, NULL) < 0) {
+			free(ne.key);
+			return;
+		}
 	}
-	t->btf = btf;
-	ck_type_ids_init(&t->ids);
-	ck_member_cache_init(&t->members);
-	*ret = t;
-	return NULL;
+}
+
+bool ck_types_var(struct ck_types *types, const char *name, uint32_t *type)
+{
+	if (!types->vars_built)
+		build_vars(types);
+	char *key = (char *)name;
+	struct ck_type_ids_entry *e = ck_type_ids_search(&types->vars, &key);
+	if (!e)
+		return false;
+	*type = e->value;
+	return true;
 }
 
 struct ck_error *ck_types_from_dump(struct ck_kernel *kernel, struct ck_types **ret)
@@ -119,6 +176,10 @@ void ck_types_destroy(struct ck_types *types)
 	size_t pos = 0;
 	for (struct ck_type_ids_entry *e; (e = ck_type_ids_next(&types->ids, &pos));)
 		free(e->key);
+	pos = 0;
+	for (struct ck_type_ids_entry *e; (e = ck_type_ids_next(&types->vars, &pos));)
+		free(e->key);
+	ck_type_ids_deinit(&types->vars);
 	pos = 0;
 	for (struct ck_member_cache_entry *e; (e = ck_member_cache_next(&types->members, &pos));)
 		free(e->key);
@@ -202,7 +263,8 @@ struct ck_error *ck_type_find(struct ck_types *types, const char *name, uint32_t
 			free(ne.key);
 	}
 	if (!id)
-		return ck_error_create(CK_ERR_NOT_FOUND, "no type '%s' in the kernel's BTF", name);
+		return ck_error_create(CK_ERR_NOT_FOUND, "no type '%s' in the kernel's %s", name,
+				       types->from_dwarf ? "DWARF" : "BTF");
 	*ret = id;
 	return NULL;
 }
