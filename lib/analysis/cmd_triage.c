@@ -67,8 +67,11 @@ static void print_head(struct ck_analysis *a, const struct ck_triage *t)
 	if (t->have_culprit) {
 		char buf[256];
 		frame_text(&t->culprit, buf, sizeof(buf));
-		fprintf(o, "   CULPRIT: %s at %016" PRIx64 "%s%s\n", buf, t->culprit.ip,
-			t->culprit_line[0] ? "  " : "", t->culprit_line);
+		if (!t->culprit.func[0])	/* unnamed: its address is all there is */
+			fprintf(o, "   CULPRIT: %s (no symbol)\n", buf);
+		else
+			fprintf(o, "   CULPRIT: %s at %016" PRIx64 "%s%s\n", buf, t->culprit.ip,
+				t->culprit_line[0] ? "  " : "", t->culprit_line);
 	} else {
 		fprintf(o, "   CULPRIT: (none)\n");
 	}
@@ -184,8 +187,8 @@ static json_object *culprit_json(const struct ck_triage *t)
 	char fn[128];
 	ck_triage_norm_name(t->culprit.func, fn, sizeof(fn));
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "function", str(fn));
-	json_object_object_add(o, "symbol", str(t->culprit.func));
+	json_object_object_add(o, "function", fn[0] ? str(fn) : NULL);
+	json_object_object_add(o, "symbol", fn[0] ? str(t->culprit.func) : NULL);
 	json_object_object_add(o, "offset", json_object_new_int64((int64_t)t->culprit.offset));
 	json_object_object_add(o, "module", t->culprit.module[0] ? str(t->culprit.module) : NULL);
 	json_object_object_add(o, "address", hex(t->culprit.ip));

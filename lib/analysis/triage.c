@@ -21,12 +21,16 @@
 
 static void note(struct ck_triage *t, const char *what, struct ck_error *err)
 {
+	char line[512];
+	snprintf(line, sizeof(line), "%s: %s\n", what, err ? ck_error_message(err) : "not found");
+	ck_error_destroy(err);
+	/* once: the panic task is also its CPU's current task */
+	if (strstr(t->notes, line))
+		return;
 	size_t len = strlen(t->notes);
 	if (len + 1 < sizeof(t->notes))
-		snprintf(t->notes + len, sizeof(t->notes) - len, "%s: %s\n", what,
-			 err ? ck_error_message(err) : "not found");
+		snprintf(t->notes + len, sizeof(t->notes) - len, "%s", line);
 	t->nr_notes++;
-	ck_error_destroy(err);
 }
 
 struct log_walk {
@@ -150,8 +154,17 @@ static void trace_task(struct ck_analysis *a, struct ck_orc *orc, struct ck_tria
 	for (size_t i = 0; i < nr; i++)
 		fill_frame(a, &trace.frames[i], &tr->frames[i]);
 	tr->nr = nr;
-	if (nr && trace.frames[nr - 1].kind == CK_FRAME_NOTE)
+	if (nr && trace.frames[nr - 1].kind == CK_FRAME_NOTE) {
 		snprintf(tr->note, sizeof(tr->note), "%.150s", trace.frames[nr - 1].text);
+		/* a stack page the dump lacks (excluded or lost): the report
+		 * is partial, and says so */
+		if (!strncmp(trace.frames[nr - 1].text, "cannot read", 11)) {
+			char what[64];
+			snprintf(what, sizeof(what), "backtrace of pid %d", (int)task->pid);
+			note(t, what, ck_error_create(CK_ERR_NOT_FOUND, "%.300s",
+						      trace.frames[nr - 1].text));
+		}
+	}
 	ck_trace_deinit(&trace);
 }
 
@@ -179,8 +192,14 @@ static ssize_t pick_culprit(const struct ck_triage_trace *tr, enum ck_triage_cla
 		const struct ck_triage_frame *f = &tr->frames[i];
 		if (f->kind == CK_FRAME_USER || f->kind == CK_FRAME_USER_NOTE)
 			break;
-		if (!symbolic(f))
+		if (!symbolic(f)) {
+			/* kernel code without a name (a module the dump does not let
+			 * us read): the culprit, unnamed; not hashed */
+			if (culprit < 0 && f->kind != CK_FRAME_NOTE && f->kind != CK_FRAME_STACK &&
+			    kernel_ip(f->ip))
+				culprit = (ssize_t)i;
 			continue;
+		}
 		char *n = store[*nr_names];
 		ck_triage_norm_name(f->func, n, 128);
 		if (ck_triage_stop_frame(n))
@@ -255,6 +274,15 @@ static void system_facts(struct ck_analysis *a, struct ck_triage *t)
 	else
 		note(t, "uptime", err);
 	taint(a, t);
+	/* an incomplete module list leaves module code unnamed: say so */
+	const struct ck_module *mods;
+	size_t nr;
+	struct ck_error *merr = ck_modules_get(a, &mods, &nr);
+	const char *why = merr ? NULL : ck_modules_note(a);
+	if (merr)
+		note(t, "modules", merr);
+	else if (why)
+		note(t, "modules", ck_error_create(CK_ERR_FAULT, "%s", why));
 }
 
 /* A CPU's current task that the task list lacks: what unwinding needs,
@@ -364,6 +392,13 @@ static void culprit_and_signature(struct ck_analysis *a, struct ck_triage *t,
 	if (c >= 0) {
 		t->have_culprit = true;
 		t->culprit = tr->frames[c];
+		if (!t->culprit.func[0]) {
+			char what[64];
+			snprintf(what, sizeof(what), "culprit %016" PRIx64, t->culprit.ip);
+			note(t, what, ck_error_create(CK_ERR_NOT_FOUND, "no symbol: not in the "
+						      "kernel's text nor in a module the dump "
+						      "lets us read"));
+		}
 		const char *file;
 		int line;
 		struct ck_error *err = ck_debuginfo_line(a, t->culprit.ip, &file, &line);
@@ -379,6 +414,8 @@ static void culprit_and_signature(struct ck_analysis *a, struct ck_triage *t,
 					names[i]);
 	char fn[128];
 	ck_triage_norm_name(t->culprit.func, fn, sizeof(fn));
+	if (c >= 0 && !fn[0])
+		snprintf(fn, sizeof(fn), "unknown code");
 	ck_triage_title(t->class, t->report, c >= 0 ? fn : NULL,
 			c >= 0 && t->culprit.module[0] ? t->culprit.module : NULL, t->title,
 			sizeof(t->title));
