@@ -67,18 +67,22 @@ wait_n "$c" 53
 nobody=$(id -u nobody)
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 as_12345() { setpriv --reuid=12345 --regid=12345 --clear-groups -- "$@"; }
-mine=$(as_nobody "$CK" cores --config "$c" list --json 2>&1)
+# Other users run copies of the binaries: the build tree may be where they
+# cannot reach it (a checkout under /root, mode 0700).
+mkdir -p "$d/bin" && cp "$CK" "$(dirname "$CK")/crashkit-cores" "$d/bin/" && chmod -R a+rX "$d/bin"
+CKU=$d/bin/crashkit
+mine=$(as_nobody "$CKU" cores --config "$c" list --json 2>&1)
 if [ "$(jq length <<<"$mine")" = 1 ] && [ "$(jq -r '.[0].uid' <<<"$mine")" = "$nobody" ] \
 	&& [ "$(jq -r '.[0].signal' <<<"$mine")" = 6 ]; then
 	pass "cores faults: non-root list shows only the user's own crash"
 else
 	fail "cores faults: nobody's list" "$(head -c 300 <<<"$mine")"
 fi
-as_nobody "$CK" cores --config "$c" info crasher | grep -q "do_abort" && pass "cores faults: non-root info of own crash with backtrace" \
+as_nobody "$CKU" cores --config "$c" info crasher | grep -q "do_abort" && pass "cores faults: non-root info of own crash with backtrace" \
 	|| fail "cores faults: nobody's info"
 npid=$(jq -r '.[0].pid' <<<"$mine")
 "$CK" cores --config "$c" dump -o "$d/root-view.core" "$npid"
-if as_nobody "$CK" cores --config "$c" dump -o - "$npid" > "$d/nobody-view.core" && cmp -s "$d/root-view.core" "$d/nobody-view.core"; then
+if as_nobody "$CKU" cores --config "$c" dump -o - "$npid" > "$d/nobody-view.core" && cmp -s "$d/root-view.core" "$d/nobody-view.core"; then
 	pass "cores faults: the owner reads their core ($(stat -c %s "$d/nobody-view.core") bytes, same as root's dump)"
 else
 	fail "cores faults: owner dump" "$(ls -l "$d"/*-view.core)"
@@ -87,14 +91,14 @@ rootf=$(list "$c" | jq -r '[.[] | select(.uid == 0 and .core_file != "")][0].cor
 nobodyf=$(list "$c" | jq -r --argjson u "$nobody" '[.[] | select(.uid == $u)][0].core_file')
 rootpid=$(list "$c" | jq -r '[.[] | select(.uid == 0)][0].pid')
 if ! as_nobody cat "$d/s/$rootf" >/dev/null 2>&1 && ! as_12345 cat "$d/s/$nobodyf" >/dev/null 2>&1 \
-	&& ! as_nobody "$CK" cores --config "$c" dump -o - "$rootpid" >/dev/null 2>&1 \
+	&& ! as_nobody "$CKU" cores --config "$c" dump -o - "$rootpid" >/dev/null 2>&1 \
 	&& ! as_12345 cat "$d/s/by-uid/$nobody/"*.json >/dev/null 2>&1 && ! as_nobody ls "$d/s" >/dev/null 2>&1 \
 	&& ! as_nobody cat "$d/s/catalog.db" >/dev/null 2>&1; then
 	pass "cores faults: non-root users cannot read a root core, another user's core or metadata, the catalog, or list the store"
 else
 	fail "cores faults: access control" "root core $rootf, nobody core $nobodyf"
 fi
-[ "$(as_12345 "$CK" cores --config "$c" list --json | jq -r '[.[].uid] | unique | join(",")')" = 12345 ] \
+[ "$(as_12345 "$CKU" cores --config "$c" list --json | jq -r '[.[].uid] | unique | join(",")')" = 12345 ] \
 	&& pass "cores faults: uid 12345 sees only its own" || fail "cores faults: uid 12345 list"
 
 # ---- list filters ---------------------------------------------------------
@@ -117,7 +121,7 @@ kept=$(list "$c" | jq '[.[] | select(.core_file != "")] | length')
 "$CK" cores --config "$c" vacuum --max-use 0 >/dev/null
 [ "$(ls "$d"/s/*.zst 2>/dev/null | wc -l)" = 0 ] && [ "$(n_of "$c")" = 53 ] \
 	&& pass "cores faults: vacuum --max-use 0 drops every core, keeps every record" || fail "cores faults: vacuum max-use"
-as_nobody "$CK" cores --config "$c" list --json | jq -e '.[0].state == "metadata-only"' >/dev/null \
+as_nobody "$CKU" cores --config "$c" list --json | jq -e '.[0].state == "metadata-only"' >/dev/null \
 	&& pass "cores faults: the owner's copy of the record follows the drop" || fail "cores faults: owner's copy after vacuum"
 
 # ---- keep_per_exe while handling ------------------------------------------
