@@ -229,8 +229,11 @@ static int64_t json_file_int(const char *path, const char *key)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	if (ck_core_read_small(AT_FDCWD, path, 1 << 20, &text, &len))
+	struct ck_error *err = ck_core_read_small(AT_FDCWD, path, 1 << 20, &text, &len);
+	if (err) {
+		ck_error_destroy(err);
 		return -1;
+	}
 	struct json_object *o = json_tokener_parse(text);
 	int64_t v = jint(o, key, -1);
 	json_object_put(o);
