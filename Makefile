@@ -178,6 +178,12 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 INSTALL ?= install
 MAN_PAGES := $(sort $(wildcard docs/man/*.[1-8]))
+# kdump (docs/kdump.md): the systemd units of dist/ (the loader at boot,
+# reloaded when /boot or kdump.conf change) and /etc/crashkit/kdump.conf.
+# /etc and /lib/systemd/system for PREFIX=/usr (Debian 12's places).
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+UNITS := $(sort $(wildcard dist/*.service dist/*.path))
 
 .PHONY: install
 install: $(CRASHKIT) $(CRASHKIT_CORES) $(CRASHKIT_ANALYZE) $(CRASHKIT_KDUMP)
@@ -189,6 +195,11 @@ install: $(CRASHKIT) $(CRASHKIT_CORES) $(CRASHKIT_ANALYZE) $(CRASHKIT_KDUMP)
 	ln -sf crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit-cores
 	ln -sf crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit-analyze
 	ln -sf crashkit $(DESTDIR)$(BASHCOMPDIR)/crashkit-kdump
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/crashkit
+	$(foreach u,$(UNITS),sed 's|@BINDIR@|$(BINDIR)|g' $(u) > $(DESTDIR)$(UNITDIR)/$(notdir $(u)) && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$(notdir $(u)) &&) true
+	[ -e $(DESTDIR)$(SYSCONFDIR)/crashkit/kdump.conf ] || \
+		$(INSTALL) -m 644 etc/kdump.conf $(DESTDIR)$(SYSCONFDIR)/crashkit/kdump.conf
 
 clean:
 	rm -rf build

@@ -751,6 +751,10 @@ struct ck_error *ck_boot_find_device(const struct ck_boot_target *t, unsigned in
 /* Mounts dev at t->mountpoint (for "/": at /sysroot, and t->path bound
  * onto the same path in the initramfs). */
 struct ck_error *ck_boot_mount_target(const struct ck_boot_target *t, const char *dev);
+/* Network targets: the address of the crashed system's default route set
+ * up again (text: /etc/crashkit/network, "mac= address= netmask= gateway="),
+ * on the interface with that MAC once it appears (up to timeout_ms). */
+struct ck_error *ck_boot_net_up(const char *text, unsigned int timeout_ms, char **ifname_ret);
 /* The /proc/meminfo fields the lab measures, in kB. */
 struct ck_meminfo {
 	uint64_t total_kb, free_kb, available_kb;

@@ -24,6 +24,7 @@
 
 #define MODULES_LIST "/etc/crashkit/modules"
 #define TARGET_FILE "/etc/crashkit/target"
+#define NETWORK_FILE "/etc/crashkit/network"
 #define DEVICE_WAIT_MS 30000
 
 static const char init_help[] =
@@ -182,7 +183,21 @@ int ck_cmd_init(int argc, char **argv)
 	if (err)
 		say_error("kdump.conf", err);
 	struct ck_boot_target t = { 0 };
-	int rc = mount_target(&t) ? run_save() : 1;
+	bool ok = mount_target(&t);
+	char *net = read_small(NETWORK_FILE);
+	if (net) {
+		char *ifname = NULL;
+		err = ck_boot_net_up(net, DEVICE_WAIT_MS, &ifname);
+		if (err) {
+			say_error("network", err);
+			ok = false;
+		} else {
+			say("network: %s up (%s)", ifname, NETWORK_FILE);
+		}
+		free(ifname);
+		free(net);
+	}
+	int rc = ok ? run_save() : 1;
 	say("save %s (exit %d) at %.1f s", rc == 0 ? "complete" : rc == 3 ? "incomplete"
 	    : "failed", rc, uptime());
 	sync();

@@ -8,7 +8,13 @@
  * here) and mounts it where the crashed system had it.  The sequence and
  * the messages are tools/cmd_init.c's.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -323,4 +329,103 @@ struct ck_error *ck_meminfo_read(struct ck_meminfo *ret)
 	ret->free_kb = meminfo_field(buf, "MemFree:");
 	ret->available_kb = meminfo_field(buf, "MemAvailable:");
 	return NULL;
+}
+
+static char *net_value(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, kl) && p[kl] == '=')
+			return strndup(p + kl + 1, strcspn(p + kl + 1, "\n"));
+	return NULL;
+}
+
+/* The interface whose MAC is mac, once its driver has registered it. */
+static bool iface_of_mac(const char *mac, char name[IF_NAMESIZE])
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *e;
+	bool found = false;
+	while (d && !found && (e = readdir(d))) {
+		char path[300], buf[64] = "";
+		snprintf(path, sizeof(path), "/sys/class/net/%s/address", e->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0 && !strncasecmp(buf, mac, strlen(mac)) && strlen(e->d_name) < IF_NAMESIZE) {
+			snprintf(name, IF_NAMESIZE, "%s", e->d_name);
+			found = true;
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static bool set_addr(int fd, const char *ifname, unsigned long req, const char *a)
+{
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	return inet_pton(AF_INET, a, &sin->sin_addr) == 1 && !ioctl(fd, req, &ifr);
+}
+
+static bool set_up(int fd, const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
+		return false;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	return !ioctl(fd, SIOCSIFFLAGS, &ifr);
+}
+
+struct ck_error *ck_boot_net_up(const char *text, unsigned int timeout_ms, char **ifname_ret)
+{
+	char *mac = net_value(text, "mac"), *addr = net_value(text, "address");
+	char *mask = net_value(text, "netmask"), *gw = net_value(text, "gateway");
+	char ifname[IF_NAMESIZE] = "";
+	struct ck_error *err = NULL;
+	if (!mac || !addr || !mask || !gw)
+		err = ck_error_create(CK_ERR_FORMAT, "network: mac, address, netmask and gateway are needed");
+	for (unsigned int w = 0; !err && !iface_of_mac(mac, ifname); w += 100) {
+		if (w >= timeout_ms) {
+			err = ck_error_create(CK_ERR_NOT_FOUND, "no network interface with MAC %s after %u ms",
+					      mac, timeout_ms);
+			break;
+		}
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	int fd = err ? -1 : socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (!err && fd < 0)
+		err = ck_error_create_errno(errno, "socket");
+	if (!err) {
+		set_up(fd, "lo");
+		if (!set_addr(fd, ifname, SIOCSIFADDR, addr) || !set_addr(fd, ifname, SIOCSIFNETMASK, mask) ||
+		    !set_up(fd, ifname))
+			err = ck_error_create_errno(errno, "%s: address %s/%s", ifname, addr, mask);
+	}
+	if (!err && strcmp(gw, "0.0.0.0")) {
+		struct rtentry rt = { 0 };
+		struct sockaddr_in *dst = (struct sockaddr_in *)&rt.rt_dst;
+		struct sockaddr_in *gwa = (struct sockaddr_in *)&rt.rt_gateway;
+		struct sockaddr_in *msk = (struct sockaddr_in *)&rt.rt_genmask;
+		dst->sin_family = gwa->sin_family = msk->sin_family = AF_INET;
+		inet_pton(AF_INET, gw, &gwa->sin_addr);
+		rt.rt_flags = RTF_UP | RTF_GATEWAY;
+		if (ioctl(fd, SIOCADDRT, &rt) && errno != EEXIST)
+			err = ck_error_create_errno(errno, "%s: default route via %s", ifname, gw);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!err)
+		*ifname_ret = strdup(ifname);
+	free(mac);
+	free(addr);
+	free(mask);
+	free(gw);
+	return err;
 }

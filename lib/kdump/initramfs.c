@@ -146,6 +146,37 @@ static struct ck_error *add_modules(struct builder *b, const struct ck_strlist *
 	return err;
 }
 
+/* ssh and what it needs to log in non-interactively: its libraries, root's
+ * passwd line, root's keys and known_hosts (or kdump.conf's). */
+static struct ck_error *add_ssh(struct builder *b, const struct ck_kdump_conf *conf)
+{
+	const char *ssh = "/usr/bin/ssh";
+	struct ck_strlist deps = CK_STRLIST_INIT;
+	struct ck_error *err = ck_elf_deps(NULL, ssh, &deps);
+	if (err)
+		return ck_error_prepend(err, "ssh target: %s", ssh);
+	for (size_t i = 0; !err && i < deps.nr; i++)
+		if (!ck_strlist_contains(&b->info->libs, deps.items[i]) &&
+		    strcmp(deps.items[i], b->o->crashkit)) {
+			err = add_copy(b, deps.items[i], deps.items[i], 0755);
+			ck_strlist_add(&b->info->libs, deps.items[i]);
+		}
+	ck_strlist_deinit(&deps);
+	static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n";
+	if (!err)
+		err = add_bytes(b, "/etc/passwd", 0644, passwd, strlen(passwd));
+	static const char *const files[] = { "/root/.ssh/id_ed25519", "/root/.ssh/id_ecdsa",
+		"/root/.ssh/id_rsa", "/root/.ssh/known_hosts" };
+	for (size_t i = 0; !err && i < CK_ARRAY_SIZE(files); i++)
+		if (!access(files[i], R_OK))
+			err = add_copy(b, files[i], files[i], 0600);
+	if (!err && conf->ssh_key[0] && !access(conf->ssh_key, R_OK))
+		err = add_copy(b, conf->ssh_key, conf->ssh_key, 0600);
+	if (!err && conf->ssh_known_hosts[0] && !access(conf->ssh_known_hosts, R_OK))
+		err = add_copy(b, conf->ssh_known_hosts, conf->ssh_known_hosts, 0644);
+	return err;
+}
+
 /* The target's record and module names (target.c), plus --module names. */
 static struct ck_error *plan_target(struct builder *b, const struct ck_kdump_conf *conf,
 				    struct ck_strlist *mods)
@@ -159,10 +190,20 @@ static struct ck_error *plan_target(struct builder *b, const struct ck_kdump_con
 	case CK_KDUMP_TARGET_DEVICE:
 		err = ck_kdump_device_target(conf, &in->target, mods);
 		break;
-	default:
-		/* Network targets: the NIC drivers of the machine's interfaces. */
+	default: {
+		/* Network targets: the NIC drivers of the machine's interfaces
+		 * and the default route's address, set up again by the init. */
+		char *net = NULL;
 		err = ck_kdump_net_modules(mods);
+		if (!err)
+			err = ck_kdump_net_config(&net);
+		if (!err)
+			err = add_bytes(b, "/etc/crashkit/network", 0644, net, strlen(net));
+		free(net);
+		if (!err && conf->target_kind == CK_KDUMP_TARGET_SSH)
+			err = add_ssh(b, conf);
 		break;
+	}
 	}
 	if (err)
 		return ck_error_prepend(err, "kdump.conf target");

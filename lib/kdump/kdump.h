@@ -88,6 +88,9 @@ struct ck_error *ck_kdump_device_target(const struct ck_kdump_conf *conf,
 					struct ck_boot_target *t, struct ck_strlist *mods);
 /* The drivers of the network interfaces that have a device. */
 struct ck_error *ck_kdump_net_modules(struct ck_strlist *mods);
+/* The default route's interface as "key=value" lines for the capture
+ * init (/etc/crashkit/network). */
+struct ck_error *ck_kdump_net_config(char **ret);
 /* A module file's bytes, decompressed (.xz, .zst, .gz) unless keep. */
 struct ck_error *ck_kdump_module_read(const char *path, bool keep, char **ret, size_t *len_ret);
 

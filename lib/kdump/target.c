@@ -7,7 +7,12 @@
  * modules of the device's drivers (each ancestor's driver/module in sysfs,
  * as the device sits on its bus) and of the filesystem.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -248,4 +253,60 @@ struct ck_error *ck_kdump_net_modules(struct ck_strlist *mods)
 	}
 	closedir(d);
 	return NULL;
+}
+
+/* The interface of the default route (/proc/net/route: destination 0),
+ * its IPv4 address, netmask and MAC, and the gateway: the capture init
+ * sets the same up on the interface with that MAC ("key=value" lines,
+ * /etc/crashkit/network). */
+struct ck_error *ck_kdump_net_config(char **ret)
+{
+	char *text;
+	struct ck_error *err = ck_kdump_read_text("/proc/net/route", 1 << 20, &text, NULL);
+	if (err)
+		return err;
+	char ifname[IF_NAMESIZE + 1] = "";
+	unsigned int gw = 0;
+	for (char *line = strchr(text, '\n'); line && *line; line = strchr(line, '\n')) {
+		line++;
+		char name[64];
+		unsigned int d, g;
+		if (sscanf(line, "%63s %x %x", name, &d, &g) == 3 && d == 0 && !ifname[0] &&
+		    strlen(name) <= IF_NAMESIZE) {
+			snprintf(ifname, sizeof(ifname), "%s", name);
+			gw = g;
+		}
+	}
+	free(text);
+	if (!ifname[0])
+		return ck_error_create(CK_ERR_NOT_FOUND, "no default route (/proc/net/route): the "
+				       "capture kernel would not reach a network target");
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { 0 };
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	struct in_addr addr = { 0 }, mask = { 0 };
+	if (fd >= 0 && !ioctl(fd, SIOCGIFADDR, &ifr))
+		addr = ((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr;
+	if (fd >= 0 && !ioctl(fd, SIOCGIFNETMASK, &ifr))
+		mask = ((struct sockaddr_in *)&ifr.ifr_netmask)->sin_addr;
+	if (fd >= 0)
+		close(fd);
+	char path[64 + IF_NAMESIZE], *mac = NULL;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
+	if (ck_kdump_read_text(path, 64, &mac, NULL))
+		mac = NULL;
+	if (!addr.s_addr || !mac) {
+		free(mac);
+		return ck_error_create(CK_ERR_NOT_FOUND, "interface %s has no IPv4 address or MAC", ifname);
+	}
+	mac[strcspn(mac, "\n")] = '\0';
+	char a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	struct in_addr gwa = { .s_addr = gw };
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	inet_ntop(AF_INET, &mask, m, sizeof(m));
+	inet_ntop(AF_INET, &gwa, g, sizeof(g));
+	*ret = ck_strdup_printf("interface=%s\nmac=%s\naddress=%s\nnetmask=%s\ngateway=%s\n", ifname,
+				mac, a, m, g);
+	free(mac);
+	return *ret ? NULL : &ck_error_nomem;
 }
