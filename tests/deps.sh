@@ -25,6 +25,8 @@ pkgs=(
 	libncurses-dev libbz2-dev patchelf
 	# tests/cli/cores.sh, bench/cores.sh
 	jq zstd bc time python3 util-linux
+	# tests/cli/list.sh: an old catalog made by hand (signature migration)
+	sqlite3
 	# the Debian package (debian/, tests/cli/deb.sh): the build needs dpkg-dev
 	# and debhelper (above), the test a fresh bookworm chroot and lintian
 	debootstrap lintian
