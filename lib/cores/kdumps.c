@@ -92,6 +92,33 @@ static struct json_object *jobj(struct json_object *o, const char *key)
 	return v;
 }
 
+/* "partial: N parts unreadable (log, release, ...)": the names of triage's
+ * "unreadable" entries, up to their first ':'. */
+static bool partial_reason(struct json_object *o, struct ck_crash *c)
+{
+	struct json_object *arr;
+	if (!json_object_object_get_ex(o, "unreadable", &arr) ||
+	    !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) == 0)
+		return set_text(c, offsetof(struct ck_crash, reason), "partial report");
+	size_t n = json_object_array_length(arr);
+	struct ck_strbuf sb = CK_STRBUF_INIT;
+	ck_strbuf_addf(&sb, "partial: %zu part%s unreadable (", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n && i < 12; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+		const char *t = v && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+									     : "?";
+		size_t len = strcspn(t, ":");
+		ck_strbuf_addf(&sb, "%s%.*s", i ? ", " : "", (int)(len < 40 ? len : 40), t);
+	}
+	ck_strbuf_addf(&sb, "%s)", n > 12 ? ", ..." : "");
+	char *r = ck_strbuf_detach(&sb, NULL);
+	if (!r)
+		return false;
+	free(c->reason);
+	c->reason = r;
+	return true;
+}
+
 struct ck_error *ck_kdump_triage_parse(const char *text, size_t len, struct ck_crash *c)
 {
 	if (len > MAX_TRIAGE_JSON)
@@ -131,6 +158,8 @@ struct ck_error *ck_kdump_triage_parse(const char *text, size_t len, struct ck_c
 	    !SET(c, build_id, jstr(o, "build_id")))
 		err = &ck_error_nomem;
 	else if (is_partial && strcmp(c->state, "incomplete") && !SET(c, state, "partial"))
+		err = &ck_error_nomem;
+	else if (is_partial && !partial_reason(o, c))
 		err = &ck_error_nomem;
 	/* The signature must be what docs/signatures.md says it is: 16 hex
 	 * digits, or nothing. */
@@ -336,6 +365,9 @@ static struct ck_error *index_dump(const struct ck_crash_opts *o, const struct f
 		err = ck_outfile_open(tj, true, &of);
 		if (!err)
 			err = ck_write_all(of.fd, r.out, r.out_len, of.tmp_path);
+		/* The report is as readable as the dump, no more. */
+		if (!err && fchmod(of.fd, f->st.st_mode & 0644) < 0)
+			err = ck_error_create_errno(errno, "'%s'", of.tmp_path);
 		if (!err)
 			err = ck_outfile_commit(&of);
 		ck_outfile_abandon(&of, false);

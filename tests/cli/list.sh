@@ -138,6 +138,27 @@ if [ -n "$lab" ]; then
 		|| fail "list: junk dump" "rc $rc $(head -c 300 <<<"$out") $(cat "$d/err2")"
 	[ ! -e "$d/junk/20261201-000000/triage.json" ] && pass "list: no triage.json for a failed triage" \
 		|| fail "list: junk triage.json written"
+	# a truncated dump: triage's partial report, indexed, with what it could not read
+	mkdir -p "$d/cut/20261201-000002" && head -c 6000000 "$vm" > "$d/cut/20261201-000002/vmcore"
+	out=$(L --dir "$d/cut" --json 2>"$d/err3"); rc=$?
+	[ $rc = 0 ] && jq -e '.crashes[] | select(.kind == "kernel") | .state == "partial" and (.reason | test("^partial: [0-9]+ parts? unreadable \\(.+\\)$"))' <<<"$out" >/dev/null \
+		&& [ -s "$d/cut/20261201-000002/triage.json" ] \
+		&& pass "list: a truncated dump is indexed from triage's partial report ($(jq -r '.crashes[] | select(.kind == "kernel") | .reason' <<<"$out" | cut -c1-60)...)" \
+		|| fail "list: truncated dump" "rc $rc $(jq -c '.crashes[] | select(.kind == "kernel")' <<<"$out" | head -c 300) $(cat "$d/err3")"
+	# another user: their own cores only (none), the dump they can read (a copy:
+	# the symlinks point into root's home) from its triage.json
+	chmod a+rx "$d/deb" "$d/deb/202612011012"
+	[ "$(stat -c %a "$d/deb/202612011012/triage.json")" = "$(stat -L -c %a "$d/deb/202612011012/dump.202612011012")" ] \
+		&& pass "list: triage.json is as readable as its dump ($(stat -c %a "$d/deb/202612011012/triage.json"))" \
+		|| fail "list: triage.json mode" "$(stat -c %a "$d"/deb/*/*)"
+	out=$(setpriv --reuid nobody --regid nogroup --clear-groups "$CK" list "${C[@]}" --dir "$d/deb" --json -v 2>"$d/err4"); rc=$?
+	if [ $rc = 0 ] && [ "$(jq '[.crashes[] | select(.kind == "user")] | length' <<<"$out")" = 0 ] \
+		&& [ "$(jq -r '[.crashes[] | select(.kind == "kernel")][0].signature' <<<"$out")" = "$ksig" ] \
+		&& grep -q "1 kernel dumps: 0 triaged now, 1 from triage.json" "$d/err4"; then
+		pass "list: as nobody: no one else's cores, the readable dump from its triage.json"
+	else
+		fail "list: as nobody" "rc $rc $(head -c 200 <<<"$out") $(cat "$d/err4")"
+	fi
 fi
 
 # ---- options and errors ----
