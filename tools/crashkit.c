@@ -33,7 +33,8 @@ static const struct ck_command commands[] = {
 	{ "analyze", "crash's commands on a dump, without a vmlinux (shell or batch)", cmd_analyze },
 	{ "crash", "the crash utility's command line: [-s] [-i FILE] [VMLINUX] DUMP", cmd_analyze },
 	{ "triage", "why the machine died: class, culprit, signature (DUMP [VMLINUX])", cmd_analyze },
-	{ "kdump", "kernel dumps: check the kernel, recommend crashkernel=", cmd_kdump },
+	{ "kdump", "kernel dumps: check, recommend crashkernel=, load the capture kernel, save", cmd_kdump },
+	{ "demo", "crash a throwaway VM through crashkit's own kdump path, show the dump", ck_cmd_demo },
 };
 
 /* `crashkit CMD ARGS...` is `EXE CMD ARGS...` (argv[0] keeps the command)

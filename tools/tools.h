@@ -127,10 +127,14 @@ int ck_cmd_kdump(int argc, char **argv);
 /* ---- kdump save (issue 11): tools/cmd_save.c, linked into crashkit (the
  * capture binary).  argv[0] is "save". ---- */
 int ck_cmd_kdump_save(int argc, char **argv);
+/* crashkit-kdump's `kdump list` (tools/cmd_kdump_list.c); argv[0] is "list". */
+int ck_cmd_kdump_list(int argc, char **argv);
 
 /* ---- kdump init (issue 11, helper "load"): tools/cmd_init.c, linked into
  * crashkit: PID 1 of the capture initramfs (/init links to crashkit). ---- */
 int ck_cmd_init(int argc, char **argv);
+/* crashkit demo: the source tree's tests/demo.sh (tools/cmd_demo.c). */
+int ck_cmd_demo(int argc, char **argv);
 /* crashkit-kdump's load, unload, status, initramfs: tools/cmd_kdump_load.c.
  * Each takes argv[0] = the subcommand's name. */
 int ck_cmd_kdump_load(int argc, char **argv);

@@ -279,7 +279,7 @@ static struct ck_error *compress_archive(const struct ck_kdump_initramfs_opts *o
 	if (!strcmp(c, "zstd")) {
 		size_t cap = ZSTD_compressBound(in->len);
 		void *buf = malloc(cap);
-		size_t n = buf ? ZSTD_compress(buf, cap, in->buf, in->len, 9) : 0;
+		size_t n = buf ? ZSTD_compress(buf, cap, in->buf, in->len, 3) : 0;
 		if (!buf || ZSTD_isError(n)) {
 			free(buf);
 			return buf ? ck_error_create(CK_ERR_FORMAT, "zstd: %s", ZSTD_getErrorName(n))

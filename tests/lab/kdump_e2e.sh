@@ -7,13 +7,14 @@
 # save`; the host reads the disk back with debugfs.
 #
 #   tests/lab/kdump_e2e.sh [--kernel 6.1|6.12|7] [--bin DIR] [--target local|full|http|ssh]
-#                          [--crashkernel SIZE] [--mem 1G] [--force]
+#                          [--crashkernel SIZE] [--mem 1G] [--out DIR] [--force]
 #
 # --bin: the directory with crashkit and crashkit-kdump (default
 # build/release).  The kernel and its modules come from lab.sh's cache
 # (tests/lab/lab.sh --kernel S).  The run is cached in
 # $CACHE/e2e/<kver>/<target>-ck<SIZE>-m<MEM>-<hash of the inputs>/ (DONE
-# when complete).  Progress on stderr; the last line on stdout is the dir.
+# when complete); --out DIR runs into DIR instead, never cached (the demo).
+# Progress on stderr; the last line on stdout is the dir.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +26,7 @@ target=local
 crashkernel=256M
 mem=1G
 force=0
+out_arg=
 qemu_timeout=${CRASHKIT_LAB_TIMEOUT:-300}
 
 log() { echo "e2e: $*" >&2; }
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
 	--crashkernel) crashkernel=${2:?}; shift ;;
 	--mem) mem=${2:?}; shift ;;
 	--force) force=1 ;;
+	--out) out_arg=$(realpath -m "${2:?}"); shift ;;
 	-h|--help) usage ;;
 	*) echo "e2e: unknown argument: $1" >&2; usage ;;
 	esac
@@ -64,17 +67,22 @@ key=$( {
 	echo "$kver $target $crashkernel $mem"
 	sha256sum "$bin/crashkit" "$bin/crashkit-kdump" "${BASH_SOURCE[0]}" "$here/e2e/"* | cut -c1-64
 } | sha256sum | cut -c1-12)
-out=$cache/e2e/$kver/$target-ck$crashkernel-m$mem-$key
-if [ $force = 0 ] && [ -f "$out/DONE" ]; then
+out=${out_arg:-$cache/e2e/$kver/$target-ck$crashkernel-m$mem-$key}
+if [ $force = 0 ] && [ -z "$out_arg" ] && [ -f "$out/DONE" ]; then
 	log "cached run: $out"
 	echo "$out"
 	exit 0
 fi
 mkdir -p "$(dirname "$out")"
-exec 9> "$out.lock"
+exec 9> "$(dirname "$out")/.$(basename "$out").lock"
 flock 9
+# Only wipe a directory this script made.
+if [ -e "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -f "$out/.crashkit-e2e" ]; then
+	die "$out is not empty and not an e2e run"
+fi
 rm -rf "$out"
 mkdir -p "$out"
+touch "$out/.crashkit-e2e"
 work=$(mktemp -d "${TMPDIR:-/tmp}/crashkit-e2e.XXXXXX")
 helper_pid=
 cleanup() {
