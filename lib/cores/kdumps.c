@@ -35,7 +35,8 @@ static const char kdumps_schema[] =
 	" path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, time_usec INTEGER,"
 	" state TEXT, reason TEXT, class TEXT, title TEXT, signature TEXT,"
 	" signature_input TEXT, message TEXT, culprit TEXT, module TEXT, pid INTEGER,"
-	" comm TEXT, cpu INTEGER, release TEXT, build_id TEXT, uptime INTEGER, triage TEXT);";
+	" comm TEXT, cpu INTEGER, release TEXT, build_id TEXT, uptime INTEGER, triage TEXT,"
+	" analyzer TEXT);";
 
 /* The text columns, in the table's order after the numbers, and where they
  * go in a crash. */
@@ -323,19 +324,36 @@ struct found {
 	struct stat st;
 };
 
+/* What indexing needs: the options, the cache, and who triages: the
+ * analyzer's size and mtime, so that a new crashkit-analyze (new rules, a
+ * new signature version) indexes every dump again, once. */
+struct kctx {
+	const struct ck_crash_opts *o;
+	sqlite3 *db;
+	char analyzer_id[64];		/* "SIZE:MTIME_NS", "" when unknown */
+	int64_t analyzer_mtime_ns;	/* 0 when unknown */
+	struct ck_crash_stats *stats;
+};
+
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
 /* Triage's JSON into c; ran: triage ran now.  Writes DIR/triage.json
  * (.incomplete, then renamed) when it ran and the directory allows. */
-static struct ck_error *index_dump(const struct ck_crash_opts *o, const struct found *f,
-				   struct ck_crash *c, struct ck_crash_stats *stats)
+static struct ck_error *index_dump(const struct kctx *k, const struct found *f,
+				   struct ck_crash *c)
 {
+	const struct ck_crash_opts *o = k->o;
+	struct ck_crash_stats *stats = k->stats;
 	_cleanup_free_ char *tj = ck_strdup_printf("%s/triage.json", f->dir);
 	if (!tj)
 		return &ck_error_nomem;
 	struct stat tst;
+	/* A triage.json newer than the dump and than the analyzer. */
 	if (!o->reindex && stat(tj, &tst) == 0 && S_ISREG(tst.st_mode) &&
-	    (tst.st_mtim.tv_sec > f->st.st_mtim.tv_sec ||
-	     (tst.st_mtim.tv_sec == f->st.st_mtim.tv_sec &&
-	      tst.st_mtim.tv_nsec >= f->st.st_mtim.tv_nsec))) {
+	    mtime_ns(&tst) >= mtime_ns(&f->st) && mtime_ns(&tst) >= k->analyzer_mtime_ns) {
 		_cleanup_free_ char *text = NULL;
 		size_t len = 0;
 		struct ck_error *err = ck_core_read_small(AT_FDCWD, tj, MAX_TRIAGE_JSON, &text, &len);
@@ -394,45 +412,43 @@ static struct ck_error *index_dump(const struct ck_crash_opts *o, const struct f
 /* ---- the cache: table kdumps of the catalog ----------------------------- */
 
 #define KCOLS "path, size, mtime_ns, time_usec, pid, cpu, uptime, state, reason, class, title," \
-	      " signature, signature_input, message, culprit, module, comm, release, build_id, triage"
+	      " signature, signature_input, message, culprit, module, comm, release, build_id," \
+	      " triage, analyzer"
 
-static int64_t mtime_ns(const struct stat *st)
-{
-	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-}
-
-/* The cached index of f into c; false when there is none for this size
- * and mtime. */
-static bool cache_get(sqlite3 *db, const struct found *f, struct ck_crash *c)
+/* The cached index of f into c; false when there is none for this size,
+ * mtime and analyzer (any analyzer when it is unknown). */
+static bool cache_get(const struct kctx *k, const struct found *f, struct ck_crash *c)
 {
 	sqlite3_stmt *st;
-	if (!db || sqlite3_prepare_v2(db, "SELECT " KCOLS " FROM kdumps WHERE path = ?"
-				      " AND size = ? AND mtime_ns = ?", -1, &st, NULL) != SQLITE_OK)
+	if (!k->db || sqlite3_prepare_v2(k->db, "SELECT " KCOLS " FROM kdumps WHERE path = ?"
+					 " AND size = ? AND mtime_ns = ? AND (?4 = '' OR analyzer = ?4)",
+					 -1, &st, NULL) != SQLITE_OK)
 		return false;
 	sqlite3_bind_text(st, 1, f->dump, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)f->st.st_size);
 	sqlite3_bind_int64(st, 3, mtime_ns(&f->st));
+	sqlite3_bind_text(st, 4, k->analyzer_id, -1, SQLITE_STATIC);
 	bool ok = sqlite3_step(st) == SQLITE_ROW;
 	if (ok) {
 		c->time_usec = sqlite3_column_int64(st, 3);
 		c->pid = sqlite3_column_int(st, 4);
 		c->cpu = sqlite3_column_int(st, 5);
 		c->uptime = sqlite3_column_int64(st, 6);
-		for (size_t k = 0; ok && k < CK_ARRAY_SIZE(text_cols); k++) {
-			const unsigned char *t = sqlite3_column_text(st, 7 + (int)k);
-			ok = set_text(c, text_cols[k], t ? (const char *)t : "");
+		for (size_t j = 0; ok && j < CK_ARRAY_SIZE(text_cols); j++) {
+			const unsigned char *t = sqlite3_column_text(st, 7 + (int)j);
+			ok = set_text(c, text_cols[j], t ? (const char *)t : "");
 		}
 	}
 	sqlite3_finalize(st);
 	return ok;
 }
 
-static void cache_put(sqlite3 *db, const struct found *f, const struct ck_crash *c)
+static void cache_put(const struct kctx *k, const struct found *f, const struct ck_crash *c)
 {
 	sqlite3_stmt *st;
-	if (!db || sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO kdumps (" KCOLS ") VALUES"
-				      " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-				      -1, &st, NULL) != SQLITE_OK)
+	if (!k->db || sqlite3_prepare_v2(k->db, "INSERT OR REPLACE INTO kdumps (" KCOLS ") VALUES"
+					 " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+					 -1, &st, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_text(st, 1, f->dump, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)f->st.st_size);
@@ -441,9 +457,10 @@ static void cache_put(sqlite3 *db, const struct found *f, const struct ck_crash 
 	sqlite3_bind_int(st, 5, c->pid);
 	sqlite3_bind_int(st, 6, c->cpu);
 	sqlite3_bind_int64(st, 7, c->uptime);
-	for (size_t k = 0; k < CK_ARRAY_SIZE(text_cols); k++)
-		sqlite3_bind_text(st, 8 + (int)k, *text_field((struct ck_crash *)c, text_cols[k]),
+	for (size_t j = 0; j < CK_ARRAY_SIZE(text_cols); j++)
+		sqlite3_bind_text(st, 8 + (int)j, *text_field((struct ck_crash *)c, text_cols[j]),
 				  -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8 + (int)CK_ARRAY_SIZE(text_cols), k->analyzer_id, -1, SQLITE_STATIC);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
 }
@@ -554,24 +571,24 @@ static void found_deinit(struct found *f)
 }
 
 /* One found dump into c: from the cache, else indexed (and cached). */
-static struct ck_error *kdump_crash(const struct ck_crash_opts *o, sqlite3 *db,
-				    const struct found *f, struct ck_crash *c,
-				    struct ck_crash_stats *stats)
+static struct ck_error *kdump_crash(const struct kctx *k, const struct found *f,
+				    struct ck_crash *c)
 {
-	if (!o->reindex && cache_get(db, f, c)) {
-		stats->cached++;
+	const struct ck_crash_opts *o = k->o;
+	if (!o->reindex && cache_get(k, f, c)) {
+		k->stats->cached++;
 	} else {
 		if (!SET(c, state, f->incomplete ? "incomplete" : "complete") ||
 		    !SET(c, class_name, "unknown"))
 			return &ck_error_nomem;
-		struct ck_error *err = index_dump(o, f, c, stats);
+		struct ck_error *err = index_dump(k, f, c);
 		if (err)
 			return err;
 		c->time_usec = crash_time(o, f->dump, f->dir, &f->st) * 1000000;
 		if (!SET(c, path, f->dump))
 			return &ck_error_nomem;
 		if (strcmp(c->state, "not-indexed"))
-			cache_put(db, f, c);
+			cache_put(k, f, c);
 	}
 	c->kernel = true;
 	c->uid = -1;
@@ -586,6 +603,13 @@ struct ck_error *ck_kdumps_collect(const struct ck_crash_opts *o, struct ck_cata
 	sqlite3 *db = cat ? ck_catalog_sqlite(cat) : NULL;
 	if (db && sqlite3_exec(db, kdumps_schema, NULL, NULL, NULL) != SQLITE_OK)
 		db = NULL;	/* no cache: every list indexes again */
+	struct kctx k = { .o = o, .db = db, .stats = stats };
+	struct stat ast;
+	if (o->analyzer && stat(o->analyzer, &ast) == 0) {
+		k.analyzer_mtime_ns = mtime_ns(&ast);
+		snprintf(k.analyzer_id, sizeof(k.analyzer_id), "%lld:%lld", (long long)ast.st_size,
+			 (long long)k.analyzer_mtime_ns);
+	}
 	struct found_vector v;
 	found_vector_init(&v);
 	struct ck_error *err = NULL;
@@ -594,10 +618,10 @@ struct ck_error *ck_kdumps_collect(const struct ck_crash_opts *o, struct ck_cata
 	for (size_t i = 0; i < v.size && !err; i++) {
 		/* The same file through two --dir: once. */
 		bool dup = false;
-		for (size_t k = 0; k < i && !dup; k++)
-			dup = v.data[k].st.st_dev == v.data[i].st.st_dev &&
-			      v.data[k].st.st_ino == v.data[i].st.st_ino &&
-			      !strcmp(v.data[k].dump, v.data[i].dump);
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = v.data[j].st.st_dev == v.data[i].st.st_dev &&
+			      v.data[j].st.st_ino == v.data[i].st.st_ino &&
+			      !strcmp(v.data[j].dump, v.data[i].dump);
 		if (dup)
 			continue;
 		stats->dumps++;
@@ -611,7 +635,7 @@ struct ck_error *ck_kdumps_collect(const struct ck_crash_opts *o, struct ck_cata
 			break;
 		}
 		(*nr)++;
-		err = kdump_crash(o, db, &v.data[i], c, stats);
+		err = kdump_crash(&k, &v.data[i], c);
 	}
 	if (db && !err)
 		cache_prune(db);

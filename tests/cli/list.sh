@@ -121,7 +121,16 @@ if [ -n "$lab" ]; then
 	out=$(L "${K[@]}" --store "$d/s2" -v 2>&1 >/dev/null)
 	grep -q "0 triaged now, 4 from triage.json, 0 from the index" <<<"$out" \
 		&& pass "list: a new catalog indexes from the stored triage.json (no triage)" || fail "list: from file" "$out"
-	# --signature: the group, then its crashes only
+	# a new crashkit-analyze (new rules, maybe a new signature version): every
+	# dump is triaged again, once
+	mkdir -p "$d/bin" && cp "$(dirname "$CK")"/crashkit "$(dirname "$CK")"/crashkit-cores \
+		"$(dirname "$CK")"/crashkit-analyze "$d/bin/"
+	out=$("$d/bin/crashkit" list "${C[@]}" "${K[@]}" -v 2>&1 >/dev/null)
+	out2=$("$d/bin/crashkit" list "${C[@]}" "${K[@]}" -v 2>&1 >/dev/null)
+	grep -q "4 kernel dumps: 4 triaged now" <<<"$out" && grep -q "0 triaged now, 0 from triage.json, 4 from the index" <<<"$out2" \
+		&& pass "list: another crashkit-analyze triages every dump again, once" \
+		|| fail "list: new analyzer" "$out / $out2"
+	rm -rf "$d/bin"
 	out=$(L "${K[@]}" --signature "$ksig")
 	grep -q "^Signature $ksig ($kclass): seen 4 times on 4 boots" <<<"$out" \
 		&& [ "$(grep -c " kernel " <<<"$out")" = 4 ] && ! grep -q " user " <<<"$out" \
