@@ -603,6 +603,14 @@ struct ck_error *ck_kdumps_collect(const struct ck_crash_opts *o, struct ck_cata
 	sqlite3 *db = cat ? ck_catalog_sqlite(cat) : NULL;
 	if (db && sqlite3_exec(db, kdumps_schema, NULL, NULL, NULL) != SQLITE_OK)
 		db = NULL;	/* no cache: every list indexes again */
+	/* The index is a cache: one of another shape is dropped and rebuilt. */
+	sqlite3_stmt *probe;
+	if (db && sqlite3_prepare_v2(db, "SELECT " KCOLS " FROM kdumps LIMIT 0", -1, &probe,
+				     NULL) == SQLITE_OK)
+		sqlite3_finalize(probe);
+	else if (db && (sqlite3_exec(db, "DROP TABLE IF EXISTS kdumps", NULL, NULL, NULL) != SQLITE_OK ||
+			sqlite3_exec(db, kdumps_schema, NULL, NULL, NULL) != SQLITE_OK))
+		db = NULL;
 	struct kctx k = { .o = o, .db = db, .stats = stats };
 	struct stat ast;
 	if (o->analyzer && stat(o->analyzer, &ast) == 0) {
