@@ -313,6 +313,17 @@ struct ck_error *ck_btf_from_dwarf(struct Dwarf *dw, struct Elf *elf, struct btf
 				   struct ck_dwarf_btf_stats *st);
 struct ck_error *ck_types_from_dwarf(struct Dwarf *dw, struct Elf *elf, const char *build_id,
 				     struct ck_types **ret, struct ck_dwarf_btf_stats *st);
+/* Module debug files' types as split BTF over base (not cached: small);
+ * base must outlive them. */
+struct ck_error *ck_types_from_dwarf_split(struct Dwarf *const *dws, size_t n,
+					   const struct ck_types *base, struct ck_types **ret);
+/* mod -s / -S: a module's debug file (.ko with DWARF), checked against the
+ * module's build id where its notes are in the dump, relocated at its
+ * sections' addresses (module->sect_attrs); then source lines of module
+ * addresses and the module's types.  Needs the vmlinux (debuginfo.c). */
+struct ck_error *ck_moddebug_load(struct ck_analysis *a, const char *module, const char *path);
+/* The debug file loaded for a module, or NULL. */
+const char *ck_moddebug_path(const struct ck_analysis *a, const char *module);
 
 /* ---- end of dwarf ---- */
 
@@ -552,6 +563,7 @@ struct ck_triage_log {
 	bool report_is_warning;	/* report is a WARNING (counts with panic_on_warn) */
 	char warning[512];	/* the first WARNING line */
 	int32_t hung_pid;	/* "INFO: task COMM:PID blocked for more than": PID, or -1 */
+	int stall_cpu;		/* the CPU an RCU stall or hard LOCKUP report names, or -1 */
 };
 void ck_triage_log_init(struct ck_triage_log *l);
 void ck_triage_log_line(struct ck_triage_log *l, const char *line, size_t len);
@@ -570,7 +582,9 @@ bool ck_triage_stop_frame(const char *name);
 /* Classes whose culprit is the code an exception frame interrupted. */
 bool ck_triage_class_uses_exception(enum ck_triage_class c);
 /* The signature: the first 16 hex digits of SHA-256 of
- * "v1|CLASS|F1|F2|F3" (frames normalized); out gets 17 bytes. */
+ * "v2|CLASS|F1|F2|F3" (frames normalized); out gets 17 bytes.  The scheme
+ * version of kernel signatures (docs/signatures.md). */
+#define CK_TRIAGE_SCHEME "v2"
 #define CK_TRIAGE_SIG_FRAMES 3
 void ck_triage_signature(enum ck_triage_class c, const char *const *frames, size_t nr,
 			 char out[17]);
@@ -606,6 +620,10 @@ struct ck_triage {
 	bool have_culprit;
 	struct ck_triage_frame culprit;
 	char culprit_line[320];	/* "FILE: LINE" with a vmlinux */
+	int32_t culprit_pid;	/* the task whose trace holds the culprit */
+	int culprit_cpu;	/* its CPU, -1 if not running */
+	char culprit_comm[17];
+	const char *culprit_context;	/* "task", "softirq", "hardirq" or "nmi" */
 	bool have_panic_task;
 	int32_t pid;
 	char comm[17];

@@ -35,7 +35,9 @@ static void show(struct ck_analysis *a, const struct ck_symbolized *s)
 	const char *file;
 	int line;
 	struct ck_error *err;
-	if (!s->module && strchr("tTwW", s->type) && s->type && ck_debuginfo_present(a)) {
+	/* module text too, once its debug file is loaded (mod -s) */
+	if ((!s->module || ck_moddebug_path(a, s->module)) && strchr("tTwW", s->type) && s->type &&
+	    ck_debuginfo_present(a)) {
 		if (!(err = ck_debuginfo_line(a, s->address + s->offset, &file, &line)))
 			fprintf(a->out, " %s: %d", file, line);
 		ck_error_destroy(err);

@@ -54,8 +54,22 @@ static bool off_eq(const uint64_t *a, const uint64_t *b) { return *a == *b; }
 CK_DEFINE_HASH_MAP(ck_cu_lines, uint64_t, struct cu_lines *, off_hash, off_eq)
 CK_DEFINE_HASH_MAP(ck_src_index, const char *, size_t, ptr_hash, ptr_eq)
 
+struct moddebug {
+	char name[64];
+	struct ck_debuginfo *d;
+};
+CK_DEFINE_VECTOR(ck_moddebugs, struct moddebug)
+
+struct mod_map {
+	uint64_t real, layout, size;
+};
+CK_DEFINE_VECTOR(ck_mod_maps, struct mod_map)
+
 struct ck_debuginfo {
 	struct ck_analysis *a;
+	struct ck_mod_maps maps;	/* a module's: its sections, loaded and laid out */
+	struct ck_moddebugs mods;	/* module debug files (mod -s, -S) */
+	struct ck_types *base_types;	/* the vmlinux's, under module types */
 	char *path;
 	int fd;
 	Elf *elf;
@@ -85,6 +99,10 @@ static void debuginfo_destroy(struct ck_debuginfo *d)
 {
 	if (!d)
 		return;
+	for (size_t i = 0; i < ck_moddebugs_size(&d->mods); i++)
+		debuginfo_destroy(ck_moddebugs_at(&d->mods, i)->d);
+	ck_moddebugs_deinit(&d->mods);
+	ck_mod_maps_deinit(&d->maps);
 	size_t pos = 0;
 	for (struct ck_src_names_entry *e; (e = ck_src_names_next(&d->names, &pos));)
 		free(e->value);
@@ -105,6 +123,12 @@ static void debuginfo_destroy(struct ck_debuginfo *d)
 
 static void debuginfo_unlink(struct ck_analysis *a)
 {
+	/* module types are split BTF over the vmlinux's: back to those */
+	if (a->debuginfo && a->debuginfo->base_types) {
+		ck_types_destroy(a->types);
+		a->types = a->debuginfo->base_types;
+		a->debuginfo->base_types = NULL;
+	}
 	debuginfo_destroy(a->debuginfo);
 	a->debuginfo = NULL;
 }
@@ -126,7 +150,7 @@ const char *ck_debuginfo_path(const struct ck_analysis *a)
 }
 
 /* The vmlinux as ELF: an x86_64 executable (not a core, not a module). */
-static struct ck_error *open_elf(struct ck_debuginfo *d)
+static struct ck_error *open_elf(struct ck_debuginfo *d, int type)
 {
 	d->fd = open(d->path, O_RDONLY | O_CLOEXEC);
 	if (d->fd < 0)
@@ -140,10 +164,11 @@ static struct ck_error *open_elf(struct ck_debuginfo *d)
 	if (!gelf_getehdr(d->elf, &eh))
 		return ck_error_create(CK_ERR_FORMAT, "'%s': bad ELF header: %s", d->path,
 				       elf_errmsg(-1));
-	if (eh.e_type != ET_EXEC || eh.e_machine != EM_X86_64)
+	if (eh.e_type != type || eh.e_machine != EM_X86_64)
 		return ck_error_create(CK_ERR_FORMAT,
-				       "'%s' is not an x86_64 kernel image (ELF type %u, machine %u)",
-				       d->path, eh.e_type, eh.e_machine);
+				       "'%s' is not an x86_64 %s (ELF type %u, machine %u)",
+				       d->path, type == ET_REL ? "kernel module" : "kernel image",
+				       eh.e_type, eh.e_machine);
 	return NULL;
 }
 
@@ -380,13 +405,15 @@ struct ck_error *ck_analysis_set_vmlinux(struct ck_analysis *a, const char *path
 	d->fd = -1;
 	ck_src_names_init(&d->names);
 	ck_cu_lines_init(&d->cus);
+	ck_moddebugs_init(&d->mods);
+	ck_mod_maps_init(&d->maps);
 	d->offset = ck_kernel_offset(a->kernel);
 	d->path = strdup(path);
 	if (!d->path) {
 		debuginfo_destroy(d);
 		return &ck_error_nomem;
 	}
-	struct ck_error *err = open_elf(d);
+	struct ck_error *err = open_elf(d, ET_EXEC);
 	if (!err)
 		err = check_match(a, d);
 	if (err && ck_error_code(err) == CK_ERR_INVALID && opts && opts->force) {
@@ -743,13 +770,46 @@ static bool in_aranges(struct ck_debuginfo *d, Dwarf_Addr addr)
 	return dwarf_getarange_addr(ar, addr) != NULL;
 }
 
+static struct ck_error *debuginfo_line(struct ck_debuginfo *d, uint64_t addr,
+				      const char **file, int *line);
+
 struct ck_error *ck_debuginfo_line(struct ck_analysis *a, uint64_t addr, const char **file,
 				   int *line)
 {
 	struct ck_debuginfo *d = debuginfo_of(a);
 	if (!d)
 		return ck_error_create(CK_ERR_NOT_FOUND, "no vmlinux given");
+	if (ck_moddebugs_size(&d->mods)) {
+		const struct ck_module *m = ck_module_by_address(a, addr);
+		if (m) {
+			for (size_t i = 0; i < ck_moddebugs_size(&d->mods); i++)
+				if (!strcmp(ck_moddebugs_at(&d->mods, i)->name, m->name))
+					return debuginfo_line(ck_moddebugs_at(&d->mods, i)->d, addr,
+							      file, line);
+			return ck_error_create(CK_ERR_NOT_FOUND, "no debug file loaded for "
+					       "module %s (mod -s)", m->name);
+		}
+	}
+	return debuginfo_line(d, addr, file, line);
+}
+
+static struct ck_error *debuginfo_line(struct ck_debuginfo *d, uint64_t addr,
+				      const char **file, int *line)
+{
 	uint64_t link = addr - d->offset;
+	if (ck_mod_maps_size(&d->maps)) {
+		size_t i = 0;
+		for (; i < ck_mod_maps_size(&d->maps); i++) {
+			const struct mod_map *m = ck_mod_maps_at(&d->maps, i);
+			if (addr >= m->real && addr - m->real < m->size) {
+				link = m->layout + (addr - m->real);
+				break;
+			}
+		}
+		if (i == ck_mod_maps_size(&d->maps))
+			return ck_error_create(CK_ERR_NOT_FOUND, "%#llx is in no section of '%s'",
+					       (unsigned long long)addr, d->path);
+	}
 	Dwarf_Addr bias = 0;
 	Dwarf_Die *cu = dwfl_module_addrdie(d->mod, link, &bias);
 	if (!cu || !in_aranges(d, link - bias))
@@ -768,5 +828,300 @@ struct ck_error *ck_debuginfo_line(struct ck_analysis *a, uint64_t addr, const c
 	if (err)
 		return err;
 	*line = lineno;
+	return NULL;
+}
+
+/* ---- module debug files: mod -s, mod -S ------------------------------------ */
+
+/*
+ * A module's .ko is relocatable: libdwfl lays its sections out at addresses
+ * of its own and relocates the DWARF there (its section_address callback
+ * is only asked for sections at 0, and it gives every one an address).
+ * The kernel keeps where each section was loaded for sysfs in
+ * module->sect_attrs (name and address), as crash hands them to gdb's
+ * add-symbol-file; an address of the dump is moved from its section's
+ * load address to libdwfl's before a lookup (struct ck_debuginfo.maps).
+ */
+#define MOD_SECTIONS_MAX 512
+
+struct mod_section {
+	char name[64];
+	uint64_t addr;
+};
+CK_DEFINE_VECTOR(ck_mod_sections, struct mod_section)
+
+/* A NUL-terminated string of the dump into buf (cut at size - 1). */
+static struct ck_error *read_string(struct ck_analysis *a, uint64_t addr, char *buf, size_t size)
+{
+	size_t got = 0;
+	while (got < size - 1) {
+		size_t n = 4096 - ((addr + got) & 4095);
+		if (n > size - 1 - got)
+			n = size - 1 - got;
+		struct ck_error *err = ck_kernel_read(a->kernel, addr + got, buf + got, n);
+		if (err)
+			return err;
+		got += n;
+		if (memchr(buf + got - n, '\0', n))
+			break;
+	}
+	buf[got] = '\0';
+	return NULL;
+}
+
+struct sect_layout {
+	struct ck_member attrs_ptr, nsections, attrs, name, address;
+	uint64_t attr_size;
+};
+
+static struct ck_error *sect_layout(struct ck_types *t, struct sect_layout *l)
+{
+	static const char *const address[] = { "address", "battr.private", NULL };
+	uint32_t id;
+	struct ck_error *err = ck_member_of(t, "struct module", "sect_attrs", &l->attrs_ptr);
+	if (!err)
+		err = ck_member_of(t, "struct module_sect_attrs", "nsections", &l->nsections);
+	if (!err)
+		err = ck_member_of(t, "struct module_sect_attrs", "attrs", &l->attrs);
+	if (!err)
+		err = ck_member_of(t, "struct module_sect_attr", "battr.attr.name", &l->name);
+	if (!err)
+		err = ck_member_of_any(t, "struct module_sect_attr", address, &l->address, NULL);
+	if (!err)
+		err = ck_type_find(t, "struct module_sect_attr", &id);
+	if (!err && !(l->attr_size = ck_type_size(t, id)))
+		err = ck_error_create(CK_ERR_FORMAT, "struct module_sect_attr has no size");
+	return err;
+}
+
+/* The module's section names and addresses from module->sect_attrs. */
+static struct ck_error *module_sections(struct ck_analysis *a, const struct ck_module *m,
+					struct ck_mod_sections *ret)
+{
+	struct ck_types *t;
+	struct sect_layout l;
+	struct ck_error *err = ck_analysis_types(a, &t);
+	if (!err)
+		err = sect_layout(t, &l);
+	uint64_t attrs = 0;
+	uint32_t n = 0;
+	if (!err)
+		err = ck_kernel_read_u64(a->kernel, m->addr + l.attrs_ptr.offset, &attrs);
+	if (!err && !attrs)
+		err = ck_error_create(CK_ERR_NOT_FOUND, "module %s has no section attributes "
+				      "(sysfs)", m->name);
+	if (!err)
+		err = ck_kernel_read_u32(a->kernel, attrs + l.nsections.offset, &n);
+	for (uint32_t i = 0; !err && i < n && i < MOD_SECTIONS_MAX; i++) {
+		uint64_t at = attrs + l.attrs.offset + i * l.attr_size, name;
+		struct mod_section s = { .addr = 0 };
+		err = ck_kernel_read_u64(a->kernel, at + l.name.offset, &name);
+		if (!err)
+			err = read_string(a, name, s.name, sizeof(s.name));
+		if (!err)
+			err = ck_kernel_read_u64(a->kernel, at + l.address.offset, &s.addr);
+		if (!err && !ck_mod_sections_append(ret, &s))
+			err = &ck_error_nomem;
+	}
+	return err ? ck_error_prepend(err, "module %s's sections", m->name) : NULL;
+}
+
+static bool read_ok(struct ck_error *err)
+{
+	ck_error_destroy(err);
+	return !err;
+}
+
+/* The module's GNU build id from module->notes_attrs (its .note.* sections
+ * as the kernel keeps them for sysfs) as hex; false when not readable. */
+static bool module_build_id(struct ck_analysis *a, const struct ck_module *m, char out[41])
+{
+	struct ck_types *t;
+	struct ck_member na, notes, attrs, priv, size;
+	uint32_t id, n = 0;
+	uint64_t base = 0;
+	struct ck_error *err = ck_analysis_types(a, &t);
+	if (!err)
+		err = ck_member_of(t, "struct module", "notes_attrs", &na);
+	if (!err)
+		err = ck_member_of(t, "struct module_notes_attrs", "notes", &notes);
+	if (!err)
+		err = ck_member_of(t, "struct module_notes_attrs", "attrs", &attrs);
+	if (!err)
+		err = ck_member_of(t, "struct bin_attribute", "private", &priv);
+	if (!err)
+		err = ck_member_of(t, "struct bin_attribute", "size", &size);
+	if (!err)
+		err = ck_type_find(t, "struct bin_attribute", &id);
+	if (!err)
+		err = ck_kernel_read_u64(a->kernel, m->addr + na.offset, &base);
+	if (!err && base)
+		err = ck_kernel_read_u32(a->kernel, base + notes.offset, &n);
+	for (uint32_t i = 0; !err && base && i < n && i < 64; i++) {
+		uint64_t at = base + attrs.offset + i * ck_type_size(t, id), data, len;
+		uint8_t buf[512];
+		if (!read_ok(ck_kernel_read_u64(a->kernel, at + priv.offset, &data)) ||
+		    !read_ok(ck_kernel_read_u64(a->kernel, at + size.offset, &len)) ||
+		    len > sizeof(buf) || len < 16 || !read_ok(ck_kernel_read(a->kernel, data, buf, len)))
+			continue;
+		uint32_t nsz, dsz, type;
+		memcpy(&nsz, buf, 4), memcpy(&dsz, buf + 4, 4), memcpy(&type, buf + 8, 4);
+		if (type != NT_GNU_BUILD_ID || nsz != 4 || memcmp(buf + 12, "GNU", 4) ||
+		    dsz == 0 || dsz > 20 || 16 + dsz > len)
+			continue;
+		for (uint32_t k = 0; k < dsz; k++)
+			snprintf(out + 2 * k, 3, "%02x", buf[16 + k]);
+		return true;
+	}
+	ck_error_destroy(err);
+	return false;
+}
+
+/* The types: the vmlinux's with every loaded module's as split BTF. */
+static struct ck_error *moddebug_types(struct ck_analysis *a)
+{
+	struct ck_debuginfo *v = debuginfo_of(a);
+	struct ck_types *base = v->base_types ? v->base_types : a->types;
+	size_t n = ck_moddebugs_size(&v->mods);
+	if (!base || !n || n > 4096)
+		return NULL;
+	Dwarf **dws = calloc(n, sizeof(*dws));
+	if (!dws)
+		return &ck_error_nomem;
+	for (size_t i = 0; i < n; i++) {
+		Dwarf_Addr bias;
+		dws[i] = dwfl_module_getdwarf(ck_moddebugs_at(&v->mods, i)->d->mod, &bias);
+		if (!dws[i]) {
+			free(dws);
+			return ck_error_create(CK_ERR_NOT_FOUND, "'%s': no DWARF",
+					       ck_moddebugs_at(&v->mods, i)->d->path);
+		}
+	}
+	struct ck_types *t;
+	struct ck_error *err = ck_types_from_dwarf_split(dws, n, base, &t);
+	free(dws);
+	if (err)
+		return ck_error_prepend(err, "the modules' types");
+	if (v->base_types)
+		ck_types_destroy(a->types);
+	else
+		v->base_types = a->types;
+	a->types = t;
+	return NULL;
+}
+
+/* Each loaded section's address and libdwfl's for it (its Elf's section
+ * headers after the layout, plus the bias). */
+static struct ck_error *module_maps(struct ck_debuginfo *d, const struct ck_mod_sections *secs)
+{
+	Dwarf_Addr bias;
+	Elf *e = dwfl_module_getelf(d->mod, &bias);
+	size_t shstrndx;
+	if (!e || elf_getshdrstrndx(e, &shstrndx) != 0)
+		return ck_error_create(CK_ERR_FORMAT, "'%s': no section names", d->path);
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) || !sh.sh_size ||
+		    !(name = elf_strptr(e, shstrndx, sh.sh_name)))
+			continue;
+		for (size_t i = 0; i < ck_mod_sections_size(secs); i++) {
+			const struct mod_section *s = ck_mod_sections_at(secs, i);
+			if (strcmp(s->name, name))
+				continue;
+			struct mod_map mm = { .real = s->addr, .layout = sh.sh_addr + bias,
+					      .size = sh.sh_size };
+			if (!ck_mod_maps_append(&d->maps, &mm))
+				return &ck_error_nomem;
+			break;
+		}
+	}
+	if (!ck_mod_maps_size(&d->maps))
+		return ck_error_create(CK_ERR_NOT_FOUND, "'%s': none of its sections is loaded "
+				       "(module->sect_attrs)", d->path);
+	return NULL;
+}
+
+/* The module's debug file opened and relocated at its sections' addresses;
+ * refused when its build id is not the loaded module's. */
+static struct ck_error *moddebug_open(struct ck_analysis *a, const struct ck_module *m,
+				      const char *path, struct ck_debuginfo **ret)
+{
+	struct ck_debuginfo *d = calloc(1, sizeof(*d));
+	if (!d)
+		return &ck_error_nomem;
+	d->fd = -1;
+	ck_src_names_init(&d->names);
+	ck_cu_lines_init(&d->cus);
+	ck_moddebugs_init(&d->mods);
+	ck_mod_maps_init(&d->maps);
+	struct ck_mod_sections secs;
+	ck_mod_sections_init(&secs);
+	d->path = strdup(path);
+	struct ck_error *err = d->path ? open_elf(d, ET_REL) : &ck_error_nomem;
+	char want[41] = "", have[41] = "";
+	if (!err && module_build_id(a, m, want) && vmlinux_build_id(d, have) && strcmp(want, have))
+		err = ck_error_create(CK_ERR_INVALID, "'%s' is not the debug file of module %s: "
+				      "build id %s, the module's %s", path, m->name, have, want);
+	if (!err)
+		err = module_sections(a, m, &secs);
+	if (!err && !(d->dwfl = dwfl_begin(&offline_callbacks)))
+		err = &ck_error_nomem;
+	if (!err) {
+		d->mod = dwfl_report_offline(d->dwfl, m->name, path, -1);
+		dwfl_report_end(d->dwfl, NULL, NULL);
+		Dwarf_Addr bias;
+		if (!d->mod || !dwfl_module_getdwarf(d->mod, &bias))
+			err = ck_error_create(CK_ERR_NOT_FOUND, "'%s' has no DWARF (%s)", path,
+					      dwfl_errmsg(-1));
+	}
+	if (!err)
+		err = module_maps(d, &secs);
+	ck_mod_sections_deinit(&secs);
+	if (err) {
+		debuginfo_destroy(d);
+		return err;
+	}
+	*ret = d;
+	return NULL;
+}
+
+struct ck_error *ck_moddebug_load(struct ck_analysis *a, const char *module, const char *path)
+{
+	struct ck_debuginfo *v = debuginfo_of(a);
+	if (!v)
+		return ck_error_create(CK_ERR_UNSUPPORTED, "module debug files need the DWARF "
+				       "vmlinux too (crashkit analyze DUMP VMLINUX)");
+	const struct ck_module *m = ck_module_by_name(a, module);
+	if (!m)
+		return ck_error_create(CK_ERR_NOT_FOUND, "%s: not a loaded module", module);
+	struct ck_debuginfo *d;
+	struct ck_error *err = moddebug_open(a, m, path, &d);
+	if (err)
+		return err;
+	for (size_t i = 0; i < ck_moddebugs_size(&v->mods); i++) {
+		struct moddebug *md = ck_moddebugs_at(&v->mods, i);
+		if (!strcmp(md->name, m->name)) {
+			debuginfo_destroy(md->d);
+			md->d = d;
+			return moddebug_types(a);
+		}
+	}
+	struct moddebug md = { .d = d };
+	snprintf(md.name, sizeof(md.name), "%s", m->name);
+	if (!ck_moddebugs_append(&v->mods, &md)) {
+		debuginfo_destroy(d);
+		return &ck_error_nomem;
+	}
+	return moddebug_types(a);
+}
+
+const char *ck_moddebug_path(const struct ck_analysis *a, const char *module)
+{
+	const struct ck_debuginfo *v = debuginfo_of(a);
+	for (size_t i = 0; v && i < ck_moddebugs_size(&v->mods); i++)
+		if (!strcmp(ck_moddebugs_at(&v->mods, i)->name, module))
+			return ck_moddebugs_at(&v->mods, i)->d->path;
 	return NULL;
 }

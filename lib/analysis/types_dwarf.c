@@ -623,13 +623,34 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 	return 0;
 }
 
-struct ck_error *ck_btf_from_dwarf(Dwarf *dw, Elf *elf, struct btf **ret,
-				   struct ck_dwarf_btf_stats *st)
+static struct ck_error *convert_units(struct conv *c, Dwarf *dw)
+{
+	struct ck_error *err = NULL;
+	Dwarf_CU *cu = NULL;
+	Dwarf_Die cudie;
+	uint8_t unit_type;
+	Dwarf_Half version;
+	while (!err && dwarf_get_units(dw, cu, &cu, &version, &unit_type, &cudie, NULL) == 0) {
+		if (unit_type != DW_UT_compile && unit_type != DW_UT_partial)
+			continue;
+		err = convert_cu(c, &cudie);
+		c->st->cus++;
+		if (!err && c->since_dedup > DEDUP_EVERY)
+			err = dedup(c);
+	}
+	return err;
+}
+
+/* dws[0..n) into one BTF, split over base when base is not NULL (module
+ * debug files over the vmlinux's types: btf__dedup then maps every type
+ * the base has to the base's). */
+static struct ck_error *btf_from_dwarfs(Dwarf *const *dws, size_t n, Elf *elf, struct btf *base,
+					struct btf **ret, struct ck_dwarf_btf_stats *st)
 {
 	struct conv c = { .st = st };
 	memset(st, 0, sizeof(*st));
 	libbpf_set_print(quiet_print);
-	c.btf = btf__new_empty();
+	c.btf = base ? btf__new_empty_split(base) : btf__new_empty();
 	if (!c.btf)
 		return &ck_error_nomem;
 	ck_die_ids_init(&c.ids);
@@ -640,18 +661,8 @@ struct ck_error *ck_btf_from_dwarf(Dwarf *dw, Elf *elf, struct btf **ret,
 	ck_percpu_vars_init(&c.externs);
 	percpu_section(&c, elf);
 	struct ck_error *err = NULL;
-	Dwarf_CU *cu = NULL;
-	Dwarf_Die cudie;
-	uint8_t unit_type;
-	Dwarf_Half version;
-	while (!err && dwarf_get_units(dw, cu, &cu, &version, &unit_type, &cudie, NULL) == 0) {
-		if (unit_type != DW_UT_compile && unit_type != DW_UT_partial)
-			continue;
-		err = convert_cu(&c, &cudie);
-		st->cus++;
-		if (!err && c.since_dedup > DEDUP_EVERY)
-			err = dedup(&c);
-	}
+	for (size_t i = 0; !err && i < n; i++)
+		err = convert_units(&c, dws[i]);
 	if (!err && !st->cus)
 		err = ck_error_create(CK_ERR_NOT_FOUND, "no DWARF compile units");
 	if (!err)
@@ -666,6 +677,27 @@ struct ck_error *ck_btf_from_dwarf(Dwarf *dw, Elf *elf, struct btf **ret,
 	st->types = (uint32_t)btf__type_cnt(c.btf) - 1;
 	*ret = c.btf;
 	return NULL;
+}
+
+struct ck_error *ck_btf_from_dwarf(Dwarf *dw, Elf *elf, struct btf **ret,
+				   struct ck_dwarf_btf_stats *st)
+{
+	return btf_from_dwarfs(&dw, 1, elf, NULL, ret, st);
+}
+
+struct ck_error *ck_types_from_dwarf_split(Dwarf *const *dws, size_t n,
+					   const struct ck_types *base, struct ck_types **ret)
+{
+	struct ck_dwarf_btf_stats st;
+	struct btf *btf;
+	struct ck_error *err = btf_from_dwarfs(dws, n, NULL, (struct btf *)ck_types_btf(base),
+					       &btf, &st);
+	if (err)
+		return err;
+	err = ck_types_from_btf(btf, ret);
+	if (!err)
+		ck_types_set_from_dwarf(*ret, true);
+	return err;
 }
 
 /* ---- the cache: $XDG_CACHE_HOME/crashkit/btf/<build-id>-v1.btf ---- */

@@ -183,3 +183,54 @@ for f in vmcore.kdump-zlib qemu.elf; do
 		fail "analyze_dwarf $f: our bt -l source lines = crash's" "$(diff <(grep -E '^    [^ ]+: [0-9]+$' "$want") <(grep -E '^    [^ ]+: [0-9]+$' <<< "$ours") | head -n 4 | tr '\n' '|')"
 	fi
 done
+
+# ---- a dump without BTF: its pages excluded (tests/tools/ck-drop-pages) ----------
+# Without the vmlinux sys, log and sym answer from VMCOREINFO and kallsyms,
+# what needs types says so in one line (exit 1); with the vmlinux the types
+# come from its DWARF (converted here by the ASan build, a cold cache) and
+# sys, ps, bt, mod, log and struct answer as they do from the dump's BTF.
+DROP=${CK_BUILD:-$(dirname "$CK_ANALYZE")}/tests/ck-drop-pages
+[ -x "$DROP" ] || DROP=$(dirname "${CK_RELEASE:-.}")/tests/ck-drop-pages
+nobtf() {
+	local f=vmcore.kdump-zlib off start stop out=$CK_TMP/nobtf.kdump o rc c cmds
+	[ -x "$DROP" ] || { skip "analyze_dwarf: a dump without BTF" "no $DROP"; return; }
+	[ -s "$CK_LAB/$f" ] || { skip "analyze_dwarf: a dump without BTF" "no $f"; return; }
+	off=$(ck_kaslr "$CK_LAB/$f")
+	start=$(awk '$3 == "__start_BTF" { print $1 }' "$MAP")
+	stop=$(awk '$3 == "__stop_BTF" { print $1 }' "$MAP")
+	if [ -z "$off" ] || [ -z "$start" ] || [ -z "$stop" ]; then
+		skip "analyze_dwarf: a dump without BTF" "no __start_BTF/__stop_BTF in System.map"; return
+	fi
+	if ! "$DROP" "$CK_LAB/$f" "$out" "$(printf '%x' $((0x$start + off)))":$((0x$stop - 0x$start)) > "$CK_TMP/nobtf.drop" 2>&1; then
+		fail "analyze_dwarf: ck-drop-pages made a dump without BTF" "$(tail -n 2 "$CK_TMP/nobtf.drop")"; return
+	fi
+	# without the vmlinux
+	o=$("$CK_ANALYZE" analyze "$out" -c 'sys; sym panic; log' 2> "$CK_TMP/nobtf.err")
+	rc=$?
+	if [ "$rc" = 0 ] && grep -q "RELEASE: $KERNEL_RELEASE" <<< "$o" && grep -q '^ *PANIC: "' <<< "$o" &&
+	   grep -q '^ffffffff[0-9a-f]* (T) panic$' <<< "$o" && grep -q 'sysrq' <<< "$o"; then
+		pass "analyze_dwarf: a dump without BTF: sys, sym and log answer without a vmlinux"
+	else
+		fail "analyze_dwarf: a dump without BTF: sys, sym, log" "exit $rc: $(head -c 300 "$CK_TMP/nobtf.err")"
+	fi
+	for c in ps bt "struct list_head" "p jiffies" mod; do
+		o=$("$CK_ANALYZE" analyze "$out" -c "$c" 2>&1 > /dev/null)
+		rc=$?
+		if [ "$rc" = 1 ] && [ "$(grep -c . <<< "$o")" = 1 ] && grep -q 'needs the kernel.s types.*vmlinux' <<< "$o"; then
+			pass "analyze_dwarf: no BTF, no vmlinux: $c says it needs the vmlinux (one line, exit 1)"
+		else
+			fail "analyze_dwarf: no BTF, no vmlinux: $c" "exit $rc: $o"
+		fi
+	done
+	# with the vmlinux: the same answers as from the dump's BTF
+	cmds='sys; ps; bt; bt -a; mod; log; struct task_struct.pid,comm init_task; p runqueues:0'
+	"$CK_ANALYZE" analyze "$CK_LAB/$f" -c "$cmds" 2>&1 | grep -v DUMPFILE > "$CK_TMP/nobtf.btf"
+	XDG_CACHE_HOME=$CK_TMP/xdg-asan timeout 900 "$CK_ANALYZE" analyze "$out" "$VMLINUX" -c "$cmds" 2>&1 |
+		grep -v DUMPFILE > "$CK_TMP/nobtf.dwarf"
+	if [ "$(grep -c . "$CK_TMP/nobtf.btf")" -gt 50 ] && cmp -s "$CK_TMP/nobtf.btf" "$CK_TMP/nobtf.dwarf"; then
+		pass "analyze_dwarf: no BTF, with the vmlinux: sys, ps, bt, bt -a, mod, log, struct, p = the dump's BTF answers ($(wc -l < "$CK_TMP/nobtf.dwarf") lines)"
+	else
+		fail "analyze_dwarf: no BTF, with the vmlinux = with BTF" "$(diff "$CK_TMP/nobtf.btf" "$CK_TMP/nobtf.dwarf" | head -n 6 | tr '\n' '|' | cut -c1-400)"
+	fi
+}
+nobtf

@@ -181,3 +181,80 @@ for f in "${DUMPS[@]}"; do
 	[ "$(printf '%s\n' "$o" | grep -c .)" = 2 ] && pass "analyze $f unknown symbol and struct: one line each" ||
 		fail "analyze $f unknown symbol and struct" "$o"
 done
+
+# ---- with the vmlinux: the types from its DWARF (lib/analysis/types_dwarf.c) ----
+# The DWARF is converted to BTF once (timed, release build, into a cache of
+# this run's own), the second open takes the cache; then struct, union,
+# whatis and p with the vmlinux equal crash's, including globals that only
+# DWARF types (BTF has none), bitfields, anonymous members, `[0]` and
+# flexible arrays, 64-bit enums and per-cpu variables.
+DWARF_CMDS=(
+	"struct task_struct -o" "struct page -o" "struct mm_struct -o" "union rcu_special -o"
+	"struct sched_entity" "struct task_struct.pid,comm,tasks init_task"
+	"struct task_struct.in_execve,in_iowait,sched_reset_on_fork init_task"
+	"struct list_head init_task 2" "whatis init_task" "whatis atomic_t" "whatis enum pid_type"
+	"whatis sysrq_handle_crash" "whatis schedule" "whatis vfs_write"
+	"p jiffies" "p -x jiffies" "p nr_cpu_ids" "p init_task.comm" "p init_uts_ns.name.release"
+	"p runqueues" "p runqueues:1" "whatis runqueues"
+	"p avenrun" "p -x avenrun" "whatis avenrun" "whatis jiffies" "p linux_banner"
+	"whatis linux_banner" "whatis saved_command_line" "whatis modules" "p panic_cpu"
+	"whatis init_mm" "p init_mm.mmap_base" "p tick_nsec"
+	"whatis enum netdev_priv_flags" "whatis enum perf_callchain_context"
+	"struct sk_buff -o" "struct bio -o" "struct kmem_cache -o" "struct inode"
+	"struct trace_event_raw_sys_enter -o" "struct perf_event_attr -o"
+)
+dwarf_types() {
+	local f=vmcore.kdump-zlib vml=$CK_LAB/vmlinux rel t0 t1 t2 cache cmd script dir
+	[ -s "$vml" ] && [ -s "$CK_LAB/$f" ] || { skip "analyze types from DWARF" "no vmlinux or $f"; return; }
+	rel=$(dirname "${CK_RELEASE:-$CK_ANALYZE}")/crashkit-analyze
+	[ -x "$rel" ] || rel=$CK_ANALYZE
+	export XDG_CACHE_HOME=$CK_TMP/xdg
+	t0=$(date +%s%N)
+	"$rel" analyze "$CK_LAB/$f" "$vml" -c 'whatis jiffies' > "$CK_TMP/dt.cold" 2> "$CK_TMP/dt.err"
+	t1=$(date +%s%N)
+	"$rel" analyze "$CK_LAB/$f" "$vml" -c 'whatis jiffies' > "$CK_TMP/dt.warm" 2>> "$CK_TMP/dt.err"
+	t2=$(date +%s%N)
+	cache=$(ls "$XDG_CACHE_HOME"/crashkit/btf/*.btf 2> /dev/null | head -n 1)
+	if [ -n "$cache" ] && [ "$(cat "$CK_TMP/dt.cold")" = "volatile unsigned long jiffies;" ] &&
+	   cmp -s "$CK_TMP/dt.cold" "$CK_TMP/dt.warm" && [ ! -s "$CK_TMP/dt.err" ] &&
+	   [ $(((t2 - t1) / 1000000)) -lt 3000 ]; then
+		pass "analyze types from DWARF: converted in $(((t1 - t0) / 1000000)) ms, from the cache ($(basename "$cache"), $(($(stat -c %s "$cache") / 1024)) KiB) in $(((t2 - t1) / 1000000)) ms"
+	else
+		fail "analyze types from DWARF: conversion and cache" "cold $(((t1 - t0) / 1000000)) ms, warm $(((t2 - t1) / 1000000)) ms, cache '$cache': $(head -c 300 "$CK_TMP/dt.err") $(cat "$CK_TMP/dt.cold")"
+		return
+	fi
+	# ours (the ASan build, through the cache) with the vmlinux
+	dir=$CK_TMP/dwarf-types
+	mkdir -p "$dir"
+	script=$CK_TMP/dt.script
+	: > "$script"
+	for cmd in "${DWARF_CMDS[@]}"; do printf '%s > %s/%s.txt\n' "$cmd" "$dir" "$(oracle_key "$cmd")" >> "$script"; done
+	timeout 300 "$CK_ANALYZE" analyze "$CK_LAB/$f" "$vml" -i "$script" < /dev/null > /dev/null 2> "$CK_TMP/dt.err"
+	if [ -s "$CK_TMP/dt.err" ]; then fail "analyze $f with the vmlinux: no errors" "$(head -n 3 "$CK_TMP/dt.err" | tr '\n' '|')"; fi
+	if oracle_crash "$f" "${DWARF_CMDS[@]}"; then
+		local same=0 n=0 bad=""
+		for cmd in "${DWARF_CMDS[@]}"; do
+			n=$((n + 1))
+			if diff -q <(norm "$(oracle_file crash "$f" "$cmd")") <(norm "$dir/$(oracle_key "$cmd").txt") > /dev/null; then
+				same=$((same + 1))
+			else
+				fail "analyze $f $cmd (DWARF types) = crash" "$(diff <(norm "$(oracle_file crash "$f" "$cmd")") <(norm "$dir/$(oracle_key "$cmd").txt") | head -n 6 | tr '\n' '|' | cut -c1-400)"
+			fi
+		done
+		pass "analyze $f with the vmlinux: $same of $n type commands = crash (types from DWARF)"
+	else
+		# 7.3: crash cannot read it; the DWARF layout must equal the dump's BTF's
+		local o
+		o=$(oracle_file ck "$f" "struct task_struct -o")
+		if [ -s "$o" ] && cmp -s "$o" "$dir/$(oracle_key "struct task_struct -o").txt"; then
+			pass "analyze $f struct task_struct -o: from DWARF = from the dump's BTF"
+		else
+			fail "analyze $f struct task_struct -o: DWARF = BTF" "$(diff "$o" "$dir/$(oracle_key "struct task_struct -o").txt" | head -n 4 | tr '\n' '|')"
+		fi
+		o=$(cat "$dir/$(oracle_key "whatis jiffies").txt")
+		[ "$o" = "volatile unsigned long jiffies;" ] && pass "analyze $f whatis jiffies (DWARF): $o" ||
+			fail "analyze $f whatis jiffies (DWARF)" "$o"
+	fi
+	unset XDG_CACHE_HOME
+}
+dwarf_types
