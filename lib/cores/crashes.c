@@ -5,6 +5,7 @@
  * (kdumps.c), newest first, grouped by signature ("seen N times on M
  * boots"), as data and as JSON.
  */
+#include <errno.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stddef.h>
@@ -200,8 +201,10 @@ struct ck_error *ck_crashes_collect(const struct ck_crash_opts *o, struct ck_cra
 	if (view.cat || view.uid != 0) {
 		err = collect_user(o, &view, &crashes, &nr, &cap);
 		if (err && view.uid != 0 && err != &ck_error_nomem) {
-			ck_core_logf(o->log, o->log_arg, 4, "no userspace crashes: %s",
-				     ck_error_message(err));
+			/* No store, or nothing of this user's in it: no crashes. */
+			if (ck_error_errno(err) != ENOENT && ck_error_code(err) != CK_ERR_NOT_FOUND)
+				ck_core_logf(o->log, o->log_arg, 4, "no userspace crashes: %s",
+					     ck_error_message(err));
 			ck_error_destroy(err);
 			err = NULL;
 		}
