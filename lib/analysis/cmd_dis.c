@@ -18,7 +18,10 @@
  *   dis -r ADDR             from the function's start up to ADDR
  *   dis -f ADDR             from ADDR to the function's end
  *   dis -x / -d             offsets in hex / decimal
- *   dis -l, -s              need the DWARF line tables: not without a vmlinux
+ *   dis -l                  with the DWARF vmlinux (and mod -s for modules):
+ *                           "FILE: LINE" before each instruction that starts
+ *                           another source line, as crash does
+ *   dis -s                  not supported (source text)
  */
 #include <capstone/capstone.h>
 #include <inttypes.h>
@@ -36,8 +39,28 @@ struct dis {
 	struct ck_analysis *a;
 	csh cs;
 	bool hex_offsets;
+	bool lines;			/* -l */
+	const char *last_file;
+	int last_line;
 	struct ck_strbuf line;
 };
+
+/* -l: the instruction's source line when it differs from the last one. */
+static void source_line(struct dis *d, uint64_t addr)
+{
+	const char *file;
+	int line;
+	struct ck_error *err = ck_debuginfo_line(d->a, addr, &file, &line);
+	if (err) {
+		ck_error_destroy(err);
+		return;
+	}
+	if (file == d->last_file && line == d->last_line)
+		return;
+	fprintf(d->a->out, "%s: %d\n", file, line);
+	d->last_file = file;
+	d->last_line = line;
+}
 
 static void dis_symbol(struct dis *d, uint64_t addr, struct ck_strbuf *s)
 {
@@ -293,6 +316,8 @@ static int dis_range(struct dis *d, uint64_t start, uint64_t end, uint64_t count
 	uint64_t addr = start, done = 0;
 	while (in && have && done < DIS_MAX_INSNS && (!count || done < count) &&
 	       addr < stop && cs_disasm_iter(d->cs, &code, &have, &addr, in)) {
+		if (d->lines)
+			source_line(d, in->address);
 		ck_strbuf_reset(&d->line);
 		ck_strbuf_addf(&d->line, "0x%" PRIx64, in->address);
 		dis_symbol(d, in->address, &d->line);
@@ -314,7 +339,7 @@ static int dis_range(struct dis *d, uint64_t start, uint64_t end, uint64_t count
 
 int ck_acmd_dis(struct ck_analysis *a, int argc, char **argv)
 {
-	bool reverse = false, forward = false, hex = false;
+	bool reverse = false, forward = false, hex = false, lines = false;
 	const char *where = NULL, *count_arg = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *w = argv[i];
@@ -326,8 +351,13 @@ int ck_acmd_dis(struct ck_analysis *a, int argc, char **argv)
 			hex = true;
 		} else if (!strcmp(w, "-d")) {
 			hex = false;
-		} else if (!strcmp(w, "-l") || !strcmp(w, "-s")) {
-			fprintf(a->err, "dis: %s needs the DWARF line tables: give the vmlinux\n", w);
+		} else if (!strcmp(w, "-l") && ck_debuginfo_present(a)) {
+			lines = true;
+		} else if (!strcmp(w, "-l")) {
+			fprintf(a->err, "dis: -l needs the DWARF line tables: give the vmlinux\n");
+			return 1;
+		} else if (!strcmp(w, "-s")) {
+			fprintf(a->err, "dis: -s (source text) is not supported\n");
 			return 1;
 		} else if (w[0] == '-' && w[1]) {
 			fprintf(a->err, "dis: unsupported option: %s\n", w);
@@ -361,7 +391,7 @@ int ck_acmd_dis(struct ck_analysis *a, int argc, char **argv)
 		sym.address = addr;
 		sym.size = 0;
 	}
-	struct dis d = { .a = a, .hex_offsets = hex, .line = CK_STRBUF_INIT };
+	struct dis d = { .a = a, .hex_offsets = hex, .lines = lines, .line = CK_STRBUF_INIT };
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &d.cs) != CS_ERR_OK) {
 		fprintf(a->err, "dis: capstone cannot disassemble x86_64\n");
 		return 1;

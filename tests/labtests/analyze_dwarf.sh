@@ -234,3 +234,49 @@ nobtf() {
 	fi
 }
 nobtf
+
+# ---- module debug files: mod -s, mod -S (tests/lab/debugmods.sh fetches them) ----
+# The whole session equals crash's: the mod table before and after, sym of
+# module functions with FILE: LINE, a module-only type, dis -l in a module.
+moddebug() {
+	local f=vmcore.kdump-zlib dm=${CRASHKIT_CACHE:-$HOME/.cache/crashkit}/kernel/$KVER/debug-modules
+	local cmds cmd want ours o rc
+	if [ ! -s "$dm/loop.ko" ]; then
+		skip "analyze_dwarf: mod -s/-S" "no module debug files: tests/lab/debugmods.sh $KVER"; return
+	fi
+	cmds=("mod" "mod -s loop $dm/loop.ko" "sym loop_probe" "sym loop_queue_rq" "mod"
+	      "struct loop_device -o" "dis -l loop_probe 4" "mod -S $dm" "mod")
+	ours=$CK_TMP/moddebug.ours
+	: > "$ours"
+	for cmd in "${cmds[@]}"; do printf '%s >> %s\n' "$cmd" "$ours"; done > "$CK_TMP/moddebug.script"
+	"$CK_ANALYZE" analyze "$CK_LAB/$f" "$VMLINUX" -i "$CK_TMP/moddebug.script" < /dev/null > /dev/null 2> "$CK_TMP/moddebug.err"
+	rc=$?
+	[ "$rc" = 0 ] && [ ! -s "$CK_TMP/moddebug.err" ] || fail "analyze_dwarf: mod -s session ran" "exit $rc: $(head -n 2 "$CK_TMP/moddebug.err")"
+	want=$CK_LAB/oracle/$(crash_version | tr ' ' '-')/$f/dwarf-moddebug-v1.txt
+	if [ ! -s "$want" ] && have_crash; then
+		mkdir -p "$(dirname "$want")"
+		{ for cmd in "${cmds[@]}"; do printf '%s >> %s.part\n' "$cmd" "$want"; done; echo sys; echo q; } |
+			crash_run "$CK_TMP/moddebug.crash" "$VMLINUX" "$CK_LAB/$f" && [ -s "$want.part" ] && mv "$want.part" "$want"
+		rm -f "$want.part"
+	fi
+	if [ -s "$want" ]; then
+		if diff -q "$want" "$ours" > /dev/null; then
+			pass "analyze_dwarf: mod -s loop, sym, struct loop_device -o, dis -l, mod -S = crash ($(wc -l < "$ours") lines)"
+		else
+			fail "analyze_dwarf: mod -s session = crash" "$(diff "$want" "$ours" | head -n 6 | tr '\n' '|' | cut -c1-400)"
+		fi
+	else
+		# crash cannot read this kernel: what any kernel must show
+		grep -q '^ffffffff[0-9a-f]* (t) loop_probe \[loop\] .*drivers/block/loop.c: [0-9]*$' "$ours" &&
+		grep -q '^struct loop_device {$' "$ours" && grep -q "  $dm/qemu_fw_cfg.ko \$" "$ours" &&
+			pass "analyze_dwarf: mod -s loop gives loop.c lines and struct loop_device; mod -S loads all (crash cannot read this kernel)" ||
+			fail "analyze_dwarf: mod -s/-S" "$(head -c 400 "$ours")"
+	fi
+	# another module's debug file is refused: its build id is not the module's
+	o=$("$CK_ANALYZE" analyze "$CK_LAB/$f" "$VMLINUX" -c "mod -s loop $dm/dummy.ko" 2>&1 > /dev/null)
+	rc=$?
+	[ "$rc" = 1 ] && [ "$(grep -c . <<< "$o")" = 1 ] && grep -q 'is not the debug file of module loop: build id' <<< "$o" &&
+		pass "analyze_dwarf: mod -s loop dummy.ko is refused (build ids), one line" ||
+		fail "analyze_dwarf: mod -s with the wrong file" "exit $rc: $o"
+}
+moddebug
