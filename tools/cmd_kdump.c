@@ -22,6 +22,7 @@ static const char kdump_help[] =
 	"  initramfs   build the capture initramfs (crashkit, libraries, modules)\n"
 	"  save        (in the capture kernel) save the dump as kdump.conf says\n"
 	"  init        (in the capture kernel) the initramfs's /init\n"
+	"  list        the dumps saved in the target (after the reboot)\n"
 	"\n"
 	"Run 'crashkit kdump COMMAND --help' for its options.\n";
 
@@ -437,6 +438,7 @@ int ck_cmd_kdump(int argc, char **argv)
 	static const struct { const char *name; int (*run)(int, char **); } more[] = {
 		{ "load", ck_cmd_kdump_load }, { "unload", ck_cmd_kdump_unload },
 		{ "status", ck_cmd_kdump_status }, { "initramfs", ck_cmd_kdump_initramfs },
+		{ "list", ck_cmd_kdump_list },	/* tools/cmd_kdump_list.c */
 	};
 	for (size_t i = 0; argc >= 2 && i < sizeof(more) / sizeof(more[0]); i++)
 		if (!strcmp(argv[1], more[i].name))

@@ -489,6 +489,9 @@ struct ck_error *ck_kdump_save(const struct ck_kdump_conf *conf,
 	};
 	memset(ret, 0, sizeof(*ret));
 	s.vmcore = s.opts->vmcore ? s.opts->vmcore : "/proc/vmcore";
+	/* no memory to save: no directory either */
+	if (access(s.vmcore, R_OK) < 0)
+		return ck_error_create_errno(errno, "cannot read '%s'", s.vmcore);
 	s.saved_at = (int64_t)time(NULL);
 	ret->crash_time = s.saved_at;
 	s.errors = json_object_new_array();

@@ -179,6 +179,9 @@ static struct ck_error *spawn(int (*run)(void *), void *arg, const char *what, p
 		int nul = open("/dev/null", O_WRONLY);
 		if (dup2(p[0], 0) < 0 || dup2(efd, 2) < 0 || (nul >= 0 && dup2(nul, 1) < 0))
 			_exit(126);
+		/* run() may not exec: the write end must not stay open here,
+		 * or stdin never ends */
+		close(p[1]);
 		signal(SIGPIPE, SIG_DFL);
 		_exit(run(arg));
 	}
