@@ -253,13 +253,38 @@ static struct ck_error *run_tool(char *const argv[], unsigned int timeout, struc
 	return r->out ? NULL : &ck_error_nomem;
 }
 
+/* A small regular file of a dump directory, which is not ours: no symlink
+ * followed, no FIFO waited on. */
+static struct ck_error *read_regular(const char *path, size_t max, char **ret, size_t *len_ret)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return ck_error_create_errno(errno, "'%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return ck_error_create(CK_ERR_INVALID, "'%s' is not a regular file", path);
+	char *buf = malloc(max + 1);
+	if (!buf)
+		return &ck_error_nomem;
+	size_t len = 0;
+	struct ck_error *err = ck_read_all(fd, buf, max, &len, path);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*len_ret = len;
+	return NULL;
+}
+
 /* ---- the crash time ----------------------------------------------------- */
 
 static int64_t json_file_int(const char *path, const char *key)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	struct ck_error *err = ck_core_read_small(AT_FDCWD, path, 1 << 20, &text, &len);
+	struct ck_error *err = read_regular(path, 1 << 20, &text, &len);
 	if (err) {
 		ck_error_destroy(err);
 		return -1;
@@ -324,6 +349,36 @@ struct found {
 	struct stat st;
 };
 
+/*
+ * DIR/triage.json: DIR/triage.json.incomplete (O_EXCL, no symlink), fsync,
+ * renamed.  Only into a directory that this user owns and nobody else may
+ * write: in a shared one (/var/crash is 1777 on some systems) another user
+ * could have put a symlink where the file goes.
+ */
+static struct ck_error *store_triage(const char *dir, const char *data, size_t len, mode_t mode)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (dfd < 0 || fstat(dfd, &st) < 0)
+		return ck_error_create_errno(errno, "'%s'", dir);
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return ck_error_create(CK_ERR_INVALID, "'%s' is not only this user's to write",
+				       dir);
+	static const char tmp[] = "triage.json.incomplete";
+	(void)unlinkat(dfd, tmp, 0);
+	_cleanup_close_ int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+					O_CLOEXEC, 0600);
+	if (fd < 0)
+		return ck_error_create_errno(errno, "creating '%s/%s'", dir, tmp);
+	struct ck_error *err = ck_write_all(fd, data, len, tmp);
+	if (!err && (fchmod(fd, mode) < 0 || fsync(fd) < 0 ||
+		     renameat(dfd, tmp, dfd, "triage.json") < 0))
+		err = ck_error_create_errno(errno, "saving '%s/triage.json'", dir);
+	if (err)
+		unlinkat(dfd, tmp, 0);
+	return err;
+}
+
 /* What indexing needs: the options, the cache, and who triages: the
  * analyzer's size and mtime, so that a new crashkit-analyze (new rules, a
  * new signature version) indexes every dump again, once. */
@@ -356,7 +411,7 @@ static struct ck_error *index_dump(const struct kctx *k, const struct found *f,
 	    mtime_ns(&tst) >= mtime_ns(&f->st) && mtime_ns(&tst) >= k->analyzer_mtime_ns) {
 		_cleanup_free_ char *text = NULL;
 		size_t len = 0;
-		struct ck_error *err = ck_core_read_small(AT_FDCWD, tj, MAX_TRIAGE_JSON, &text, &len);
+		struct ck_error *err = read_regular(tj, MAX_TRIAGE_JSON, &text, &len);
 		if (!err)
 			err = ck_kdump_triage_parse(text, len, c);
 		if (!err) {
@@ -379,16 +434,8 @@ static struct ck_error *index_dump(const struct kctx *k, const struct found *f,
 	ck_core_logf(o->log, o->log_arg, 6, "indexed '%s' (triage exit %d)", f->dump, r.status);
 	/* 0: a report; 3: a partial one (docs/signatures.md) */
 	if ((r.status == 0 || r.status == 3) && !(err = ck_kdump_triage_parse(r.out, r.out_len, c))) {
-		struct ck_outfile of = CK_OUTFILE_INIT;
-		err = ck_outfile_open(tj, true, &of);
-		if (!err)
-			err = ck_write_all(of.fd, r.out, r.out_len, of.tmp_path);
 		/* The report is as readable as the dump, no more. */
-		if (!err && fchmod(of.fd, f->st.st_mode & 0644) < 0)
-			err = ck_error_create_errno(errno, "'%s'", of.tmp_path);
-		if (!err)
-			err = ck_outfile_commit(&of);
-		ck_outfile_abandon(&of, false);
+		err = store_triage(f->dir, r.out, r.out_len, f->st.st_mode & 0644);
 		if (err) {
 			ck_core_logf(o->log, o->log_arg, 4, "triage of '%s' not stored beside it: %s",
 				     f->dump, ck_error_message(err));

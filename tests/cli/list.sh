@@ -154,6 +154,18 @@ if [ -n "$lab" ]; then
 		&& [ -s "$d/cut/20261201-000002/triage.json" ] \
 		&& pass "list: a truncated dump is indexed from triage's partial report ($(jq -r '.crashes[] | select(.kind == "kernel") | .reason' <<<"$out" | cut -c1-60)...)" \
 		|| fail "list: truncated dump" "rc $rc $(jq -c '.crashes[] | select(.kind == "kernel")' <<<"$out" | head -c 300) $(cat "$d/err3")"
+	# a dump directory others may write: no triage.json there (a symlink planted
+	# where it would go is not followed), the dump still listed from the index
+	mkdir -p "$d/shared/20261201-000003" && chmod 1777 "$d/shared/20261201-000003"
+	ln -s "$vm" "$d/shared/20261201-000003/vmcore"
+	echo victim > "$d/victim"
+	ln -s "$d/victim" "$d/shared/20261201-000003/triage.json.incomplete"
+	out=$(L --dir "$d/shared" --json 2>"$d/err5"); rc=$?
+	[ $rc = 0 ] && [ "$(cat "$d/victim")" = victim ] && [ ! -e "$d/shared/20261201-000003/triage.json" ] \
+		&& grep -q "not stored beside it: .* is not only this user's to write" "$d/err5" \
+		&& [ "$(jq -r '.crashes[] | select(.kind == "kernel") | .signature' <<<"$out")" = "$ksig" ] \
+		&& pass "list: a directory others may write gets no triage.json (planted symlink not followed)" \
+		|| fail "list: shared dir" "rc $rc victim=$(cat "$d/victim") $(cat "$d/err5")"
 	# another user: their own cores only (none), the dump they can read (a copy:
 	# the symlinks point into root's home) from its triage.json
 	chmod a+rx "$d/deb" "$d/deb/202612011012"
