@@ -224,7 +224,7 @@ struct ck_error *ck_boot_load_modules(const char *file, ck_boot_note_fn *note, v
 			(*loaded)++;
 		} else if (e != EEXIST && note) {
 			char msg[512];
-			snprintf(msg, sizeof(msg), "module %s: %s", line, strerror(e));
+			snprintf(msg, sizeof(msg), "module %.400s: %s", line, strerror(e));
 			note(arg, msg);
 		}
 	}
@@ -354,7 +354,7 @@ static bool iface_of_mac(const char *mac, char name[IF_NAMESIZE])
 		if (fd >= 0)
 			close(fd);
 		if (n > 0 && !strncasecmp(buf, mac, strlen(mac)) && strlen(e->d_name) < IF_NAMESIZE) {
-			snprintf(name, IF_NAMESIZE, "%s", e->d_name);
+			memcpy(name, e->d_name, strlen(e->d_name) + 1);
 			found = true;
 		}
 	}
@@ -366,7 +366,7 @@ static bool iface_of_mac(const char *mac, char name[IF_NAMESIZE])
 static bool set_addr(int fd, const char *ifname, unsigned long req, const char *a)
 {
 	struct ifreq ifr = { 0 };
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	memcpy(ifr.ifr_name, ifname, strnlen(ifname, IF_NAMESIZE - 1));
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
 	sin->sin_family = AF_INET;
 	return inet_pton(AF_INET, a, &sin->sin_addr) == 1 && !ioctl(fd, req, &ifr);
@@ -375,7 +375,7 @@ static bool set_addr(int fd, const char *ifname, unsigned long req, const char *
 static bool set_up(int fd, const char *ifname)
 {
 	struct ifreq ifr = { 0 };
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	memcpy(ifr.ifr_name, ifname, strnlen(ifname, IF_NAMESIZE - 1));
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
 		return false;
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;

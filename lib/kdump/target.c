@@ -265,15 +265,15 @@ struct ck_error *ck_kdump_net_config(char **ret)
 	struct ck_error *err = ck_kdump_read_text("/proc/net/route", 1 << 20, &text, NULL);
 	if (err)
 		return err;
-	char ifname[IF_NAMESIZE + 1] = "";
+	char ifname[IF_NAMESIZE] = "";
 	unsigned int gw = 0;
 	for (char *line = strchr(text, '\n'); line && *line; line = strchr(line, '\n')) {
 		line++;
 		char name[64];
 		unsigned int d, g;
 		if (sscanf(line, "%63s %x %x", name, &d, &g) == 3 && d == 0 && !ifname[0] &&
-		    strlen(name) <= IF_NAMESIZE) {
-			snprintf(ifname, sizeof(ifname), "%s", name);
+		    strlen(name) < IF_NAMESIZE) {
+			memcpy(ifname, name, strlen(name) + 1);
 			gw = g;
 		}
 	}
@@ -283,7 +283,7 @@ struct ck_error *ck_kdump_net_config(char **ret)
 				       "capture kernel would not reach a network target");
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	struct ifreq ifr = { 0 };
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	memcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
 	struct in_addr addr = { 0 }, mask = { 0 };
 	if (fd >= 0 && !ioctl(fd, SIOCGIFADDR, &ifr))
 		addr = ((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr;

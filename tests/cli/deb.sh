@@ -96,6 +96,11 @@ for m in "$top"/docs/man/*.[1-8]; do
 done
 want+=(/usr/share/bash-completion/completions/crashkit
 	/usr/share/doc/crashkit/copyright /usr/share/doc/crashkit/changelog.Debian.gz)
+# kdump (docs/kdump.md "load"): the units of dist/ and the default kdump.conf
+for u in "$top"/dist/*.service "$top"/dist/*.path; do
+	[ -e "$u" ] && want+=("/lib/systemd/system/$(basename "$u")")
+done
+want+=(/etc/crashkit/kdump.conf)
 missing=()
 for f in "${want[@]}"; do
 	grep -qxF -- "$f" "$work/contents" || missing+=("$f")

@@ -64,7 +64,7 @@ kroot=$cache/kernel/$kver/root
 
 # The cache key: everything that changes what the guests do.
 key=$( {
-	echo "$kver $target $crashkernel $mem"
+	echo "$kver $target $crashkernel $mem ${CK_E2E_NIC:-}"
 	sha256sum "$bin/crashkit" "$bin/crashkit-kdump" "${BASH_SOURCE[0]}" "$here/e2e/"* | cut -c1-64
 } | sha256sum | cut -c1-12)
 out=${out_arg:-$cache/e2e/$kver/$target-ck$crashkernel-m$mem-$key}
@@ -117,7 +117,7 @@ mkdir -p "$tree/$mdir"
 for f in modules.dep modules.softdep modules.alias modules.builtin modules.order; do
 	[ -f "$kroot/$mdir/$f" ] && cp "$kroot/$mdir/$f" "$tree/$mdir/"
 done
-want="virtio_pci virtio_blk ext4 crc32c_generic virtio_net nvme ahci sd_mod virtio_scsi"
+want="virtio_pci virtio_blk ext4 crc32c_generic virtio_net e1000 nvme ahci sd_mod virtio_scsi"
 for m in $want; do
 	modprobe -d "$kroot" -S "$kver" --show-depends "$m" 2> /dev/null | awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do
@@ -126,7 +126,7 @@ done | sort -u | while read -r ko; do
 	install -D -m 644 "$ko" "$tree/$rel"
 done
 # busybox insmod reads plain .ko only: the first kernel's own copies.
-for m in virtio_pci virtio_blk ext4 virtio_net; do
+for m in virtio_pci virtio_blk ext4 virtio_net e1000; do
 	modprobe -d "$kroot" -S "$kver" --show-depends "$m" 2> /dev/null | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++ && !/crc32c-intel/' | while read -r ko; do
 	name=$(basename "$ko" | sed 's/\.ko\(\.[a-z]*\)\?$//')
@@ -177,7 +177,7 @@ http)
 	mkdir -p "$out/http"
 	python3 "$here/e2e/http_put.py" 127.0.0.1 "$port" "$out/http" > "$out/http.log" 2>&1 &
 	helper_pid=$!
-	net=(-nic "user,model=virtio-net-pci")
+	net=(-nic "user,model=${CK_E2E_NIC:-virtio-net-pci}")
 	;;
 ssh) die "--target ssh: not implemented yet (the capture initramfs carries no ssh)" ;;
 esac
