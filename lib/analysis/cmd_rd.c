@@ -7,7 +7,9 @@
  * -8 -16 -32 -64 (default) the unit; -x hex without the ASCII column, -d
  * decimal, -s symbols for values that point into the kernel image, -a the
  * ASCII string at the address (60 characters a line, to its NUL), -p a
- * physical address.  -u needs a task's page tables (not yet).
+ * physical address, -u a user virtual address of the current context's
+ * task, through its mm's page tables (4 levels, 5 with VMCOREINFO's
+ * NUMBER(pgtable_l5_enabled) = 1; 1 GiB and 2 MiB pages).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -28,24 +30,111 @@ struct rd {
 	unsigned size;		/* bytes per unit */
 	enum rd_mode mode;
 	bool phys;
+	bool user;		/* -u: through pgd */
+	uint64_t pgd;		/* the context task's mm->pgd, physical */
+	int levels;
 	uint64_t addr, count;
 };
+
+/* x86_64 page table entries: present, page size, the frame's address bits. */
+#define PTE_PRESENT 0x1ull
+#define PTE_PSE 0x80ull
+#define PTE_ADDR 0x000ffffffffff000ull
+
+/* A user address of the context task to physical, walking its page
+ * tables from the pgd's physical address. */
+static struct ck_error *user_to_phys(struct rd *r, uint64_t uaddr, uint64_t *ret)
+{
+	uint64_t table = r->pgd;
+	for (int level = r->levels; level >= 1; level--) {
+		int shift = 12 + 9 * (level - 1);
+		uint64_t entry;
+		struct ck_error *err = ck_dump_read_phys(ck_kernel_dump(r->a->kernel),
+							 table + ((uaddr >> shift) & 511) * 8,
+							 &entry, sizeof(entry));
+		if (err)
+			return err;
+		if (!(entry & PTE_PRESENT))
+			return ck_error_create(CK_ERR_NOT_FOUND, "user address %#" PRIx64
+					       " is not mapped", uaddr);
+		uint64_t frame = entry & PTE_ADDR;
+		if (level == 1 || ((level == 2 || level == 3) && (entry & PTE_PSE))) {
+			uint64_t mask = (1ull << shift) - 1;
+			*ret = (frame & ~mask) | (uaddr & mask);
+			return NULL;
+		}
+		table = frame;
+	}
+	return ck_error_create(CK_ERR_NOT_FOUND, "user address %#" PRIx64 " is not mapped", uaddr);
+}
 
 static struct ck_error *rd_read(struct rd *r, uint64_t addr, void *buf, size_t len)
 {
 	if (r->phys)
 		return ck_dump_read_phys(ck_kernel_dump(r->a->kernel), addr, buf, len);
-	return ck_kernel_read(r->a->kernel, addr, buf, len);
+	if (!r->user)
+		return ck_kernel_read(r->a->kernel, addr, buf, len);
+	/* a page at a time: each has its own frame */
+	for (size_t done = 0; done < len;) {
+		size_t n = 4096 - ((addr + done) & 4095);
+		if (n > len - done)
+			n = len - done;
+		uint64_t phys = 0;
+		struct ck_error *err = user_to_phys(r, addr + done, &phys);
+		if (!err)
+			err = ck_dump_read_phys(ck_kernel_dump(r->a->kernel), phys,
+						(char *)buf + done, n);
+		if (err)
+			return err;
+		done += n;
+	}
+	return NULL;
+}
+
+/* -u: the context task's page tables. */
+static struct ck_error *rd_user_setup(struct rd *r)
+{
+	const struct ck_task *t;
+	struct ck_types *types;
+	struct ck_member pgd;
+	struct ck_error *err = ck_context_task(r->a, &t);
+	if (!err)
+		err = ck_analysis_types(r->a, &types);
+	if (!err)
+		err = ck_member_of(types, "struct mm_struct", "pgd", &pgd);
+	if (err)
+		return err;
+	if (!t->mm)
+		return ck_error_create(CK_ERR_INVALID, "the current context (pid %d, %s) is a kernel "
+				       "thread: no user address space", t->pid, t->comm);
+	uint64_t vpgd;
+	err = ck_kernel_read_u64(r->a->kernel, t->mm + pgd.offset, &vpgd);
+	if (!err)
+		err = ck_kernel_virt_to_phys(r->a->kernel, vpgd, &r->pgd);
+	if (err)
+		return err;
+	int64_t l5 = 0;
+	if (ck_kernel_vmcoreinfo_str(r->a->kernel, "NUMBER(pgtable_l5_enabled)"))
+		ck_error_destroy(ck_kernel_vmcoreinfo_s64(r->a->kernel,
+							   "NUMBER(pgtable_l5_enabled)", &l5));
+	r->levels = l5 == 1 ? 5 : 4;
+	r->user = true;
+	return NULL;
 }
 
 /* crash's complaint about an address it cannot read. */
 static int rd_fault(struct rd *r, uint64_t addr, struct ck_error *err)
 {
-	/* crash says "seek error" for unmapped and for missing pages alike */
+	/* crash says "seek error" for unmapped and for missing pages alike;
+	 * a user address its page tables do not map is "invalid" */
 	const char *what = ck_error_code(err) == CK_ERR_FAULT ? "seek error" : "read error";
-	fprintf(r->a->err, "rd: %s: %s address: %" PRIx64 "  type: \"%u-bit %s\"\n", what,
-		r->phys ? "physical" : "kernel virtual", addr, r->size * 8,
-		r->phys ? "PHYSADDR" : "KVADDR");
+	if (r->user && ck_error_code(err) == CK_ERR_NOT_FOUND)
+		fprintf(r->a->err, "rd: invalid user virtual address: %" PRIx64 "  type: \"%u-bit "
+			"UVADDR\"\n", addr, r->size * 8);
+	else
+		fprintf(r->a->err, "rd: %s: %s address: %" PRIx64 "  type: \"%u-bit %s\"\n", what,
+			r->phys ? "physical" : r->user ? "user virtual" : "kernel virtual", addr,
+			r->size * 8, r->phys ? "PHYSADDR" : r->user ? "UVADDR" : "KVADDR");
 	ck_error_destroy(err);
 	return 1;
 }
@@ -197,12 +286,10 @@ int ck_acmd_rd(struct ck_analysis *a, int argc, char **argv)
 		fprintf(a->err, "rd: an address or symbol is needed\n");
 		return 1;
 	}
-	if (user) {
-		fprintf(a->err, "rd: -u: user virtual addresses need the task's page tables, "
-			"not supported yet\n");
-		return 1;
-	}
-	struct ck_error *err = ck_typefmt_address(a, where, &r.addr);
+	struct ck_error *err = user ? rd_user_setup(&r) : NULL;
+	if (err)
+		return ck_analysis_fail(a, "rd", err);
+	err = ck_typefmt_address(a, where, &r.addr);
 	if (err)
 		return ck_analysis_fail(a, "rd", err);
 	if (count) {
@@ -213,7 +300,12 @@ int ck_acmd_rd(struct ck_analysis *a, int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!r.phys && r.addr < RD_KERNEL_START) {
+	if (r.user && r.addr >= RD_KERNEL_START) {
+		fprintf(a->err, "rd: invalid user virtual address: %" PRIx64 "  type: \"%u-bit "
+			"UVADDR\"\n", r.addr, r.size * 8);
+		return 1;
+	}
+	if (!r.phys && !r.user && r.addr < RD_KERNEL_START) {
 		fprintf(a->err, "rd: invalid user virtual address: %" PRIx64 "  type: \"%u-bit "
 			"UVADDR\"\n", r.addr, r.size * 8);
 		return 1;

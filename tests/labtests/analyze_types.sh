@@ -258,3 +258,32 @@ dwarf_types() {
 	unset XDG_CACHE_HOME
 }
 dwarf_types
+
+# ---- rd -u: the panic task's user stack and text through its page tables ----
+# (vmcore.elf: the -d 31 capture has no user pages)
+rd_user() {
+	local f=vmcore.elf o rsp rip cmds cmd
+	[ -s "$CK_LAB/$f" ] || { skip "analyze $f rd -u" "no $f"; return; }
+	o=$("$CK_ANALYZE" analyze "$CK_LAB/$f" -c 'bt' 2> /dev/null)
+	rsp=$(sed -n 's/^ *RIP: [0-9a-f]*  RSP: \([0-9a-f]*\) .*/\1/p' <<< "$o" | tail -n 1)
+	rip=$(sed -n 's/^ *RIP: \([0-9a-f]*\)  RSP: .*/\1/p' <<< "$o" | tail -n 1)
+	if [ -z "$rsp" ] || [ -z "$rip" ]; then skip "analyze $f rd -u" "no user frame in bt"; return; fi
+	rsp=$(printf '%x' $((0x$rsp))); rip=$(printf '%x' $((0x$rip)))
+	cmds=("rd -u $rsp 8" "rd -u -8 $rip 16" "rd -u -32 $rsp 6")
+	oracle_ck "$f" "${cmds[@]}" || { fail "analyze $f rd -u ran" "$(tail -n 2 "$ORACLE_CK/$f/.stderr")"; return; }
+	if oracle_crash "$f" "${cmds[@]}"; then
+		for cmd in "${cmds[@]}"; do
+			compare "analyze $f $cmd = crash" <(norm "$(oracle_file crash "$f" "$cmd")") \
+				<(norm "$(oracle_file ck "$f" "$cmd")")
+		done
+	else
+		# the stack holds return addresses into the program's text (below 4 GiB here)
+		grep -q "^ *$rsp:  " "$(oracle_file ck "$f" "rd -u $rsp 8")" &&
+			pass "analyze $f rd -u $rsp: the user stack reads (crash cannot read this kernel)" ||
+			fail "analyze $f rd -u" "$(head -c 300 "$(oracle_file ck "$f" "rd -u $rsp 8")")"
+	fi
+	o=$("$CK_ANALYZE" analyze "$CK_LAB/$f" -c 'rd -u 10' 2>&1 > /dev/null)
+	[ "$o" = 'rd: invalid user virtual address: 10  type: "64-bit UVADDR"' ] &&
+		pass "analyze $f rd -u 10: crash's invalid user virtual address" || fail "analyze $f rd -u 10" "$o"
+}
+rd_user
