@@ -145,7 +145,8 @@ install -m 755 "$here/e2e/init-first.sh" "$tree/init"
 case $target in
 local|full) echo "target /var/core/kernel-core" ;;
 http) echo "target http://10.0.2.2:@PORT@/kernel-core" ;;
-ssh) echo "target ssh root@10.0.2.2:$out/ssh" ;;
+ssh) printf '%s\n' "target ssh root@10.0.2.2:$out/ssh" "ssh_port @PORT@" \
+	"ssh_key /etc/crashkit/id_e2e" "ssh_known_hosts /etc/crashkit/known_hosts" ;;
 esac > "$tree/etc/crashkit/kdump.conf"
 cat >> "$tree/etc/crashkit/kdump.conf" <<'CONF'
 format kdump
@@ -179,7 +180,40 @@ http)
 	helper_pid=$!
 	net=(-nic "user,model=${CK_E2E_NIC:-virtio-net-pci}")
 	;;
-ssh) die "--target ssh: not implemented yet (the capture initramfs carries no ssh)" ;;
+ssh)
+	# A private sshd on the host side (10.0.2.2 in the guest): root by key
+	# only, its host key in the guest's known_hosts.
+	command -v sshd > /dev/null || die "no sshd (apt-get install openssh-server)"
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	ssh-keygen -q -t ed25519 -N '' -f "$work/hostkey"
+	ssh-keygen -q -t ed25519 -N '' -f "$tree/etc/crashkit/id_e2e"
+	cp "$tree/etc/crashkit/id_e2e.pub" "$work/authorized_keys"
+	echo "[10.0.2.2]:$port $(cut -d' ' -f1,2 "$work/hostkey.pub")" > "$tree/etc/crashkit/known_hosts"
+	sed -i "s/@PORT@/$port/" "$tree/etc/crashkit/kdump.conf"
+	# the first system's ssh, which the capture initramfs copies
+	ssh_bin=$(command -v ssh)
+	install -D -m 755 "$ssh_bin" "$tree/usr/bin/ssh"
+	for lib in $(ldd "$ssh_bin" | grep -o '/[^ ]*'); do
+		[ -e "$tree$lib" ] || install -D -m 755 "$(realpath "$lib")" "$tree$lib"
+	done
+	(cd "$tree" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$first_cpio"
+	cat > "$work/sshd_config" <<SSHD
+Port $port
+ListenAddress 127.0.0.1
+HostKey $work/hostkey
+PidFile $work/sshd.pid
+AuthorizedKeysFile $work/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+StrictModes no
+UsePAM no
+SSHD
+	mkdir -p /run/sshd "$out/ssh"
+	"$(command -v sshd)" -D -e -f "$work/sshd_config" > "$out/sshd.log" 2>&1 &
+	helper_pid=$!
+	net=(-nic "user,model=${CK_E2E_NIC:-virtio-net-pci}")
+	;;
 esac
 t0=$SECONDS
 timeout -k 10 "$qemu_timeout" qemu-system-x86_64 -accel tcg -m "$mem" -smp 2 -nodefaults \
@@ -202,8 +236,9 @@ mem_line=$(printf '%s\n' "$serial" | grep -m1 '^@@CK MEM ' || true)
 memval() { printf '%s\n' "$mem_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 dumpdir=
 case $target in
-local|full) dumpdir=$(find "$out/disk/kernel-core" -mindepth 1 -maxdepth 1 -type d 2> /dev/null | sort | tail -1) ;;
-http) dumpdir=$(find "$out/http/kernel-core" -mindepth 1 -maxdepth 1 -type d 2> /dev/null | sort | tail -1) ;;
+local|full) dumpdir=$(find "$out/disk/kernel-core" -mindepth 1 -maxdepth 1 -type d 2> /dev/null | sort | tail -1 || true) ;;
+http) dumpdir=$(find "$out/http/kernel-core" -mindepth 1 -maxdepth 1 -type d 2> /dev/null | sort | tail -1 || true) ;;
+ssh) dumpdir=$(find "$out/ssh" -mindepth 1 -maxdepth 1 -type d 2> /dev/null | sort | tail -1 || true) ;;
 esac
 {
 	echo "KSERIES=$series"

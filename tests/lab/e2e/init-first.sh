@@ -21,7 +21,7 @@ if [ "$E2E_TARGET" = full ]; then
 	sync
 	say "DISK_FREE_KB=$(df -k /var/core | awk 'NR == 2 { print $4 }')"
 fi
-if [ "$E2E_TARGET" = http ]; then
+if [ "$E2E_TARGET" = http ] || [ "$E2E_TARGET" = ssh ]; then
 	ip link set lo up
 	for i in /sys/class/net/*; do
 		n=${i##*/}
