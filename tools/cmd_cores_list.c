@@ -153,27 +153,28 @@ static void fmt_time(int64_t usec, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static void print_group(const struct ck_crash *shown, size_t nr)
+/* The header of --signature: each group whose signature starts with sig,
+ * over every crash of it (whatever --kind, --since and -n show). */
+static void print_group(const struct ck_crash *all, size_t nr, const char *sig)
 {
-	/* shown: the matching crashes, newest first; every one has the
-	 * signature (a prefix may match several: one header each). */
+	size_t plen = strlen(sig);
 	for (size_t i = 0; i < nr; i++) {
-		bool first = true;
+		bool first = !strncasecmp(all[i].signature, sig, plen);
 		for (size_t k = 0; k < i && first; k++)
-			first = strcmp(shown[k].signature, shown[i].signature) != 0;
+			first = strcmp(all[k].signature, all[i].signature) != 0;
 		if (!first)
 			continue;
 		char last[32], oldest[32], buf[512];
-		fmt_time(shown[i].time_usec, last, sizeof(last));
+		fmt_time(all[i].time_usec, last, sizeof(last));
 		oldest[0] = '\0';
 		for (size_t k = i; k < nr; k++)
-			if (!strcmp(shown[k].signature, shown[i].signature))
-				fmt_time(shown[k].time_usec, oldest, sizeof(oldest));
+			if (!strcmp(all[k].signature, all[i].signature))
+				fmt_time(all[k].time_usec, oldest, sizeof(oldest));
 		printf("Signature %s (%s): seen %u time%s on %u boot%s, first %s, last %s\n"
 		       "  %s\n",
-		       shown[i].signature, shown[i].class_name, shown[i].seen,
-		       shown[i].seen == 1 ? "" : "s", shown[i].boots, shown[i].boots == 1 ? "" : "s",
-		       oldest, last, safe(shown[i].title, buf, sizeof(buf)));
+		       all[i].signature, all[i].class_name, all[i].seen,
+		       all[i].seen == 1 ? "" : "s", all[i].boots, all[i].boots == 1 ? "" : "s",
+		       oldest, last, safe(all[i].title, buf, sizeof(buf)));
 	}
 	printf("\n");
 }
@@ -256,6 +257,12 @@ static int list_run(struct ck_cores_ctx *c, struct list_args *a)
 		fprintf(stderr, "%s list: %u kernel dumps: %u triaged now, %u from triage.json, "
 			"%u from the index\n", ck_progname, st.dumps, st.triaged, st.from_file,
 			st.cached);
+	/* --signature's header counts the whole group: before the selection. */
+	bool any = false;
+	for (size_t i = 0; a->signature && i < nr && !any; i++)
+		any = wanted(a, &all[i]);
+	if (a->signature && any && !a->json)
+		print_group(all, nr, a->signature);
 	size_t shown = select_crashes(a, all, nr);
 	int rc = CK_EXIT_OK;
 	if (a->json) {
@@ -270,8 +277,6 @@ static int list_run(struct ck_cores_ctx *c, struct list_args *a)
 			a->signature);
 		rc = CK_EXIT_ERROR;
 	} else {
-		if (a->signature)
-			print_group(all, shown);
 		print_text(all, shown);
 	}
 	ck_crashes_destroy(all, shown);
