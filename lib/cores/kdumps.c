@@ -424,6 +424,16 @@ static struct ck_error *index_dump(const struct kctx *k, const struct found *f,
 	}
 	if (o->no_index)
 		return SET(c, state, "not-indexed") ? NULL : &ck_error_nomem;
+	/* Root does not feed another user's file to the dump parsers: a dump
+	 * planted in a shared directory is listed, not triaged. */
+	struct stat dst = { 0 };
+	bool dir_root = stat(f->dir, &dst) == 0 && dst.st_uid == 0;
+	if (geteuid() == 0 && (f->st.st_uid != 0 || !dir_root)) {
+		char why[160];
+		snprintf(why, sizeof(why), "not triaged by root: the dump or its directory "
+			 "belongs to uid %u", (unsigned int)(f->st.st_uid ? f->st.st_uid : dst.st_uid));
+		return SET(c, state, "not-indexed") && SET(c, reason, why) ? NULL : &ck_error_nomem;
+	}
 	char *argv[] = { (char *)o->analyzer, (char *)"triage", (char *)"--json", (char *)"--",
 			 (char *)f->dump, NULL };
 	struct tool_run r;

@@ -166,6 +166,14 @@ if [ -n "$lab" ]; then
 		&& [ "$(jq -r '.crashes[] | select(.kind == "kernel") | .signature' <<<"$out")" = "$ksig" ] \
 		&& pass "list: a directory others may write gets no triage.json (planted symlink not followed)" \
 		|| fail "list: shared dir" "rc $rc victim=$(cat "$d/victim") $(cat "$d/err5")"
+	# another user's dump: listed, not fed to triage by root
+	mkdir -p "$d/foreign/20261201-000004" && head -c 1000000 "$vm" > "$d/foreign/20261201-000004/vmcore"
+	chown -R nobody "$d/foreign/20261201-000004"
+	out=$(L --dir "$d/foreign" --json 2>&1); rc=$?
+	[ $rc = 0 ] && jq -e '.crashes[] | select(.kind == "kernel") | .state == "not-indexed" and (.reason | test("not triaged by root: .*belongs to uid [1-9]"))' <<<"$out" >/dev/null \
+		&& [ ! -e "$d/foreign/20261201-000004/triage.json" ] \
+		&& pass "list: another user's dump is listed, not triaged by root" \
+		|| fail "list: foreign dump" "rc $rc $(head -c 400 <<<"$out")"
 	# another user: their own cores only (none), the dump they can read (a copy:
 	# the symlinks point into root's home) from its triage.json
 	chmod a+rx "$d/deb" "$d/deb/202612011012"
