@@ -406,8 +406,10 @@ static struct ck_error *index_dump(const struct kctx *k, const struct found *f,
 	if (!tj)
 		return &ck_error_nomem;
 	struct stat tst;
-	/* A triage.json newer than the dump and than the analyzer. */
+	/* A triage.json newer than the dump and than the analyzer, written by
+	 * root or this user (not planted by someone else). */
 	if (!o->reindex && stat(tj, &tst) == 0 && S_ISREG(tst.st_mode) &&
+	    (tst.st_uid == 0 || tst.st_uid == geteuid()) &&
 	    mtime_ns(&tst) >= mtime_ns(&f->st) && mtime_ns(&tst) >= k->analyzer_mtime_ns) {
 		_cleanup_free_ char *text = NULL;
 		size_t len = 0;
