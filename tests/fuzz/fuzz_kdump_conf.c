@@ -20,12 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_set(fd, data, size);
 	struct ck_kdump_conf c;
 	ck_kdump_conf_init(&c);
-	if (!ck_kdump_conf_load(&c, path, false)) {
+	struct ck_error *err = ck_kdump_conf_load(&c, path, false);
+	if (!err) {
 		free(ck_kdump_conf_shell(&c));
 		free(ck_kdump_conf_local_dir(&c));
-	} else {
-		fz_drop(NULL);
 	}
+	fz_drop(err);
 	ck_kdump_conf_deinit(&c);
 
 	struct ck_strbuf sb = CK_STRBUF_INIT;
