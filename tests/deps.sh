@@ -27,6 +27,8 @@ pkgs=(
 	jq zstd bc time python3 util-linux
 	# tests/cli/list.sh: an old catalog made by hand (signature migration)
 	sqlite3
+	# tests/cli/kdump_save.sh: the ssh target against a real sshd
+	openssh-server openssh-client
 	# the Debian package (debian/, tests/cli/deb.sh): the build needs dpkg-dev
 	# and debhelper (above), the test a fresh bookworm chroot and lintian
 	debootstrap lintian
