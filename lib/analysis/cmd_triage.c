@@ -67,13 +67,23 @@ static void print_head(struct ck_analysis *a, const struct ck_triage *t)
 	if (t->have_culprit) {
 		char buf[256];
 		frame_text(&t->culprit, buf, sizeof(buf));
+		const char *ctx = t->culprit_context && strcmp(t->culprit_context, "task")
+			? t->culprit_context : NULL;
 		if (!t->culprit.func[0])	/* unnamed: its address is all there is */
-			fprintf(o, "   CULPRIT: %s (no symbol)\n", buf);
+			fprintf(o, "   CULPRIT: %s (no symbol)", buf);
 		else
-			fprintf(o, "   CULPRIT: %s at %016" PRIx64 "%s%s\n", buf, t->culprit.ip,
+			fprintf(o, "   CULPRIT: %s at %016" PRIx64 "%s%s", buf, t->culprit.ip,
 				t->culprit_line[0] ? "  " : "", t->culprit_line);
+		fprintf(o, "%s%s%s\n", ctx ? "  (in " : "", ctx ? ctx : "", ctx ? ")" : "");
 	} else {
 		fprintf(o, "   CULPRIT: (none)\n");
+	}
+	if (t->have_culprit && (!t->have_panic_task || t->culprit_pid != t->pid)) {
+		fprintf(o, "            in PID %d  COMMAND \"%s\"", (int)t->culprit_pid,
+			t->culprit_comm);
+		if (t->culprit_cpu >= 0)
+			fprintf(o, "  CPU %d", t->culprit_cpu);
+		fputc('\n', o);
 	}
 	if (t->have_panic_task)
 		fprintf(o, "      TASK: PID %d  COMMAND \"%s\"  CPU %d\n", (int)t->pid, t->comm,
@@ -193,6 +203,11 @@ static json_object *culprit_json(const struct ck_triage *t)
 	json_object_object_add(o, "module", t->culprit.module[0] ? str(t->culprit.module) : NULL);
 	json_object_object_add(o, "address", hex(t->culprit.ip));
 	json_object_object_add(o, "line", t->culprit_line[0] ? str(t->culprit_line) : NULL);
+	/* the task whose trace holds it (a hung task, a stalled CPU's task) */
+	json_object_object_add(o, "pid", json_object_new_int(t->culprit_pid));
+	json_object_object_add(o, "comm", str(t->culprit_comm));
+	json_object_object_add(o, "cpu", json_object_new_int(t->culprit_cpu));
+	json_object_object_add(o, "context", t->culprit_context ? str(t->culprit_context) : NULL);
 	return o;
 }
 

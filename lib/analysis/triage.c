@@ -114,15 +114,19 @@ static void fill_frame(struct ck_analysis *a, const struct ck_frame *f, struct c
 	}
 	if (!kernel_ip(o->ip))
 		return;
+	/* a return address names its call by the byte before it (as the
+	 * kernel's %pB does): after a call to a noreturn function (panic from
+	 * __stack_chk_fail) it is already the next function's first byte */
+	uint64_t at = f->kind == CK_FRAME_CALL ? o->ip - 1 : o->ip;
 	struct ck_symbolized s;
-	struct ck_error *err = ck_symbolize(a, o->ip, &s);
+	struct ck_error *err = ck_symbolize(a, at, &s);
 	if (err) {
 		ck_error_destroy(err);
 		return;
 	}
 	snprintf(o->func, sizeof(o->func), "%s", s.name ? s.name : "");
 	snprintf(o->module, sizeof(o->module), "%s", s.module ? s.module : "");
-	o->offset = s.offset;
+	o->offset = s.offset + (o->ip - at);
 }
 
 /* task's trace into tr (frames allocated); notes say why it is missing. */
@@ -380,6 +384,32 @@ static void dstate_tasks(struct ck_analysis *a, struct ck_orc *orc, struct ck_tr
 	}
 }
 
+/* The context the culprit ran in: the first entry frame below it decides
+ * (softirq processing, an interrupt or NMI entry); none before the trace's
+ * end or a stop frame: task context. */
+static const char *culprit_context(const struct ck_triage_trace *tr, size_t c)
+{
+	static const char *const softirq[] = { "handle_softirqs", "__do_softirq", "do_softirq",
+					       "run_ksoftirqd" };
+	char n[128];
+	for (size_t i = c + 1; i < tr->nr; i++) {
+		if (!symbolic(&tr->frames[i]))
+			continue;
+		ck_triage_norm_name(tr->frames[i].func, n, sizeof(n));
+		for (size_t k = 0; k < CK_ARRAY_SIZE(softirq); k++)
+			if (!strcmp(n, softirq[k]))
+				return "softirq";
+		if (!strcmp(n, "asm_exc_nmi") || !strcmp(n, "exc_nmi") || !strcmp(n, "end_repeat_nmi"))
+			return "nmi";
+		if (!strncmp(n, "asm_sysvec_", 11) || !strcmp(n, "asm_common_interrupt") ||
+		    !strcmp(n, "common_interrupt"))
+			return "hardirq";
+		if (ck_triage_stop_frame(n))
+			break;
+	}
+	return "task";
+}
+
 static void culprit_and_signature(struct ck_analysis *a, struct ck_triage *t,
 				  const struct ck_triage_trace *tr)
 {
@@ -392,6 +422,10 @@ static void culprit_and_signature(struct ck_analysis *a, struct ck_triage *t,
 	if (c >= 0) {
 		t->have_culprit = true;
 		t->culprit = tr->frames[c];
+		t->culprit_pid = tr->pid;
+		t->culprit_cpu = tr->cpu;
+		t->culprit_context = culprit_context(tr, (size_t)c);
+		snprintf(t->culprit_comm, sizeof(t->culprit_comm), "%s", tr->comm);
 		if (!t->culprit.func[0]) {
 			char what[64];
 			snprintf(what, sizeof(what), "culprit %016" PRIx64, t->culprit.ip);
@@ -407,7 +441,7 @@ static void culprit_and_signature(struct ck_analysis *a, struct ck_triage *t,
 		ck_error_destroy(err);
 	}
 	ck_triage_signature(t->class, names, nn, t->signature);
-	size_t len = (size_t)snprintf(t->sig_input, sizeof(t->sig_input), "v1|%s",
+	size_t len = (size_t)snprintf(t->sig_input, sizeof(t->sig_input), CK_TRIAGE_SCHEME "|%s",
 				      ck_triage_class_name(t->class));
 	for (size_t i = 0; i < nn && len < sizeof(t->sig_input); i++)
 		len += (size_t)snprintf(t->sig_input + len, sizeof(t->sig_input) - len, "|%s",
@@ -421,11 +455,23 @@ static void culprit_and_signature(struct ck_analysis *a, struct ck_triage *t,
 			sizeof(t->title));
 }
 
-/* The task the culprit comes from: the blocked one for a hung task. */
+/* The task the culprit comes from: the blocked one for a hung task; for
+ * an RCU stall or hard lockup that another CPU detected, the stalled CPU's
+ * (its trace runs through the crash NMI to the code it interrupted). */
 static const struct ck_triage_trace *culprit_trace(struct ck_analysis *a, struct ck_orc *orc,
-						   struct ck_triage *t, int32_t hung_pid,
+						   struct ck_triage *t, const struct ck_triage_log *log,
 						   struct ck_triage_trace *hung)
 {
+	int32_t hung_pid = log->hung_pid;
+	if ((t->class == CK_TRIAGE_RCU_STALL || t->class == CK_TRIAGE_HARD_LOCKUP) &&
+	    log->stall_cpu >= 0 && log->stall_cpu != t->cpu) {
+		for (size_t i = 0; i < t->nr_cpus; i++)
+			if (t->cpus[i].cpu == log->stall_cpu)
+				return &t->cpus[i];
+		char what[48];
+		snprintf(what, sizeof(what), "stalled CPU %d", log->stall_cpu);
+		note(t, what, ck_error_create(CK_ERR_NOT_FOUND, "no trace of it in the dump"));
+	}
 	if (t->class == CK_TRIAGE_HUNG_TASK && hung_pid >= 0) {
 		const struct ck_task *k = ck_task_by_pid(a, hung_pid);
 		if (k) {
@@ -474,10 +520,10 @@ struct ck_error *ck_triage_gather(struct ck_analysis *a, struct ck_triage *t)
 		snprintf(t->comm, sizeof(t->comm), "%s", task->comm);
 		trace_task(a, orc, t, task, cpu, &t->panic_trace);
 	}
-	struct ck_triage_trace hung = { 0 };
-	culprit_and_signature(a, t, culprit_trace(a, orc, t, log.hung_pid, &hung));
-	free(hung.frames);
 	cpu_traces(a, orc, t);
+	struct ck_triage_trace hung = { 0 };
+	culprit_and_signature(a, t, culprit_trace(a, orc, t, &log, &hung));
+	free(hung.frames);
 	dstate_tasks(a, orc, t);
 	ck_orc_destroy(orc);
 	return NULL;

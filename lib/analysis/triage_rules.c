@@ -99,6 +99,28 @@ void ck_triage_log_init(struct ck_triage_log *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->hung_pid = -1;
+	l->stall_cpu = -1;
+}
+
+/* The CPU a detector on another CPU names: "rcu: \tN-....: (...)" after an
+ * RCU stall report (kernel/rcu/tree_stall.h's print_cpu_stall_info), or
+ * "Watchdog detected hard LOCKUP on cpu N". */
+static void stall_cpu(struct ck_triage_log *l, const char *s)
+{
+	const char *p = strstr(s, "hard LOCKUP on cpu ");
+	if (p) {
+		p += strlen("hard LOCKUP on cpu ");
+	} else if (l->report_class == CK_TRIAGE_RCU_STALL && !strncmp(s, "rcu: ", 5)) {
+		p = s + 5;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	} else {
+		return;
+	}
+	char *end;
+	long cpu = strtol(p, &end, 10);
+	if (end != p && (*end == '-' || *end == '\0' || *end == ' ') && cpu >= 0 && cpu < 65536)
+		l->stall_cpu = (int)cpu;
 }
 
 static void keep_line(char *dst, size_t size, const char *line, size_t len)
@@ -149,6 +171,8 @@ void ck_triage_log_line(struct ck_triage_log *l, const char *line, size_t len)
 		l->report_class = CK_TRIAGE_HUNG_TASK;
 		return;
 	}
+	if (l->stall_cpu < 0 && !l->panic[0])
+		stall_cpu(l, s);
 	if (l->report[0] || l->panic[0])
 		return;
 	if (!strncmp(s, "WARNING: ", 9)) {
@@ -213,7 +237,9 @@ static const char *const skip_exact[] = {
 	"tick_sched_handle", "tick_nohz_handler", "tick_sched_timer",
 	"out_of_memory", "check_panic_on_oom", "mce_panic", "do_machine_check",
 	"bug_handler", "print_report", "end_report", "handle_invalid_op",
-	"show_stack", "show_regs", "show_trace_log_lvl",
+	"show_stack", "show_regs", "show_trace_log_lvl", "panic_on_rcu_stall",
+	"print_cpu_stall", "print_other_cpu_stall", "check_cpu_stall", "rcu_pending",
+	"rcu_dump_cpu_stacks",
 };
 /* ... and by prefix. */
 static const char *const skip_prefix[] = {
@@ -236,6 +262,16 @@ static const char *const skip_sleep[] = {
 	"__flush_work", "flush_work", "usleep_range", "msleep",
 };
 
+/* out-of-memory: the page and slab allocators (prefixes); the caller that
+ * asked for memory is the culprit. */
+static const char *const skip_alloc[] = {
+	"__alloc_pages", "alloc_pages", "__get_free_pages", "get_zeroed_page", "__folio_alloc",
+	"folio_alloc", "alloc_page", "__kmalloc", "kmalloc", "__kmem_cache_alloc",
+	"kmem_cache_alloc", "slab_alloc", "__slab_alloc", "___slab_alloc", "allocate_slab",
+	"new_slab", "alloc_slab_page", "__vmalloc", "vmalloc", "vzalloc", "kvmalloc",
+	"__kvmalloc",
+};
+
 bool ck_triage_skip_frame(const char *name, enum ck_triage_class c)
 {
 	for (size_t i = 0; i < CK_ARRAY_SIZE(skip_exact); i++)
@@ -247,6 +283,10 @@ bool ck_triage_skip_frame(const char *name, enum ck_triage_class c)
 	if (c == CK_TRIAGE_HUNG_TASK)
 		for (size_t i = 0; i < CK_ARRAY_SIZE(skip_sleep); i++)
 			if (!strncmp(name, skip_sleep[i], strlen(skip_sleep[i])))
+				return true;
+	if (c == CK_TRIAGE_OUT_OF_MEMORY)
+		for (size_t i = 0; i < CK_ARRAY_SIZE(skip_alloc); i++)
+			if (!strncmp(name, skip_alloc[i], strlen(skip_alloc[i])))
 				return true;
 	if (c == CK_TRIAGE_SYSRQ)
 		for (size_t i = 0; i < CK_ARRAY_SIZE(skip_sysrq); i++)
@@ -286,7 +326,8 @@ void ck_triage_signature(enum ck_triage_class c, const char *const *frames, size
 			 char out[17])
 {
 	char in[1024], name[128];
-	size_t len = (size_t)snprintf(in, sizeof(in), "v1|%s", ck_triage_class_name(c));
+	size_t len = (size_t)snprintf(in, sizeof(in), CK_TRIAGE_SCHEME "|%s",
+				      ck_triage_class_name(c));
 	for (size_t i = 0; i < nr && i < CK_TRIAGE_SIG_FRAMES && len < sizeof(in); i++) {
 		ck_triage_norm_name(frames[i], name, sizeof(name));
 		len += (size_t)snprintf(in + len, sizeof(in) - len, "|%s", name);

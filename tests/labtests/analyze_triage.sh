@@ -2,7 +2,7 @@
 # crashkit triage on the lab's dumps (the same `echo c > /proc/sysrq-trigger`
 # crash on each kernel): class sysrq and culprit sysrq_handle_crash on the
 # kdump-path dumps, one signature for every dump of the crash and for every
-# kernel (v1|sysrq|sysrq_handle_crash|proc_reg_write|vfs_write: the frames
+# kernel (v2|sysrq|sysrq_handle_crash|proc_reg_write|vfs_write: the frames
 # are the same on 6.1, 6.12 and 7.3 once clone suffixes like .cold are cut),
 # the panic task and release from truth.env, the build id from the vmlinux's
 # note, the JSON keys docs/signatures.md promises; qemu.elf (a live guest)
@@ -15,8 +15,8 @@ export CK
 
 TRIAGE=("${CK_BUILD:?CK_BUILD must name the build directory}/crashkit-analyze" triage)
 # The documented signature of this crash (docs/signatures.md, v1).
-SYSRQ_SIG=75ff5a6bf9665db8
-SYSRQ_INPUT='v1|sysrq|sysrq_handle_crash|proc_reg_write|vfs_write'
+SYSRQ_SIG=0d8c142377d160e9
+SYSRQ_INPUT='v2|sysrq|sysrq_handle_crash|proc_reg_write|vfs_write'
 KEYS=(class message title signature culprit panic_task taint release build_id uptime
 	backtrace cpus)
 

@@ -96,25 +96,44 @@ jfacts() {	# JSON -> one line per fact, KEY=VALUE
 	print("class=%s" % j.get("class"))
 	print("func=%s" % c.get("function"))
 	print("mod=%s" % (c.get("module") or "-"))
+	print("culprit_task=%s %s" % (c.get("pid"), c.get("comm")))
+	print("context=%s" % c.get("context"))
 	print("task=%s %s %s" % (p.get("pid"), p.get("comm"), p.get("cpu")))
 	print("sig=%s" % j.get("signature"))
 	print("sig_input=%s" % j.get("signature_input"))
 	print("title=%s" % j.get("title"))
 	print("bt=%s" % " ".join(bt))
 	print("exception=%s" % ("yes" if "exception" in kinds else "no"))
-	print("dstate=%s" % " ".join("%s:%s" % (t.get("comm"), ((t.get("backtrace") or [{}])[0]).get("function"))
+	print("dstate=%s" % " ".join("%s:%s" % (t.get("comm"), t.get("blocked_in"))
 	                             for t in j.get("dstate_tasks") or []))
 	print("partial=%s" % j.get("partial"))
 	PY
 }
 fact() { sed -n "s/^$1=//p" "$2" | head -n 1; }
 
-# The panic task as the guest's console saw it: the last "CPU: N PID: P
-# Comm: C" line before kexec (panic()'s or the oops' own dump).
+# The panic task as the kernel's log says (makedumpfile --dump-dmesg's
+# reading of the dump, an independent one, else the serial console, which
+# can miss the last lines when kdump comes before the console drains): the
+# "CPU: N PID: P Comm: C"
+# line of panic()'s own dump_stack (the first after the last "Kernel panic
+# - not syncing"), else (kdump straight from oops_end) the oops' last one;
+# never an "NMI backtrace for cpu N" of another CPU.
 console_task() {
-	tr -d '\r' < "$1/serial-first.log" |
-		sed -n 's/.*\] CPU: \([0-9]*\) \(UID: [0-9]* \)\{0,1\}PID: \([0-9]*\) Comm: \(.*\) \(Kdump: \|Not tainted\|Tainted\).*/\3 \4 \1/p' |
-		tail -n 1
+	local f=$1/dmesg.vmcore.kdump-zlib.txt
+	[ -s "$f" ] || f=$1/serial-first.log
+	tr -d '\r' < "$f" | awk '
+	/Kernel panic - not syncing/ { panic = 1; first = ""; next }
+	/NMI backtrace for cpu/ { nmi = 1; next }
+	match($0, /CPU: [0-9]+ (UID: [0-9]+ )?PID: [0-9]+ Comm: [^ ]+/) {
+		n = split(substr($0, RSTART, RLENGTH), w, " ")
+		t = w[n - 2] " " w[n] " " w[2]
+		if (nmi) { nmi = 0; next }
+		if (panic && first == "") first = t
+		last = t
+		next
+	}
+	{ nmi = 0 }
+	END { print (first != "" ? first : last) }'
 }
 
 declare -A SIG
@@ -140,11 +159,23 @@ for k in "${KINDS[@]}"; do
 		[ "$v" = "${X_MOD[$k]}" ] && pass "$n: culprit module $v" || fail "$n: culprit module" "'$v', want ${X_MOD[$k]}"
 		v=$(fact task "$f") t=$(console_task "$d")
 		if [ -z "$t" ]; then
-			fail "$n: panic task" "no CPU/PID/Comm line in $d/serial-first.log"
+			fail "$n: panic task" "no CPU/PID/Comm line in $d's logs"
 		elif [ "$v" = "$t" ]; then
 			pass "$n: panic task $v"
 		else
-			fail "$n: panic task" "'$v', console says '$t'"
+			fail "$n: panic task" "'$v', the log says '$t'"
+		fi
+		# whose code it is: the crashing task itself (the hung one, the
+		# stalled CPU's), except in the timer's softirq
+		v=$(fact culprit_task "$f")
+		if [ "$k" = timer ]; then
+			[ "$(fact context "$f")" = softirq ] && pass "$n: culprit context softirq" ||
+				fail "$n: culprit context" "'$(fact context "$f")', want softirq"
+		else
+			[[ $v == *" ck_crash" ]] && pass "$n: culprit in ck_crash's trace ($v)" ||
+				fail "$n: culprit task" "'$v', want ck_crash"
+			[ "$(fact context "$f")" = task ] && pass "$n: culprit context task" ||
+				fail "$n: culprit context" "'$(fact context "$f")', want task"
 		fi
 		v=$(fact title "$f")
 		[[ $v == *"${X_FUNC[$k]}"* ]] && pass "$n: title names the culprit ($v)" ||
@@ -158,7 +189,7 @@ for k in "${KINDS[@]}"; do
 				pass "$n: D-state list has ck_crash in ${X_FUNC[$k]}" ||
 				fail "$n: D-state list" "'$(fact dstate "$f")'"
 			;;
-		softlockup | rcu)
+		softlockup)
 			[ "$(fact exception "$f")" = yes ] && pass "$n: culprit is the interrupted code (exception frame)" ||
 				fail "$n: interrupted code" "no exception frame in $(fact bt "$f" | cut -c1-300)"
 			;;
@@ -217,7 +248,9 @@ for k in "${KINDS[@]}"; do
 		continue
 	fi
 	c=$(CK_LAB=$d oracle_file crash vmcore.kdump-zlib bt)
-	theirs=$(sed -n 's/^ *#[0-9]* \[[0-9a-f]*\] \([^ ]*\) at .*/\1/p' "$c" | tr '\n' ' ')
+	# frames, and the function an exception frame interrupted
+	theirs=$(sed -n -e 's/^ *#[0-9]* \[[0-9a-f]*\] \([^ ]*\) at .*/\1/p' \
+		-e 's/^ *\[exception RIP: \([^+]*\).*/\1/p' "$c" | tr '\n' ' ')
 	ours=$(fact bt "$CK_TMP/$k-1.facts")
 	# crash starts at the function that saved the registers; ours may
 	# start earlier (machine_kexec): compare from crash's first frame.

@@ -118,6 +118,22 @@ static void test_classes(void)
 	const char *hung = "INFO: task ck:d:77 blocked for more than 120 seconds.";
 	ck_triage_log_line(&l, hung, strlen(hung));
 	EXPECT(l.hung_pid == 77, "%d", (int)l.hung_pid);
+	/* the stalled CPU another CPU's detector names (the lab's 6.1 RCU stall) */
+	ck_triage_log_init(&l);
+	const char *rcu[] = { "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:",
+			      "rcu: \t0-....: (245 ticks this GP) idle=4144/1/0x4000000000000000",
+			      "rcu: \t(detected by 1, t=5257 jiffies, g=1, q=2)" };
+	for (size_t i = 0; i < 3; i++)
+		ck_triage_log_line(&l, rcu[i], strlen(rcu[i]));
+	EXPECT(l.stall_cpu == 0, "%d", l.stall_cpu);
+	ck_triage_log_init(&l);
+	const char *hard = "NMI watchdog: Watchdog detected hard LOCKUP on cpu 3";
+	ck_triage_log_line(&l, hard, strlen(hard));
+	EXPECT(l.stall_cpu == 3, "%d", l.stall_cpu);
+	ck_triage_log_init(&l);
+	const char *rcu_early = "rcu: \t0-....: (1 ticks)";	/* no stall report yet */
+	ck_triage_log_line(&l, rcu_early, strlen(rcu_early));
+	EXPECT(l.stall_cpu == -1, "%d", l.stall_cpu);
 }
 
 static void test_skip(void)
@@ -135,6 +151,12 @@ static void test_skip(void)
 	EXPECT(ck_triage_skip_frame("schedule_timeout", CK_TRIAGE_HUNG_TASK));
 	EXPECT(!ck_triage_skip_frame("schedule_timeout", CK_TRIAGE_BUG));
 	EXPECT(!ck_triage_skip_frame("ext4_readdir", CK_TRIAGE_PAGE_FAULT));
+	/* out-of-memory: the allocators are skipped, their caller is the culprit */
+	EXPECT(ck_triage_skip_frame("__alloc_pages_slowpath", CK_TRIAGE_OUT_OF_MEMORY));
+	EXPECT(ck_triage_skip_frame("kmalloc_trace", CK_TRIAGE_OUT_OF_MEMORY));
+	EXPECT(!ck_triage_skip_frame("__alloc_pages_slowpath", CK_TRIAGE_BUG));
+	EXPECT(!ck_triage_skip_frame("ck_crashmod_oom", CK_TRIAGE_OUT_OF_MEMORY));
+	EXPECT(ck_triage_skip_frame("panic_on_rcu_stall", CK_TRIAGE_RCU_STALL));
 	EXPECT(ck_triage_stop_frame("do_syscall_64"));
 	EXPECT(ck_triage_stop_frame("entry_SYSCALL_64_after_hwframe"));
 	char n[64];
@@ -149,8 +171,8 @@ static void test_signature(void)
 	const char *frames[] = { "sysrq_handle_crash", "proc_reg_write", "vfs_write", "ksys_write" };
 	char sig[17];
 	ck_triage_signature(CK_TRIAGE_SYSRQ, frames, 4, sig);
-	/* sha256("v1|sysrq|sysrq_handle_crash|proc_reg_write|vfs_write") */
-	EXPECT(!strcmp(sig, "75ff5a6bf9665db8"), "%s", sig);
+	/* sha256("v2|sysrq|sysrq_handle_crash|proc_reg_write|vfs_write") */
+	EXPECT(!strcmp(sig, "0d8c142377d160e9"), "%s", sig);
 	const char *cold[] = { "sysrq_handle_crash", "proc_reg_write.cold", "vfs_write.isra.0" };
 	char sig2[17];
 	ck_triage_signature(CK_TRIAGE_SYSRQ, cold, 3, sig2);
