@@ -60,18 +60,18 @@ static void test_conf(void)
 	EXPECT(no_error(load("target UUID=ab-cd\nmount /mnt/t/\n", &c)));
 	char *dir = ck_kdump_conf_local_dir(&c);
 	EXPECT(c.target_kind == CK_KDUMP_TARGET_DEVICE && !strcmp(c.device, "UUID=ab-cd"));
-	EXPECT(dir && !strcmp(dir, "/mnt/t/var/core/kernel-core"), "%s", dir);
+	EXPECT(dir && !strcmp(dir, "/mnt/t/var/core/kernel-core"), "%s", dir ? dir : "(null)");
 	free(dir);
 	char *sh = ck_kdump_conf_shell(&c);
 	EXPECT(sh && strstr(sh, "CK_KDUMP_DEVICE='UUID=ab-cd'\n") &&
-	       strstr(sh, "CK_KDUMP_NETWORK='no'\n"), "%s", sh);
+	       strstr(sh, "CK_KDUMP_NETWORK='no'\n"), "%s", sh ? sh : "(null)");
 	free(sh);
 	ck_kdump_conf_deinit(&c);
 
 	/* a quote in a path is quoted for the shell */
 	EXPECT(no_error(load("target /var/it's\n", &c)));
 	sh = ck_kdump_conf_shell(&c);
-	EXPECT(sh && strstr(sh, "CK_KDUMP_DIR='/var/it'\\''s'\n"), "%s", sh);
+	EXPECT(sh && strstr(sh, "CK_KDUMP_DIR='/var/it'\\''s'\n"), "%s", sh ? sh : "(null)");
 	free(sh);
 	ck_kdump_conf_deinit(&c);
 
@@ -147,9 +147,9 @@ static void test_panic(void)
 			     "[ 5.1] ---[ end Kernel panic - not syncing: Fatal exception ]---\n"
 			     "[ 5.2] after the end\n");
 	p = panic_of(log.buf, &n);
-	EXPECT(p && !strncmp(p, "[ 5.0] BUG: kernel NULL", 23), "%.60s", p);
+	EXPECT(p && !strncmp(p, "[ 5.0] BUG: kernel NULL", 23), "%.60s", p ? p : "(null)");
 	EXPECT(p && strstr(p, "ck_crash_null") && strstr(p, "---[ end Kernel panic") &&
-	       !strstr(p, "after the end") && !strstr(p, "old.c"), "%s", p);
+	       !strstr(p, "after the end") && !strstr(p, "old.c"), "%s", p ? p : "(null)");
 	EXPECT(n == 10, "%zu lines", n);
 	free(p);
 
@@ -157,7 +157,7 @@ static void test_panic(void)
 	ck_strbuf_reset(&log);
 	ck_strbuf_adds(&log, "[1] a\n[2] BUG: soft lockup - CPU#0 stuck for 22s!\n[3] RIP: x");
 	p = panic_of(log.buf, &n);
-	EXPECT(p && !strcmp(p, "[2] BUG: soft lockup - CPU#0 stuck for 22s!\n[3] RIP: x\n"), "%s", p);
+	EXPECT(p && !strcmp(p, "[2] BUG: soft lockup - CPU#0 stuck for 22s!\n[3] RIP: x\n"), "%s", p ? p : "(null)");
 	free(p);
 
 	/* a long run after the panic stops at 400 lines */
@@ -231,7 +231,7 @@ static void test_archive(void)
 	char *name = NULL;
 	uint64_t bytes = 0;
 	EXPECT(no_error(ck_save_archive(dir, "20261203-071500", CK_KDUMP_ARCHIVE_TAR_GZ, &name, &bytes)));
-	EXPECT(name && !strcmp(name, "20261203-071500.tar.gz"), "%s", name);
+	EXPECT(name && !strcmp(name, "20261203-071500.tar.gz"), "%s", name ? name : "(null)");
 	char *cmd = ck_strdup_printf("tar -tzf %s/%s 2>&1", dir, name ? name : "x");
 	FILE *p = popen(cmd, "r");
 	char line[256] = "";
