@@ -4,8 +4,10 @@
 # capture kernel boots crashkit's initramfs (crashkit as /init, no busybox,
 # makedumpfile or kexec-tools) and `crashkit kdump save` writes the dump
 # directory; checked here: the triage files, info.json, a vmcore crashkit and
-# crash open with the crash in its log.  Then the full-disk and HTTP targets.
-#   CK_E2E_TARGETS="local full http" (default) picks the runs.
+# crash open with the crash in its log.  Then the full-disk, ssh and HTTP
+# targets.
+#   CK_E2E_TARGETS="local full ssh" (default) picks the runs; "http" too
+#   (it stalls in the capture kernel today, docs/kdump.md).
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bin=$(dirname "$CK_RELEASE")
@@ -86,7 +88,7 @@ check_vmcore() {
 
 kver=$KVER
 check_initramfs "${CRASHKIT_CACHE:-$HOME/.cache/crashkit}/kernel/$kver/root" "$kver"
-for t in ${CK_E2E_TARGETS:-local full http}; do
+for t in ${CK_E2E_TARGETS:-local full ssh}; do
 	run_e2e "$t" || continue
 	case $t in
 	local)
@@ -98,8 +100,8 @@ for t in ${CK_E2E_TARGETS:-local full http}; do
 		check "[$series] e2e full: the dump is flagged incomplete" jq -e '.complete == false' "$DUMPDIR/info.json"
 		check "[$series] e2e full: no complete vmcore" test ! -e "$DUMPDIR/vmcore"
 		;;
-	http)
-		check_dump_dir http && check_vmcore http
+	http|ssh)
+		check_dump_dir "$t" && check_vmcore "$t"
 		;;
 	esac
 done
