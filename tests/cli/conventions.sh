@@ -15,7 +15,8 @@ version=$(sed -n 's/^VERSION := //p' "$top/Makefile")
 cmds=(info dmesg sym capture makedumpfile cores analyze crash triage
       "cores list" "cores info" "cores dump" "cores debug" "cores backtrace" "cores rm"
       "cores vacuum" "cores install" "cores uninstall" "cores check" "cores serve"
-      "cores handle" kdump "kdump check" "kdump recommend" list "cores catalog")
+      "cores handle" kdump "kdump check" "kdump recommend" list "cores catalog"
+      "kdump save" "kdump list")
 
 # run OUT ERR ARGS...: crashkit with ARGS (stdin empty), stdout and stderr
 # into files; the exit status in $rc.
