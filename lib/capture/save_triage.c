@@ -67,8 +67,8 @@ struct ck_error *ck_save_dmesg(struct ck_kernel *kernel, struct ck_strbuf *out,
  * fault.c, kernel/panic.c, drivers/tty/sysrq.c). */
 static const char *const starts[] = {
 	"Kernel panic - not syncing", "BUG: ", "Oops: ", "kernel BUG at", "general protection fault",
-	"Unable to handle", "WARNING: ", "sysrq: Trigger a crash", "watchdog: ",
-	"INFO: task ", "stack segment: ", "invalid opcode: ",
+	"Unable to handle", "WARNING: ", "sysrq: Trigger a crash", "Watchdog detected hard LOCKUP",
+	" blocked for more than ", "stack segment: ", "invalid opcode: ",
 };
 
 static bool line_has(const char *line, size_t len, const char *needle)
