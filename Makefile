@@ -4,7 +4,7 @@
 #   make BUILD=asan      ASan+UBSan build in build/asan/
 #   make deps            install the Debian packages the build and tests need
 #   make check           build both variants and run the whole test suite
-#   make demo            the main job: crash a throwaway VM, show info and dmesg
+#   make demo            crash a throwaway VM through crashkit's own kdump path (load, save), triage the dump
 #
 BUILD ?= release
 VERSION := 0.1.0

@@ -886,6 +886,7 @@ struct ck_kdump_initramfs_info {
 	struct ck_strlist modules;	/* module files in load order, as placed */
 	struct ck_strlist missing_modules;	/* names no modules.dep line has */
 	bool modules_compressed;	/* kept .ko.xz: CONFIG_MODULE_DECOMPRESS */
+	bool no_modules;		/* no modules.dep for the release: none carried */
 	uint64_t modules_bytes;
 	int target_kind;		/* enum ck_kdump_target_kind */
 	struct ck_boot_target target;	/* local and device targets */

@@ -195,7 +195,8 @@ static void print_initramfs(const char *out, const struct ck_kdump_initramfs_inf
 		const char *b = strrchr(in->modules.items[i], '/');
 		printf(" %s", b ? b + 1 : in->modules.items[i]);
 	}
-	printf("%s\n", in->modules.nr ? "" : " (none)");
+	printf("%s\n", in->modules.nr ? "" : in->no_modules
+	       ? " (none: no modules.dep for this release, drivers must be built in)" : " (none)");
 	for (size_t i = 0; i < in->missing_modules.nr; i++)
 		printf("not a module of %s (left out): %s\n", in->release, in->missing_modules.items[i]);
 	if (in->target.path)

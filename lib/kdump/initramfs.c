@@ -111,6 +111,14 @@ static struct ck_error *add_modules(struct builder *b, const struct ck_strlist *
 	struct ck_strlist paths = CK_STRLIST_INIT;
 	struct ck_error *err = ck_kdump_modules_resolve(b->o->root, r, names, &paths,
 							&b->info->missing_modules);
+	/* No module tree at all: a kernel with its drivers built in (or
+	 * one without depmod's files): the initramfs goes without modules,
+	 * and says so. */
+	if (err && ck_error_errno(err) == ENOENT) {
+		ck_error_destroy(err);
+		b->info->no_modules = true;
+		return add_bytes(b, "/etc/crashkit/modules", 0644, "", 0);
+	}
 	if (err)
 		return err;
 	bool keep = kernel_decompresses(b->o->root, r);
