@@ -102,11 +102,12 @@ rc=0; "$CK" kdump save --config /dev/null --vmcore "$d/absent.vmcore" --target "
 
 # ---- the lab dumps -----------------------------------------------------------
 labs=()
-for cand in ~/.cache/crashkit/lab/6.1.0-57-amd64/run ~/.cache/crashkit/lab/6.12.117+deb12-amd64/run; do
+for cand in ~/.cache/crashkit/lab/6.1.0-57-amd64/run ~/.cache/crashkit/lab/6.12.117+deb12-amd64/run \
+	~/.cache/crashkit/lab/7.3.4+deb13-amd64/run; do
 	[ -s "$cand/vmcore.elf" ] && labs+=("$cand")
 done
 if [ ${#labs[@]} -eq 0 ]; then
-	skip "kdump save: lab dumps" "no ~/.cache/crashkit/lab/{6.1.0-57,6.12.117+deb12}-amd64/run/vmcore.elf (tests/lab/lab.sh makes them)"
+	skip "kdump save: lab dumps" "no ~/.cache/crashkit/lab/{6.1.0-57,6.12.117+deb12,7.3.4+deb13}-amd64/run/vmcore.elf (tests/lab/lab.sh makes them)"
 fi
 
 # check_dir NAME DIR LAB [flattened]: the layout every save leaves.
@@ -154,7 +155,9 @@ for lab in "${labs[@]}"; do
 	check_dir "kdump save $k" "$dir" "$lab"
 	"$CK" info "$dir/vmcore" | grep -q '^format: *kdump' && pass "kdump save $k: a kdump-compressed vmcore" ||
 		fail "kdump save $k: a kdump-compressed vmcore"
-	if [ -x "$crash_bin" ] && [ -s "$lab/vmlinux" ]; then
+	if [[ $k == 7.* ]]; then
+		skip "kdump save $k: crash opens the vmcore" "crash 9.0.2 does not read 7.x kernels"
+	elif [ -x "$crash_bin" ] && [ -s "$lab/vmlinux" ]; then
 		out=$(printf 'sys\nq\n' | timeout 300 "$crash_bin" -s "$lab/vmlinux" "$dir/vmcore" 2>&1)
 		grep -q 'PANIC: "sysrq: SysRq : Trigger a crash"\|PANIC:.*sysrq' <<<"$out" &&
 			pass "kdump save $k: crash 9.0.2 opens the vmcore (sys: the panic)" ||
