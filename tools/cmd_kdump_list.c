@@ -4,6 +4,7 @@
  * `crashkit kdump save` left in a target directory, from each
  * TARGET/STAMP/info.json, oldest first.  Part of crashkit-kdump.
  */
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,7 +24,8 @@ static const char list_help[] =
 	"  -j, --json         a JSON array\n"
 	"  -h, --help         this help;  --version  the version\n"
 	"\n"
-	"Exit status: 0, 1 when a directory cannot be read, 2 bad arguments.\n";
+	"Exit status: 0, 1 when a directory cannot be read (a default target that does\n"
+	"not exist yet holds no dumps: exit 0), 2 bad arguments.\n";
 
 enum { OPT_VERSION = 0x100 };
 
@@ -108,6 +110,11 @@ int ck_cmd_kdump_list(int argc, char **argv)
 		struct ck_kdump_saved *s;
 		size_t nr;
 		struct ck_error *err = ck_kdump_list(dir, &s, &nr);
+		if (err && def && ck_error_errno(err) == ENOENT) {
+			/* no target directory yet: no dumps yet */
+			ck_error_destroy(err);
+			continue;
+		}
 		if (err) {
 			rc = ck_report(err);
 			continue;
