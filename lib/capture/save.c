@@ -191,7 +191,8 @@ static char *info_text(struct save *s, bool final)
 	json_object_object_add(o, "vmcore", vmcore_json(s, final));
 	json_object_object_add(o, "archive", jstr(s->archive));
 	json_object_object_add(o, "errors", json_object_get(s->errors));
-	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							 JSON_C_TO_STRING_SPACED |
 							 JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *ret = txt ? ck_strdup_printf("%s\n", txt) : NULL;
 	json_object_put(o);

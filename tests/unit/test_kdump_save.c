@@ -158,7 +158,8 @@ static void test_panic(void)
 	ck_strbuf_reset(&log);
 	ck_strbuf_adds(&log, "[1] a\n[2] BUG: soft lockup - CPU#0 stuck for 22s!\n[3] RIP: x");
 	p = panic_of(log.buf, &n);
-	EXPECT(p && !strcmp(p, "[2] BUG: soft lockup - CPU#0 stuck for 22s!\n[3] RIP: x\n"), "%s", p ? p : "(null)");
+	EXPECT(p && !strcmp(p, "[2] BUG: soft lockup - CPU#0 stuck for 22s!\n[3] RIP: x\n"), "%s",
+	       p ? p : "(null)");
 	free(p);
 
 	/* a long run after the panic stops at 400 lines */
