@@ -98,7 +98,8 @@ static bool kernel_decompresses(const char *root, const char *release)
 	char *rel = ck_strdup_printf("/boot/config-%s", release), *text = NULL;
 	char *path = rel ? ck_kdump_path(root, rel) : NULL;
 	bool yes = path && !ck_kdump_read_text(path, 16 << 20, &text, NULL) &&
-		strstr(text, "\nCONFIG_MODULE_DECOMPRESS=y");
+		(strstr(text, "\nCONFIG_MODULE_DECOMPRESS=y") ||
+		 !strncmp(text, "CONFIG_MODULE_DECOMPRESS=y", 26));
 	free(text);
 	free(path);
 	free(rel);
@@ -132,10 +133,10 @@ static struct ck_error *add_modules(struct builder *b, const struct ck_strlist *
 		if (err)
 			break;
 		/* Flat under /lib/modules/RELEASE/, named as loaded. */
-		char *base = strrchr(paths.items[i], '/') + 1;
-		char *name = keep ? ck_strdup_printf("/lib/modules/%s/%s", r, base)
-			: ck_strdup_printf("/lib/modules/%s/%.*s", r,
-					   (int)(strstr(base, ".ko") - base + 3), base);
+		const char *slash = strrchr(paths.items[i], '/');
+		const char *base = slash ? slash + 1 : paths.items[i], *ko = strstr(base, ".ko");
+		int keep_len = keep || !ko ? (int)strlen(base) : (int)(ko - base + 3);
+		char *name = ck_strdup_printf("/lib/modules/%s/%.*s", r, keep_len, base);
 		err = name ? add_bytes(b, name, 0644, data, len) : &ck_error_nomem;
 		if (!err) {
 			ck_strbuf_addf(&list, "%s\n", name);
