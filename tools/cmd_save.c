@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tools.h"
 
@@ -33,7 +34,8 @@ static const char save_help[] =
 	"      --codec C        overrides codec (zstd, zlib, lzo, snappy, none)\n"
 	"  -d, --dump-level N   overrides dump_level (0-31)\n"
 	"  -a, --action         then run final_action (saved) or failure_action (not):\n"
-	"                       reboot, halt, poweroff, shell or dmesg-only\n"
+	"                       reboot, halt, poweroff, shell or dmesg-only (only in the\n"
+	"                       capture kernel: /proc/vmcore, no --vmcore)\n"
 	"      --print-config   print the parsed file as shell KEY='VALUE' lines for an\n"
 	"                       init script (what to mount, which network), and exit\n"
 	"  -v, --verbose        each step on stderr\n"
@@ -139,6 +141,10 @@ int ck_cmd_kdump_save(int argc, char **argv)
 	int rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
+	/* --action reboots: not on a running system by mistake */
+	if (a.action && !a.print && (a.vmcore || access("/proc/vmcore", R_OK) != 0))
+		return ck_usage_error("kdump save", "--action reboots, halts or powers off: only in "
+				      "the capture kernel, saving /proc/vmcore");
 	struct ck_kdump_conf conf;
 	ck_kdump_conf_init(&conf);
 	if ((rc = load_conf(&a, &conf)) != CK_EXIT_OK) {

@@ -97,6 +97,8 @@ expect_clean_error "kdump save: a missing --config" "$d/absent.conf" \
 	kdump save --config "$d/absent.conf" --print-config
 expect_clean_error "kdump save: an unreadable vmcore" "$d/absent.vmcore" \
 	kdump save --config /dev/null --vmcore "$d/absent.vmcore" --target "$d/nothing"
+expect_clean_error "kdump save: --action outside the capture kernel is refused" "--action" \
+	kdump save --config /dev/null --vmcore "$d/absent.vmcore" --target "$d/nothing" --action
 rc=0; "$CK" kdump save --config /dev/null --vmcore "$d/absent.vmcore" --target "$d/nothing" >/dev/null 2>&1 || rc=$?
 [ "$rc" = 1 ] && pass "kdump save: nothing saved exits 1" || fail "kdump save: nothing saved exits 1" "exit $rc"
 
