@@ -137,7 +137,9 @@ static int run_save(void)
 		pid_t r = wait4(pid, &status, WNOHANG, &ru);
 		if (r == pid || (r < 0 && errno != EINTR))
 			break;
-		if (!ck_meminfo_read(&m)) {
+		struct ck_error *merr = ck_meminfo_read(&m);
+		ck_error_destroy(merr);
+		if (!merr) {
 			min_free = m.free_kb < min_free ? m.free_kb : min_free;
 			min_avail = m.available_kb < min_avail ? m.available_kb : min_avail;
 		}

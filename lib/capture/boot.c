@@ -59,8 +59,10 @@ struct ck_error *ck_fs_probe(const char *dev, struct ck_fs_id *ret)
 	uint8_t sb[4096];
 	struct ck_fs_id id = { 0 };
 	struct ck_error *err = NULL;
-	if (!ck_pread_all(fd, sb, 2048, 0, dev) && sb[1024 + 0x38] == 0x53 &&
-	    sb[1024 + 0x39] == 0xef) {
+	err = ck_pread_all(fd, sb, 2048, 0, dev);
+	if (err) {
+		/* shorter than 2 KiB, or unreadable: no filesystem of ours */
+	} else if (sb[1024 + 0x38] == 0x53 && sb[1024 + 0x39] == 0xef) {
 		snprintf(id.type, sizeof(id.type), "ext4");
 		uuid_text(sb + 1024 + 0x68, id.uuid);
 		label_text(sb + 1024 + 0x78, 16, id.label, sizeof(id.label));

@@ -164,7 +164,7 @@ static void elf_info_deinit(struct elf_info *info)
 static void read_ld_conf(const char *root, const char *path, int depth, struct ck_strlist *dirs)
 {
 	char *text;
-	if (depth > 4 || ck_kdump_read_text(path, 1 << 20, &text, NULL))
+	if (depth > 4 || !(text = ck_kdump_read_quiet(path, 1 << 20)))
 		return;
 	for (char *line = text, *next; line && *line; line = next) {
 		next = strchr(line, '\n');

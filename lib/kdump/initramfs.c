@@ -97,7 +97,7 @@ static bool kernel_decompresses(const char *root, const char *release)
 {
 	char *rel = ck_strdup_printf("/boot/config-%s", release), *text = NULL;
 	char *path = rel ? ck_kdump_path(root, rel) : NULL;
-	bool yes = path && !ck_kdump_read_text(path, 16 << 20, &text, NULL) &&
+	bool yes = (text = ck_kdump_read_quiet(path, 16 << 20)) &&
 		(strstr(text, "\nCONFIG_MODULE_DECOMPRESS=y") ||
 		 !strncmp(text, "CONFIG_MODULE_DECOMPRESS=y", 26));
 	free(text);

@@ -50,6 +50,9 @@ bool ck_strlist_add_owned(struct ck_strlist *l, char *s);	/* frees s on failure 
 bool ck_strlist_add_unique(struct ck_strlist *l, const char *s);
 bool ck_strlist_contains(const struct ck_strlist *l, const char *s);
 
+/* A small file's text, or NULL when it cannot be read (absent is normal). */
+char *ck_kdump_read_quiet(const char *path, size_t max);
+
 /* A newc cpio archive built in memory (lib/kdump/cpio.c). */
 struct ck_cpio {
 	struct ck_strbuf buf;

@@ -90,7 +90,7 @@ static int64_t sys_number(const char *root, const char *path, const char *old_pa
 	const char *paths[] = { path, old_path };
 	for (int i = 0; i < 2; i++) {
 		char *full = ck_kdump_path(root, paths[i]), *text = NULL;
-		bool ok = full && !ck_kdump_read_text(full, 64, &text, NULL);
+		bool ok = (text = ck_kdump_read_quiet(full, 64)) != NULL;
 		free(full);
 		if (ok) {
 			int64_t v = strtoll(text, NULL, 10);
@@ -109,7 +109,7 @@ static int64_t crash_size(const char *root)
 static char *lockdown(const char *root)
 {
 	char *p = ck_kdump_path(root, "/sys/kernel/security/lockdown"), *text = NULL;
-	if (p && !ck_kdump_read_text(p, 256, &text, NULL)) {
+	if ((text = ck_kdump_read_quiet(p, 256))) {
 		char *b = strchr(text, '['), *e = b ? strchr(b, ']') : NULL;
 		char *mode = e ? strndup(b + 1, (size_t)(e - b - 1)) : NULL;
 		free(text);
@@ -292,7 +292,7 @@ struct ck_error *ck_kdump_status_read(const struct ck_kdump_load_opts *o,
 				   "/sys/kernel/kexec_crash_loaded");
 	s.crash_size = crash_size(o->root);
 	char *path = state_path(o), *text = NULL;
-	if (path && !ck_kdump_read_text(path, 65536, &text, NULL)) {
+	if ((text = ck_kdump_read_quiet(path, 65536))) {
 		s.kernel = state_value(text, "kernel");
 		s.initramfs = state_value(text, "initramfs");
 		s.cmdline = state_value(text, "cmdline");

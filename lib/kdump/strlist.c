@@ -43,6 +43,17 @@ bool ck_strlist_contains(const struct ck_strlist *l, const char *s)
 	return false;
 }
 
+char *ck_kdump_read_quiet(const char *path, size_t max)
+{
+	char *text = NULL;
+	struct ck_error *err = path ? ck_kdump_read_text(path, max, &text, NULL) : &ck_error_nomem;
+	if (err) {
+		ck_error_destroy(err);
+		return NULL;
+	}
+	return text;
+}
+
 bool ck_strlist_add_unique(struct ck_strlist *l, const char *s)
 {
 	return ck_strlist_contains(l, s) || ck_strlist_add(l, s);

@@ -143,7 +143,7 @@ static char *dev_name(dev_t dev)
 {
 	char path[64], *text;
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", major(dev), minor(dev));
-	if (ck_kdump_read_text(path, 1 << 16, &text, NULL))
+	if (!(text = ck_kdump_read_quiet(path, 1 << 16)))
 		return NULL;
 	char *p = strstr(text, "DEVNAME="), *name = NULL;
 	if (p)
@@ -293,8 +293,7 @@ struct ck_error *ck_kdump_net_config(char **ret)
 		close(fd);
 	char path[64 + IF_NAMESIZE], *mac = NULL;
 	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
-	if (ck_kdump_read_text(path, 64, &mac, NULL))
-		mac = NULL;
+	mac = ck_kdump_read_quiet(path, 64);
 	if (!addr.s_addr || !mac) {
 		free(mac);
 		return ck_error_create(CK_ERR_NOT_FOUND, "interface %s has no IPv4 address or MAC", ifname);

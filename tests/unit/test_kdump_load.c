@@ -199,7 +199,9 @@ static void test_target_and_probe(void)
 	/* shorter than a superblock */
 	char *tiny = tpath("tiny.img");
 	write_file(tiny, "x");
-	EXPECT(ck_fs_probe(tiny, &id) != NULL);
+	struct ck_error *err = ck_fs_probe(tiny, &id);
+	EXPECT(err != NULL);
+	ck_error_destroy(err);
 }
 
 int main(void)
