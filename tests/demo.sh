@@ -25,7 +25,7 @@ t0=$SECONDS
 serial() { tr -d '\r' < "$dir/serial.log"; }
 echo
 echo "== the first kernel (serial console): crashkit kdump load, then the crash"
-serial | grep -E '^(loaded|initramfs|command line):|Kernel panic - not syncing' | head -n 5
+serial | grep -E '^(loaded: +/|initramfs:|command line:)|Kernel panic - not syncing' | awk '!seen[$0]++' | head -n 4
 echo
 echo "== the capture kernel: crashkit is /init"
 serial | grep -E 'crashkit-init:|^crashkit kdump save:|^@@CK MEM' | sed 's/^@@CK MEM /memory: /'
