@@ -26,10 +26,22 @@ static const char demo_help[] =
 
 int ck_cmd_demo(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-		return ck_print_help(demo_help);
-	if (argc > 1 && !strcmp(argv[1], "--version"))
-		return ck_print_version();
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return ck_print_help(demo_help);
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--version"))
+			return ck_print_version();
+	/* Only --kernel SERIES goes on to the script. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--kernel") && i + 1 < argc) {
+			i++;
+			continue;
+		}
+		return ck_usage_error("demo", "%s '%.64s' (demo takes --kernel 6.1|6.12|7)",
+				      argv[i][0] == '-' ? "unknown option" : "unexpected argument",
+				      argv[i]);
+	}
 	char exe[PATH_MAX], script[PATH_MAX + 32];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n < 0) {

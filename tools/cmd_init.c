@@ -158,10 +158,17 @@ static int run_save(void)
 
 int ck_cmd_init(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-		return ck_print_help(init_help);
-	if (argc > 1 && !strcmp(argv[1], "--version"))
-		return ck_print_version();
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return ck_print_help(init_help);
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--version"))
+			return ck_print_version();
+	/* The kernel may pass init words of its command line: as PID 1 they
+	 * are ignored, by hand they are a mistake. */
+	if (argc > 1 && getpid() != 1)
+		return ck_usage_error("kdump init", "%s '%.64s' (init takes no arguments)",
+				      argv[1][0] == '-' ? "unknown option" : "unexpected argument", argv[1]);
 	if (getpid() != 1) {
 		fprintf(stderr, "%s: error: kdump init: runs only as PID 1 of the capture initramfs "
 			"(crashkit kdump initramfs)\n", ck_progname);

@@ -16,7 +16,8 @@ cmds=(info dmesg sym capture makedumpfile cores analyze crash triage
       "cores list" "cores info" "cores dump" "cores debug" "cores backtrace" "cores rm"
       "cores vacuum" "cores install" "cores uninstall" "cores check" "cores serve"
       "cores handle" kdump "kdump check" "kdump recommend" list "cores catalog"
-      "kdump save" "kdump list")
+      "kdump save" "kdump list" "kdump load" "kdump unload" "kdump status"
+      "kdump initramfs" "kdump init" demo)
 
 # run OUT ERR ARGS...: crashkit with ARGS (stdin empty), stdout and stderr
 # into files; the exit status in $rc.
