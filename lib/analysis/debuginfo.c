@@ -869,20 +869,38 @@ static struct ck_error *read_string(struct ck_analysis *a, uint64_t addr, char *
 	return NULL;
 }
 
+/*
+ * module->sect_attrs: up to 6.13 `nsections` and attrs[] of struct
+ * module_sect_attr (a bin_attribute, then `address`); since then attrs[]
+ * of bin_attribute with the address in `private`, counted by the group's
+ * NULL-terminated bin_attrs list (bin_attrs_new while it was renamed).
+ */
 struct sect_layout {
-	struct ck_member attrs_ptr, nsections, attrs, name, address;
+	struct ck_member attrs_ptr, nsections, attrs, list, name, address;
 	uint64_t attr_size;
+	bool listed;		/* the newer layout */
 };
 
 static struct ck_error *sect_layout(struct ck_types *t, struct sect_layout *l)
 {
 	static const char *const address[] = { "address", "battr.private", NULL };
+	static const char *const list[] = { "grp.bin_attrs_new", "grp.bin_attrs", NULL };
 	uint32_t id;
 	struct ck_error *err = ck_member_of(t, "struct module", "sect_attrs", &l->attrs_ptr);
-	if (!err)
-		err = ck_member_of(t, "struct module_sect_attrs", "nsections", &l->nsections);
-	if (!err)
-		err = ck_member_of(t, "struct module_sect_attrs", "attrs", &l->attrs);
+	if (err)
+		return err;
+	err = ck_member_of(t, "struct module_sect_attrs", "nsections", &l->nsections);
+	l->listed = err != NULL;
+	ck_error_destroy(err);
+	if (l->listed) {
+		err = ck_member_of_any(t, "struct module_sect_attrs", list, &l->list, NULL);
+		if (!err)
+			err = ck_member_of(t, "struct bin_attribute", "attr.name", &l->name);
+		if (!err)
+			err = ck_member_of(t, "struct bin_attribute", "private", &l->address);
+		return err;
+	}
+	err = ck_member_of(t, "struct module_sect_attrs", "attrs", &l->attrs);
 	if (!err)
 		err = ck_member_of(t, "struct module_sect_attr", "battr.attr.name", &l->name);
 	if (!err)
@@ -891,6 +909,22 @@ static struct ck_error *sect_layout(struct ck_types *t, struct sect_layout *l)
 		err = ck_type_find(t, "struct module_sect_attr", &id);
 	if (!err && !(l->attr_size = ck_type_size(t, id)))
 		err = ck_error_create(CK_ERR_FORMAT, "struct module_sect_attr has no size");
+	return err;
+}
+
+/* One section's attribute at `at`: its name and address. */
+static struct ck_error *sect_one(struct ck_analysis *a, const struct sect_layout *l, uint64_t at,
+				 struct ck_mod_sections *ret)
+{
+	uint64_t name;
+	struct mod_section s = { .addr = 0 };
+	struct ck_error *err = ck_kernel_read_u64(a->kernel, at + l->name.offset, &name);
+	if (!err)
+		err = read_string(a, name, s.name, sizeof(s.name));
+	if (!err)
+		err = ck_kernel_read_u64(a->kernel, at + l->address.offset, &s.addr);
+	if (!err && !ck_mod_sections_append(ret, &s))
+		err = &ck_error_nomem;
 	return err;
 }
 
@@ -903,25 +937,26 @@ static struct ck_error *module_sections(struct ck_analysis *a, const struct ck_m
 	struct ck_error *err = ck_analysis_types(a, &t);
 	if (!err)
 		err = sect_layout(t, &l);
-	uint64_t attrs = 0;
+	uint64_t attrs = 0, list = 0;
 	uint32_t n = 0;
 	if (!err)
 		err = ck_kernel_read_u64(a->kernel, m->addr + l.attrs_ptr.offset, &attrs);
 	if (!err && !attrs)
 		err = ck_error_create(CK_ERR_NOT_FOUND, "module %s has no section attributes "
 				      "(sysfs)", m->name);
-	if (!err)
+	if (!err && !l.listed)
 		err = ck_kernel_read_u32(a->kernel, attrs + l.nsections.offset, &n);
-	for (uint32_t i = 0; !err && i < n && i < MOD_SECTIONS_MAX; i++) {
-		uint64_t at = attrs + l.attrs.offset + i * l.attr_size, name;
-		struct mod_section s = { .addr = 0 };
-		err = ck_kernel_read_u64(a->kernel, at + l.name.offset, &name);
+	if (!err && l.listed)
+		err = ck_kernel_read_u64(a->kernel, attrs + l.list.offset, &list);
+	for (uint32_t i = 0; !err && i < MOD_SECTIONS_MAX; i++) {
+		uint64_t at = attrs + l.attrs.offset + i * l.attr_size;
+		if (!l.listed && i >= n)
+			break;
+		if (l.listed && (err = ck_kernel_read_u64(a->kernel, list + 8 * i, &at)) == NULL &&
+		    !at)
+			break;
 		if (!err)
-			err = read_string(a, name, s.name, sizeof(s.name));
-		if (!err)
-			err = ck_kernel_read_u64(a->kernel, at + l.address.offset, &s.addr);
-		if (!err && !ck_mod_sections_append(ret, &s))
-			err = &ck_error_nomem;
+			err = sect_one(a, &l, at, ret);
 	}
 	return err ? ck_error_prepend(err, "module %s's sections", m->name) : NULL;
 }
@@ -932,33 +967,49 @@ static bool read_ok(struct ck_error *err)
 	return !err;
 }
 
+/* The bin_attribute at i of module->notes_attrs (up to 6.13 attrs[i],
+ * counted by `notes`; since then the group's NULL-terminated bin_attrs);
+ * false past the last. */
+static bool note_attr(struct ck_analysis *a, struct ck_types *t, uint64_t base, uint32_t i,
+		      uint64_t *ret)
+{
+	static const char *const list[] = { "grp.bin_attrs_new", "grp.bin_attrs", NULL };
+	struct ck_member notes, attrs, lst;
+	uint32_t id, n = 0;
+	uint64_t p = 0;
+	struct ck_error *err = ck_member_of(t, "struct module_notes_attrs", "notes", &notes);
+	if (!err) {
+		if (!read_ok(ck_kernel_read_u32(a->kernel, base + notes.offset, &n)) || i >= n ||
+		    !read_ok(ck_member_of(t, "struct module_notes_attrs", "attrs", &attrs)) ||
+		    !read_ok(ck_type_find(t, "struct bin_attribute", &id)))
+			return false;
+		*ret = base + attrs.offset + i * ck_type_size(t, id);
+		return true;
+	}
+	ck_error_destroy(err);
+	if (!read_ok(ck_member_of_any(t, "struct module_notes_attrs", list, &lst, NULL)) ||
+	    !read_ok(ck_kernel_read_u64(a->kernel, base + lst.offset, &p)) || !p ||
+	    !read_ok(ck_kernel_read_u64(a->kernel, p + 8 * i, ret)))
+		return false;
+	return *ret != 0;
+}
+
 /* The module's GNU build id from module->notes_attrs (its .note.* sections
  * as the kernel keeps them for sysfs) as hex; false when not readable. */
 static bool module_build_id(struct ck_analysis *a, const struct ck_module *m, char out[41])
 {
 	struct ck_types *t;
-	struct ck_member na, notes, attrs, priv, size;
-	uint32_t id, n = 0;
+	struct ck_member na, priv, size;
 	uint64_t base = 0;
-	struct ck_error *err = ck_analysis_types(a, &t);
-	if (!err)
-		err = ck_member_of(t, "struct module", "notes_attrs", &na);
-	if (!err)
-		err = ck_member_of(t, "struct module_notes_attrs", "notes", &notes);
-	if (!err)
-		err = ck_member_of(t, "struct module_notes_attrs", "attrs", &attrs);
-	if (!err)
-		err = ck_member_of(t, "struct bin_attribute", "private", &priv);
-	if (!err)
-		err = ck_member_of(t, "struct bin_attribute", "size", &size);
-	if (!err)
-		err = ck_type_find(t, "struct bin_attribute", &id);
-	if (!err)
-		err = ck_kernel_read_u64(a->kernel, m->addr + na.offset, &base);
-	if (!err && base)
-		err = ck_kernel_read_u32(a->kernel, base + notes.offset, &n);
-	for (uint32_t i = 0; !err && base && i < n && i < 64; i++) {
-		uint64_t at = base + attrs.offset + i * ck_type_size(t, id), data, len;
+	if (!read_ok(ck_analysis_types(a, &t)) ||
+	    !read_ok(ck_member_of(t, "struct module", "notes_attrs", &na)) ||
+	    !read_ok(ck_member_of(t, "struct bin_attribute", "private", &priv)) ||
+	    !read_ok(ck_member_of(t, "struct bin_attribute", "size", &size)) ||
+	    !read_ok(ck_kernel_read_u64(a->kernel, m->addr + na.offset, &base)) || !base)
+		return false;
+	uint64_t at;
+	for (uint32_t i = 0; i < 64 && note_attr(a, t, base, i, &at); i++) {
+		uint64_t data, len;
 		uint8_t buf[512];
 		if (!read_ok(ck_kernel_read_u64(a->kernel, at + priv.offset, &data)) ||
 		    !read_ok(ck_kernel_read_u64(a->kernel, at + size.offset, &len)) ||
@@ -973,7 +1024,6 @@ static bool module_build_id(struct ck_analysis *a, const struct ck_module *m, ch
 			snprintf(out + 2 * k, 3, "%02x", buf[16 + k]);
 		return true;
 	}
-	ck_error_destroy(err);
 	return false;
 }
 

@@ -224,9 +224,11 @@ nobtf() {
 	done
 	# with the vmlinux: the same answers as from the dump's BTF
 	cmds='sys; ps; bt; bt -a; mod; log; struct task_struct.pid,comm init_task; p runqueues:0'
-	"$CK_ANALYZE" analyze "$CK_LAB/$f" -c "$cmds" 2>&1 | grep -v DUMPFILE > "$CK_TMP/nobtf.btf"
+	# (notes about pages missing from the dump name the dump: DUMP for both)
+	"$CK_ANALYZE" analyze "$CK_LAB/$f" -c "$cmds" 2>&1 | grep -v DUMPFILE |
+		sed "s|$CK_LAB/$f|DUMP|g" > "$CK_TMP/nobtf.btf"
 	XDG_CACHE_HOME=$CK_TMP/xdg-asan timeout 900 "$CK_ANALYZE" analyze "$out" "$VMLINUX" -c "$cmds" 2>&1 |
-		grep -v DUMPFILE > "$CK_TMP/nobtf.dwarf"
+		grep -v DUMPFILE | sed "s|$out|DUMP|g" > "$CK_TMP/nobtf.dwarf"
 	if [ "$(grep -c . "$CK_TMP/nobtf.btf")" -gt 50 ] && cmp -s "$CK_TMP/nobtf.btf" "$CK_TMP/nobtf.dwarf"; then
 		pass "analyze_dwarf: no BTF, with the vmlinux: sys, ps, bt, bt -a, mod, log, struct, p = the dump's BTF answers ($(wc -l < "$CK_TMP/nobtf.dwarf") lines)"
 	else
