@@ -249,10 +249,15 @@ moddebug() {
 	cmds=("mod" "mod -s loop $dm/loop.ko" "sym loop_probe" "sym loop_queue_rq" "mod"
 	      "struct loop_device -o" "dis -l loop_probe 4" "mod -S $dm" "mod")
 	ours=$CK_TMP/moddebug.ours
-	: > "$ours"
 	for cmd in "${cmds[@]}"; do printf '%s >> %s\n' "$cmd" "$ours"; done > "$CK_TMP/moddebug.script"
-	"$CK_ANALYZE" analyze "$CK_LAB/$f" "$VMLINUX" -i "$CK_TMP/moddebug.script" < /dev/null > /dev/null 2> "$CK_TMP/moddebug.err"
-	rc=$?
+	# 7.x's -d 31 capture lacks the slab page of module->sect_attrs (see
+	# docs/analysis.md, tasks): then the unfiltered vmcore.elf
+	for f in vmcore.kdump-zlib vmcore.elf; do
+		: > "$ours"
+		"$CK_ANALYZE" analyze "$CK_LAB/$f" "$VMLINUX" -i "$CK_TMP/moddebug.script" < /dev/null > /dev/null 2> "$CK_TMP/moddebug.err"
+		rc=$?
+		grep -q 'excluded from the dump' "$CK_TMP/moddebug.err" || break
+	done
 	[ "$rc" = 0 ] && [ ! -s "$CK_TMP/moddebug.err" ] || fail "analyze_dwarf: mod -s session ran" "exit $rc: $(head -n 2 "$CK_TMP/moddebug.err")"
 	want=$CK_LAB/oracle/$(crash_version | tr ' ' '-')/$f/dwarf-moddebug-v1.txt
 	if [ ! -s "$want" ] && have_crash; then
@@ -275,7 +280,7 @@ moddebug() {
 			fail "analyze_dwarf: mod -s/-S" "$(head -c 400 "$ours")"
 	fi
 	# another module's debug file is refused: its build id is not the module's
-	o=$("$CK_ANALYZE" analyze "$CK_LAB/$f" "$VMLINUX" -c "mod -s loop $dm/dummy.ko" 2>&1 > /dev/null)
+	o=$("$CK_ANALYZE" analyze "$CK_LAB/vmcore.elf" "$VMLINUX" -c "mod -s loop $dm/dummy.ko" 2>&1 > /dev/null)
 	rc=$?
 	[ "$rc" = 1 ] && [ "$(grep -c . <<< "$o")" = 1 ] && grep -q 'is not the debug file of module loop: build id' <<< "$o" &&
 		pass "analyze_dwarf: mod -s loop dummy.ko is refused (build ids), one line" ||
