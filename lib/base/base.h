@@ -140,6 +140,9 @@ struct ck_error *ck_pwrite_all(int fd, const void *buf, size_t len, uint64_t off
 			       const char *path);
 struct ck_error *ck_read_all(int fd, void *buf, size_t len, size_t *got, const char *path);
 struct ck_error *ck_pread_all(int fd, void *buf, size_t len, uint64_t off, const char *path);
+/* At most max bytes of fd into a new NUL-terminated buffer (*ret, free()
+ * it); *len_ret (may be NULL) the bytes read.  Errors as ck_read_all. */
+struct ck_error *ck_read_text(int fd, size_t max, char **ret, size_t *len_ret, const char *path);
 
 /*
  * An output file that never looks complete before it is: refused if PATH

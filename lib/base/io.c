@@ -98,6 +98,24 @@ struct ck_error *ck_read_all(int fd, void *buf, size_t len, size_t *got, const c
 	return e ? ck_error_create_errno(e, "reading '%s'", path) : NULL;
 }
 
+struct ck_error *ck_read_text(int fd, size_t max, char **ret, size_t *len_ret, const char *path)
+{
+	char *buf = malloc(max + 1);
+	if (!buf)
+		return &ck_error_nomem;
+	size_t len = 0;
+	struct ck_error *err = ck_read_all(fd, buf, max, &len, path);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	if (len_ret)
+		*len_ret = len;
+	return NULL;
+}
+
 struct ck_error *ck_pread_all(int fd, void *buf, size_t len, uint64_t off, const char *path)
 {
 	size_t done;

@@ -111,8 +111,13 @@ static struct ck_error *add_file(struct arc *a, int dfd, const char *dir, const 
 		close(fd);
 		return NULL;
 	}
-	char tname[100];
-	snprintf(tname, sizeof(tname), "%s/%s", stamp, name);
+	char tname[100];	/* ustar's name field */
+	int n = snprintf(tname, sizeof(tname), "%s/%s", stamp, name);
+	if (n < 0 || (size_t)n >= sizeof(tname)) {
+		close(fd);
+		return ck_error_create(CK_ERR_INVALID, "'%s/%s': name too long for the archive", dir,
+				       name);
+	}
 	uint8_t h[512];
 	tar_header(h, tname, (uint64_t)st.st_size, st.st_mtime);
 	err = arc_write(a, h, 512, false);

@@ -9,6 +9,10 @@
 
 /* Reads a whole small file at dirfd/path (no symlink following on the last
  * component when nofollow) into a NUL-terminated buffer of at most max bytes. */
+struct json_object;
+/* o as pretty JSON text in a new string (NULL if o is NULL or out of
+ * memory); o is put either way. */
+char *ck_core_json_take_string(struct json_object *o);
 struct ck_error *ck_core_read_small(int dirfd, const char *path, size_t max, char **ret,
 				    size_t *len_ret);
 /* Writes data to dirfd/name via name.tmp + fsync + rename. */

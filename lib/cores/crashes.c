@@ -340,10 +340,5 @@ char *ck_crashes_json(const struct ck_crash *crashes, size_t nr)
 	} else {
 		json_object_put(arr);
 	}
-	const char *js = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								JSON_C_TO_STRING_NOSLASHESCAPE)
-			   : NULL;
-	char *s = js ? strdup(js) : NULL;
-	json_object_put(o);
-	return s;
+	return ck_core_json_take_string(o);
 }

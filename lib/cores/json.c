@@ -62,7 +62,7 @@ static void add_field(struct json_object *o, const struct ck_core_record *rec, s
 	json_object_object_add(o, fields[i].key, field_value(rec, &fields[i]));
 }
 
-static char *to_string(struct json_object *o)
+char *ck_core_json_take_string(struct json_object *o)
 {
 	const char *js = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 								JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -85,7 +85,7 @@ char *ck_core_records_json(const struct ck_core_record *recs, size_t nr)
 	struct json_object *a = json_object_new_array();
 	for (size_t i = 0; a && i < nr; i++)
 		json_object_array_add(a, summary(&recs[i]));
-	return to_string(a);
+	return ck_core_json_take_string(a);
 }
 
 char *ck_core_record_json(const struct ck_core_record *rec, unsigned int signature_seen)
@@ -99,7 +99,7 @@ char *ck_core_record_json(const struct ck_core_record *rec, unsigned int signatu
 			json_object_object_add(o, "meta", meta);
 		json_object_object_add(o, "signature_seen", json_object_new_int((int)signature_seen));
 	}
-	return to_string(o);
+	return ck_core_json_take_string(o);
 }
 
 char *ck_core_record_file_json(const struct ck_core_record *rec)
@@ -111,7 +111,7 @@ char *ck_core_record_file_json(const struct ck_core_record *rec)
 	}
 	for (size_t i = 0; o && i < CK_ARRAY_SIZE(file_order); i++)
 		add_field(o, rec, file_order[i]);
-	return to_string(o);
+	return ck_core_json_take_string(o);
 }
 
 char *ck_core_meta_json_add(const char *meta_json, const char *key, const char *value)
@@ -123,7 +123,7 @@ char *ck_core_meta_json_add(const char *meta_json, const char *key, const char *
 		return NULL;
 	}
 	json_object_object_add(o, key, json_object_new_string(value));
-	return to_string(o);
+	return ck_core_json_take_string(o);
 }
 
 static char *jstr(struct json_object *o, const char *key)

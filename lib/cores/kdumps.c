@@ -263,19 +263,7 @@ static struct ck_error *read_regular(const char *path, size_t max, char **ret, s
 		return ck_error_create_errno(errno, "'%s'", path);
 	if (!S_ISREG(st.st_mode))
 		return ck_error_create(CK_ERR_INVALID, "'%s' is not a regular file", path);
-	char *buf = malloc(max + 1);
-	if (!buf)
-		return &ck_error_nomem;
-	size_t len = 0;
-	struct ck_error *err = ck_read_all(fd, buf, max, &len, path);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*len_ret = len;
-	return NULL;
+	return ck_read_text(fd, max, ret, len_ret, path);
 }
 
 /* ---- the crash time ----------------------------------------------------- */

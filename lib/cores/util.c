@@ -14,20 +14,7 @@ struct ck_error *ck_core_read_small(int dirfd, const char *path, size_t max, cha
 	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return ck_error_create_errno(errno, "'%s'", path);
-	char *buf = malloc(max + 1);
-	if (!buf)
-		return &ck_error_nomem;
-	size_t len = 0;
-	struct ck_error *err = ck_read_all(fd, buf, max, &len, path);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	if (len_ret)
-		*len_ret = len;
-	return NULL;
+	return ck_read_text(fd, max, ret, len_ret, path);
 }
 
 struct ck_error *ck_core_write_atomic(int dirfd, const char *name, const void *data,
