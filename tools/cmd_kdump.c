@@ -450,9 +450,10 @@ int ck_cmd_kdump(int argc, char **argv)
 		if (!strcmp(argv[i], "--version"))
 			return ck_print_version();
 	if (argc < 2)
-		return ck_usage_error("kdump", "a command is needed: check or recommend");
+		return ck_usage_error("kdump", "a command is needed: check, recommend, load, "
+				      "unload, status, initramfs, save or list");
 	if (argv[1][0] == '-')
 		return ck_usage_error("kdump", "unknown option '%.64s' (a command comes first: "
-				      "check or recommend)", argv[1]);
-	return ck_usage_error("kdump", "unknown command '%.64s' (check or recommend)", argv[1]);
+				      "check, recommend, load, status, initramfs, ...)", argv[1]);
+	return ck_usage_error("kdump", "unknown command '%.64s'", argv[1]);
 }
