@@ -24,7 +24,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 TRIAGE=("${CK_BUILD:?CK_BUILD must name the build directory}/crashkit-analyze" triage)
 series=${CK_KSERIES:-6.1}
 runs=${CK_KINDS_RUNS:-$([ "$series" = 6.1 ] && echo 2 || echo 1)}
-KINDS=(${CK_KINDS:-sysrq null bug gpf divide ud2 list stack warn softlockup hung oom rcu timer})
+read -ra KINDS <<< "${CK_KINDS:-sysrq null bug gpf divide ud2 list stack warn softlockup hung oom rcu timer}"
 
 # kind: class, culprit function, culprit module ("-": the kernel's own)
 declare -A X_CLASS X_FUNC X_MOD
@@ -283,6 +283,7 @@ for k in "${KINDS[@]}"; do
 	[ -f "$d/DONE" ] && [ -f "$CK_TMP/$k-1.facts" ] || continue
 	n="triage --crash $k: panic task bt = crash's bt"
 	if ! CK_LAB=$d oracle_crash vmcore.kdump-zlib bt; then
+		# shellcheck disable=SC2154  # set by oracle.sh
 		skip "$n" "$oracle_error"
 		continue
 	fi
