@@ -142,6 +142,8 @@ static struct ck_error *read_elf(const char *path, struct elf_info *info)
 		const uint8_t *s = at(buf, len, ph[i].p_offset, ph[i].p_filesz);
 		if (!s || !ph[i].p_filesz || s[ph[i].p_filesz - 1])
 			err = ck_error_create(CK_ERR_FORMAT, "'%s': bad PT_INTERP", path);
+		else if (info->interp)
+			err = ck_error_create(CK_ERR_FORMAT, "'%s': more than one PT_INTERP", path);
 		else if (!(info->interp = strdup((const char *)s)))
 			err = &ck_error_nomem;
 	}
