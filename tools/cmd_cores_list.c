@@ -95,21 +95,8 @@ static int list_option(struct list_args *a, int o, const char *val)
 /* DIR/name where DIR is this binary's directory; NULL if it is not there. */
 static char *sibling(const char *name)
 {
-	char path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-	if (n < 0)
-		return NULL;
-	path[n] = '\0';
-	char *slash = strrchr(path, '/');
-	if (!slash)
-		return NULL;
-	slash[1] = '\0';
-	char *p = malloc(strlen(path) + strlen(name) + 1);
-	if (!p)
-		return NULL;
-	strcpy(p, path);
-	strcat(p, name);
-	if (access(p, X_OK) != 0) {
+	char *p = ck_tool_sibling(name);
+	if (p && access(p, X_OK) != 0) {
 		free(p);
 		return NULL;
 	}

@@ -81,21 +81,6 @@ struct kopts {
 	bool json, dry_run;
 };
 
-/* crashkit beside this executable (/proc/self/exe's directory). */
-static char *sibling_crashkit(void)
-{
-	char path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
-	if (n < 0)
-		return NULL;
-	path[n] = '\0';
-	char *slash = strrchr(path, '/');
-	if (!slash)
-		return NULL;
-	snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path), "crashkit");
-	return strdup(path);
-}
-
 static int parse(const char *cmd, const char *help, int argc, char **argv, struct kopts *k)
 {
 	static const struct option opts[] = {
@@ -209,7 +194,7 @@ static void print_initramfs(const char *out, const struct ck_kdump_initramfs_inf
 /* Builds the initramfs to k->output (default under /run/crashkit). */
 static int build_initramfs(const char *cmd, struct kopts *k, char **out_ret, bool print)
 {
-	char *ck = k->ir.crashkit ? strdup(k->ir.crashkit) : sibling_crashkit();
+	char *ck = k->ir.crashkit ? strdup(k->ir.crashkit) : ck_tool_sibling("crashkit");
 	if (!ck) {
 		fprintf(stderr, "%s: error: %s: cannot find crashkit beside this program\n",
 			ck_progname, cmd);

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What every crashkit executable shares: error reporting and argument helpers. */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tools.h"
 
@@ -101,4 +103,21 @@ int ck_getopt_error(const char *cmd, int c, char **argv)
 	if (c == ':')
 		return ck_usage_error(cmd, "option '-%s' needs an argument", printable(opt, 1, buf));
 	return ck_usage_error(cmd, "unknown option '-%s'", printable(opt, 1, buf));
+}
+
+char *ck_tool_sibling(const char *name)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	if (n < 0)
+		return NULL;
+	path[n] = '\0';
+	char *slash = strrchr(path, '/');
+	size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+	if (dir_len + strlen(name) + 1 > sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	memcpy(path + dir_len, name, strlen(name) + 1);
+	return strdup(path);
 }

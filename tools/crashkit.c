@@ -42,26 +42,17 @@ static const struct ck_command commands[] = {
  * core_pattern handler runs with no environment, and the pair must match). */
 static int exec_sibling(const char *exe, int argc, char **argv)
 {
-	char path[PATH_MAX];
 	const char *cmd = argv[0];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
-	if (n < 0) {
-		fprintf(stderr, "%s: error: %s: /proc/self/exe: %s\n", ck_progname, cmd,
-			strerror(errno));
+	char *path = ck_tool_sibling(exe);
+	if (!path) {
+		fprintf(stderr, "%s: error: %s: cannot name %s beside this binary (/proc/self/exe): %s\n",
+			ck_progname, cmd, exe, strerror(errno));
 		return CK_EXIT_ERROR;
 	}
-	path[n] = '\0';
-	char *slash = strrchr(path, '/');
-	size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
-	if (dir_len + strlen(exe) + 1 > sizeof(path)) {
-		fprintf(stderr, "%s: error: %s: path of this binary is too long\n",
-			ck_progname, cmd);
-		return CK_EXIT_ERROR;
-	}
-	memcpy(path + dir_len, exe, strlen(exe) + 1);
 	char **args = calloc((size_t)argc + 2, sizeof(*args));
 	if (!args) {
 		fprintf(stderr, "%s: error: %s: out of memory\n", ck_progname, cmd);
+		free(path);
 		return CK_EXIT_ERROR;
 	}
 	args[0] = path;
@@ -72,6 +63,7 @@ static int exec_sibling(const char *exe, int argc, char **argv)
 		"executable, installed next to crashkit)\n", ck_progname, cmd, path,
 		strerror(errno), cmd);
 	free(args);
+	free(path);
 	return CK_EXIT_ERROR;
 }
 

@@ -40,6 +40,10 @@ int ck_print_help(const char *text);
 int ck_getopt_error(const char *cmd, int c, char **argv);
 /* Prints "crashkit: warning: ..." */
 void ck_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* DIR/name, DIR the directory of this very binary (/proc/self/exe: never a
+ * PATH search); NULL when that cannot be read or the path is too long.
+ * free() it. */
+char *ck_tool_sibling(const char *name);
 
 /* ck_open_opts.warn of the tools: prints "crashkit: warning: MSG" (a
  * truncated dump: warned once, then the command goes on). */
