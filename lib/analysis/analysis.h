@@ -613,6 +613,15 @@ struct ck_triage_trace {
 };
 #define CK_TRIAGE_LOG_LINES 20
 #define CK_TRIAGE_DSTATE_MAX 32
+/* One source of recoverable hardware errors the kernel counted
+ * (hwerr_data, Linux 6.17+). */
+#define CK_TRIAGE_HWERR_MAX 16
+struct ck_triage_hwerr {
+	char name[16];		/* "cpu", "memory", "pci", "cxl", "others" */
+	int64_t count;
+	int64_t last;		/* seconds since the epoch; 0: never */
+};
+
 struct ck_triage {
 	enum ck_triage_class class;
 	char message[512], report[512], title[384], signature[17];
@@ -643,10 +652,17 @@ struct ck_triage {
 	size_t nr_log;
 	char notes[2048];		/* "what: why\n" lines: what could not be read */
 	size_t nr_notes;
+	bool have_hwerr;		/* false: this kernel keeps no hwerr_data */
+	size_t nr_hwerr;
+	struct ck_triage_hwerr hwerr[CK_TRIAGE_HWERR_MAX];
 };
 /* Gathers the report; what cannot be read becomes a note.  Fails only
  * when nothing at all can be said (no memory). */
 struct ck_error *ck_triage_gather(struct ck_analysis *a, struct ck_triage *t);
+/* The hwerr_data counters into t (triage_hwerr.c); what cannot be read
+ * goes to note. */
+void ck_triage_hwerr(struct ck_analysis *a, struct ck_triage *t,
+		     void (*note)(struct ck_triage *, const char *, struct ck_error *));
 void ck_triage_deinit(struct ck_triage *t);
 
 /* Gathers and prints (a->json: the JSON object): 0 a complete report, 1 a

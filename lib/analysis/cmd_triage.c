@@ -6,6 +6,7 @@
  * not be read).
  */
 #include <inttypes.h>
+#include <time.h>
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,42 @@ static void print_trace(FILE *o, const struct ck_triage_trace *tr, size_t max,
 		fprintf(o, "%s(no backtrace: %s)\n", indent, tr->note);
 }
 
+/* "cpu 0, memory 2 (last 2026-12-01 10:00:00 UTC), ..." */
+static void print_hwerr(FILE *o, const struct ck_triage *t)
+{
+	if (!t->have_hwerr) {
+		fprintf(o, " HW ERRORS: (this kernel keeps no hwerr_data counters)\n");
+		return;
+	}
+	fprintf(o, " HW ERRORS:");
+	for (size_t i = 0; i < t->nr_hwerr; i++) {
+		const struct ck_triage_hwerr *h = &t->hwerr[i];
+		fprintf(o, "%s %s %" PRId64, i ? "," : "", h->name, h->count);
+		struct tm tm;
+		time_t when = (time_t)h->last;
+		char buf[32];
+		if (h->count && h->last > 0 && gmtime_r(&when, &tm) &&
+		    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm))
+			fprintf(o, " (last %s UTC)", buf);
+	}
+	fputc('\n', o);
+}
+
+static json_object *hwerr_json(const struct ck_triage *t)
+{
+	if (!t->have_hwerr)
+		return NULL;
+	json_object *o = json_object_new_object();
+	for (size_t i = 0; i < t->nr_hwerr; i++) {
+		json_object *h = json_object_new_object();
+		json_object_object_add(h, "count", json_object_new_int64(t->hwerr[i].count));
+		json_object_object_add(h, "last", t->hwerr[i].last > 0 ?
+					  json_object_new_int64(t->hwerr[i].last) : NULL);
+		json_object_object_add(o, t->hwerr[i].name, h);
+	}
+	return o;
+}
+
 static void print_head(struct ck_analysis *a, const struct ck_triage *t)
 {
 	FILE *o = a->out;
@@ -98,6 +135,7 @@ static void print_head(struct ck_analysis *a, const struct ck_triage *t)
 			t->uptime / 3600, t->uptime / 60 % 60, t->uptime % 60);
 	else
 		fprintf(o, "    UPTIME: (unknown)\n");
+	print_hwerr(o, t);
 }
 
 static void print_text(struct ck_analysis *a, const struct ck_triage *t)
@@ -281,6 +319,7 @@ static void print_json(struct ck_analysis *a, const struct ck_triage *t)
 	json_object_object_add(o, "build_id", t->build_id[0] ? str(t->build_id) : NULL);
 	json_object_object_add(o, "uptime", t->uptime >= 0 ? json_object_new_int64(t->uptime)
 							     : NULL);
+	json_object_object_add(o, "hwerr", hwerr_json(t));
 	json_object_object_add(o, "backtrace", t->have_panic_task ? trace_json(&t->panic_trace)
 								     : json_object_new_array());
 	json_lists(o, t);

@@ -278,6 +278,7 @@ static void system_facts(struct ck_analysis *a, struct ck_triage *t)
 	else
 		note(t, "uptime", err);
 	taint(a, t);
+	ck_triage_hwerr(a, t, note);
 	/* an incomplete module list leaves module code unnamed: say so */
 	const struct ck_module *mods;
 	size_t nr;
