@@ -23,69 +23,69 @@ check_initramfs() {
 	mkdir -p "$CK_TMP/e2e-target"
 	if ! "$bin/crashkit-kdump" kdump initramfs -o "$ir" --root "$kroot" -K "$kver" \
 		--config "$CK_TMP/e2e.conf" --compress none > "$CK_TMP/e2e-ir.txt" 2>&1; then
-		fail "[$series] e2e: crashkit kdump initramfs" "$(tail -1 "$CK_TMP/e2e-ir.txt")"
+		fail "e2e: crashkit kdump initramfs" "$(tail -1 "$CK_TMP/e2e-ir.txt")"
 		return
 	fi
 	list=$(cpio -it < "$ir" 2> /dev/null)
 	if grep -qx 'init' <<< "$list" && grep -qx 'usr/bin/crashkit' <<< "$list" &&
 		! grep -Eq '(^|/)(busybox|sh|makedumpfile|kexec)$' <<< "$list"; then
-		pass "[$series] e2e: the initramfs has crashkit as /init, no shell, busybox, makedumpfile or kexec"
+		pass "e2e: the initramfs has crashkit as /init, no shell, busybox, makedumpfile or kexec"
 	else
-		fail "[$series] e2e: initramfs contents" "$(tr '\n' ' ' <<< "$list" | head -c 300)"
+		fail "e2e: initramfs contents" "$(tr '\n' ' ' <<< "$list" | head -c 300)"
 	fi
 	# every NEEDED library of crashkit is in it
 	local missing=
 	for so in $(readelf -d "$CK_RELEASE" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 		grep -q "/$so\$" <<< "$list" || missing+=" $so"
 	done
-	if [ -z "$missing" ]; then pass "[$series] e2e: crashkit's NEEDED libraries are in the initramfs"
-	else fail "[$series] e2e: libraries missing from the initramfs" "$missing"; fi
+	if [ -z "$missing" ]; then pass "e2e: crashkit's NEEDED libraries are in the initramfs"
+	else fail "e2e: libraries missing from the initramfs" "$missing"; fi
 }
 
 # run TARGET: one e2e run; sets $run (the dir) and sources its e2e.env.
 run_e2e() {
 	run=$("$top/tests/lab/kdump_e2e.sh" --kernel "$series" --bin "$bin" --target "$1" 2> "$CK_TMP/e2e-$1.err" | tail -1)
 	if [ -z "$run" ] || [ ! -f "$run/DONE" ]; then
-		fail "[$series] e2e $1: the run" "$(tail -2 "$CK_TMP/e2e-$1.err" | tr '\n' ' ')"
+		fail "e2e $1: the run" "$(tail -2 "$CK_TMP/e2e-$1.err" | tr '\n' ' ')"
 		return 1
 	fi
 	# shellcheck disable=SC1091
 	. "$run/e2e.env"
-	pass "[$series] e2e $1: crash, capture kernel, save ($run)"
+	pass "e2e $1: crash, capture kernel, save ($run)"
 }
 
 check_dump_dir() {
 	local t=$1 d=$DUMPDIR
-	if [ -n "$d" ] && [ -d "$d" ]; then pass "[$series] e2e $t: dump directory $(basename "$d")"
-	else fail "[$series] e2e $t: no dump directory" "$run"; return 1; fi
-	check "[$series] e2e $t: panic.txt has the sysrq panic" grep -q 'Kernel panic - not syncing: sysrq triggered crash' "$d/panic.txt"
-	check "[$series] e2e $t: dmesg.txt has this boot's marker" grep -qF "$MARKER" "$d/dmesg.txt"
-	check "[$series] e2e $t: info.json names the crashed system (its os-release)" \
+	if [ -n "$d" ] && [ -d "$d" ]; then pass "e2e $t: dump directory $(basename "$d")"
+	else fail "e2e $t: no dump directory" "$run"; return 1; fi
+	check "e2e $t: panic.txt has the sysrq panic" grep -q 'Kernel panic - not syncing: sysrq triggered crash' "$d/panic.txt"
+	check "e2e $t: dmesg.txt has this boot's marker" grep -qF "$MARKER" "$d/dmesg.txt"
+	check "e2e $t: info.json names the crashed system (its os-release)" \
 		jq -e --arg m "$OS_RELEASE_MARKER" '.os_release.CK_E2E_MARKER == $m and .kernel.release == "'"$KVER"'"' "$d/info.json"
-	check "[$series] e2e $t: save exit code $([ "$t" = full ] && echo 3 || echo 0)" \
+	check "e2e $t: save exit code $([ "$t" = full ] && echo 3 || echo 0)" \
 		test "$SAVE_RC" = "$([ "$t" = full ] && echo 3 || echo 0)"
-	check "[$series] e2e $t: the capture kernel reported its memory" test -n "$CAPTURE_MIN_FREE_KB"
+	check "e2e $t: the capture kernel reported its memory" test -n "$CAPTURE_MIN_FREE_KB"
 }
 
 check_vmcore() {
 	local t=$1 v=$DUMPDIR/vmcore out
-	check "[$series] e2e $t: info.json complete" jq -e '.complete == true' "$DUMPDIR/info.json"
-	check "[$series] e2e $t: crashkit info opens the vmcore" "$CK_RELEASE" info "$v"
+	check "e2e $t: info.json complete" jq -e '.complete == true' "$DUMPDIR/info.json"
+	check "e2e $t: crashkit info opens the vmcore" "$CK_RELEASE" info "$v"
 	out=$("$CK_RELEASE" dmesg "$v" 2>&1)
 	if grep -q 'sysrq triggered crash' <<< "$out" && grep -qF "$MARKER" <<< "$out"; then
-		pass "[$series] e2e $t: crashkit dmesg of the vmcore has the marker and the sysrq panic"
+		pass "e2e $t: crashkit dmesg of the vmcore has the marker and the sysrq panic"
 	else
-		fail "[$series] e2e $t: crashkit dmesg of the vmcore" "$(tail -2 <<< "$out" | tr '\n' ' ')"
+		fail "e2e $t: crashkit dmesg of the vmcore" "$(tail -2 <<< "$out" | tr '\n' ' ')"
 	fi
 	if [ "$series" = 7 ]; then
-		skip "[$series] e2e $t: crash opens the vmcore" "crash 9.0.2 reads 6.1 and 6.12 only"
+		skip "e2e $t: crash opens the vmcore" "crash 9.0.2 reads 6.1 and 6.12 only"
 	elif ! have_crash; then
-		skip "[$series] e2e $t: crash opens the vmcore" "no crash"
+		skip "e2e $t: crash opens the vmcore" "no crash"
 	elif crash_run "$CK_TMP/e2e-crash.out" "$CK_LAB/vmlinux" "$v" <<< $'sys\nlog\nq' &&
 		grep -q 'PANIC: .*sysrq triggered crash' "$CK_TMP/e2e-crash.out"; then
-		pass "[$series] e2e $t: $(crash_version) opens the vmcore: PANIC .. sysrq triggered crash"
+		pass "e2e $t: $(crash_version) opens the vmcore: PANIC .. sysrq triggered crash"
 	else
-		fail "[$series] e2e $t: crash on the vmcore" "$crash_error"
+		fail "e2e $t: crash on the vmcore" "$crash_error"
 	fi
 }
 
@@ -102,8 +102,8 @@ for t in ${CK_E2E_TARGETS:-$default_targets}; do
 		;;
 	full)
 		check_dump_dir full || continue
-		check "[$series] e2e full: the dump is flagged incomplete" jq -e '.complete == false' "$DUMPDIR/info.json"
-		check "[$series] e2e full: no complete vmcore" test ! -e "$DUMPDIR/vmcore"
+		check "e2e full: the dump is flagged incomplete" jq -e '.complete == false' "$DUMPDIR/info.json"
+		check "e2e full: no complete vmcore" test ! -e "$DUMPDIR/vmcore"
 		;;
 	http|ssh)
 		check_dump_dir "$t" && check_vmcore "$t"
