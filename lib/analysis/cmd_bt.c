@@ -52,9 +52,15 @@ static int usage(struct ck_analysis *a)
 }
 
 /* "func", "func+off" (-s) and " [module]". */
-static void sym_text(struct bt *b, uint64_t ip, bool offset, char *buf, size_t size)
+/* NAME[+OFF] of ip; a module's name follows as " [MODULE]" unless
+ * module_ret takes it (crash puts it after a frame's address and leaves it
+ * out of an exception RIP). */
+static void sym_text(struct bt *b, uint64_t ip, bool offset, char *buf, size_t size,
+		     const char **module_ret)
 {
 	struct ck_symbolized s;
+	if (module_ret)
+		*module_ret = NULL;
 	struct ck_error *err = ck_symbolize(b->a, ip, &s);
 	if (err) {
 		ck_error_destroy(err);
@@ -67,7 +73,9 @@ static void sym_text(struct bt *b, uint64_t ip, bool offset, char *buf, size_t s
 			     s.name, s.offset);
 	else
 		n = snprintf(buf, size, "%s", s.name);
-	if (s.module && n >= 0 && (size_t)n < size)
+	if (module_ret)
+		*module_ret = s.module;
+	else if (s.module && n >= 0 && (size_t)n < size)
 		snprintf(buf + n, size - n, " [%s]", s.module);
 }
 
@@ -87,6 +95,8 @@ static void print_regs6(FILE *f, const struct ck_regs *r)
 		r->r13, r->r14, r->r15);
 }
 
+static void print_line(struct bt *b, uint64_t ip);
+
 static void print_exception(struct bt *b, const struct ck_frame *fr)
 {
 	FILE *f = b->a->out;
@@ -95,7 +105,8 @@ static void print_exception(struct bt *b, const struct ck_frame *fr)
 	if (fr->kind == CK_FRAME_USER_NOTE) {
 		fprintf(f, "    [exception RIP: user space]\n");
 	} else if (fr->kind != CK_FRAME_USER) {
-		sym_text(b, r->ip, true, name, sizeof(name));
+		const char *module;
+		sym_text(b, r->ip, true, name, sizeof(name), &module);
 		fprintf(f, "    [exception RIP: %s]\n", name);
 	}
 	print_regs6(f, r);
@@ -104,6 +115,10 @@ static void print_exception(struct bt *b, const struct ck_frame *fr)
 	else
 		fprintf(f, "    ORIG_RAX: %016" PRIx64 "  CS: %04" PRIx64 "  SS: %04" PRIx64 "\n",
 			r->orig_ax, r->cs, r->ss);
+	/* -l: the interrupted code's line, as crash prints it, where there
+	 * is one (a module's only with its debug file loaded) */
+	if ((b->flags & BT_LINES) && fr->kind == CK_FRAME_EXCEPTION)
+		print_line(b, r->ip);
 }
 
 /* -f: the words from above slot up to and including the next frame's. */
@@ -151,13 +166,15 @@ static void print_trace(struct bt *b, const struct ck_trace *t)
 	FILE *f = b->a->out;
 	int level = 0;
 	char name[160];
+	const char *module;
 	for (size_t i = 0; i < t->nr; i++) {
 		const struct ck_frame *fr = &t->frames[i];
 		switch (fr->kind) {
 		case CK_FRAME_CALL:
-			sym_text(b, fr->ip, b->flags & BT_SYMOFF, name, sizeof(name));
-			fprintf(f, "%s#%d [%" PRIx64 "] %s at %" PRIx64 "\n", level < 10 ? " " : "",
-				level, fr->slot, name, fr->ip);
+			sym_text(b, fr->ip, b->flags & BT_SYMOFF, name, sizeof(name), &module);
+			fprintf(f, "%s#%d [%" PRIx64 "] %s at %" PRIx64 "%s%s%s\n", level < 10 ? " " : "",
+				level, fr->slot, name, fr->ip, module ? " [" : "", module ? module : "",
+				module ? "]" : "");
 			if (b->flags & BT_LINES)
 				print_line(b, fr->ip);
 			level++;
@@ -192,7 +209,7 @@ static void print_text(struct bt *b, const struct ck_trace *t)
 		if (t->frames[i].kind == CK_FRAME_CALL && from == t->stack_base &&
 		    t->frames[i].slot >= t->stack_base && t->frames[i].slot < t->stack_top) {
 			from = t->frames[i].slot;
-			sym_text(b, t->frames[i].ip, false, name, sizeof(name));
+			sym_text(b, t->frames[i].ip, false, name, sizeof(name), NULL);
 			fprintf(f, "%14sSTART: %s at %" PRIx64 "\n", "", name, t->frames[i].ip);
 		}
 		if (t->frames[i].kind == CK_FRAME_USER)
@@ -207,7 +224,7 @@ static void print_text(struct bt *b, const struct ck_trace *t)
 		}
 		if (!ck_orc_is_text(b->orc, v))
 			continue;
-		sym_text(b, v, false, name, sizeof(name));
+		sym_text(b, v, false, name, sizeof(name), NULL);
 		fprintf(f, "  [%" PRIx64 "] %s at %" PRIx64 "\n", a, name, v);
 	}
 	if (user)
