@@ -352,6 +352,20 @@ static struct ck_error *check_match(struct ck_analysis *a, struct ck_debuginfo *
 			       d->path, s1, s2);
 }
 
+/* An empty debug file: no fd, empty tables. */
+static struct ck_debuginfo *debuginfo_new(void)
+{
+	struct ck_debuginfo *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->fd = -1;
+	ck_src_names_init(&d->names);
+	ck_cu_lines_init(&d->cus);
+	ck_moddebugs_init(&d->mods);
+	ck_mod_maps_init(&d->maps);
+	return d;
+}
+
 /*
  * With a vmlinux the types come from its DWARF (docs/analysis.md, "Types
  * from DWARF"): crash's answers are gdb's, from DWARF.  The dump's BTF
@@ -399,14 +413,9 @@ struct ck_error *ck_analysis_set_vmlinux(struct ck_analysis *a, const char *path
 	debuginfo_unlink(a);
 	if (!path)
 		return NULL;
-	struct ck_debuginfo *d = calloc(1, sizeof(*d));
+	struct ck_debuginfo *d = debuginfo_new();
 	if (!d)
 		return &ck_error_nomem;
-	d->fd = -1;
-	ck_src_names_init(&d->names);
-	ck_cu_lines_init(&d->cus);
-	ck_moddebugs_init(&d->mods);
-	ck_mod_maps_init(&d->maps);
 	d->offset = ck_kernel_offset(a->kernel);
 	d->path = strdup(path);
 	if (!d->path) {
@@ -1098,14 +1107,9 @@ static struct ck_error *module_maps(struct ck_debuginfo *d, const struct ck_mod_
 static struct ck_error *moddebug_open(struct ck_analysis *a, const struct ck_module *m,
 				      const char *path, struct ck_debuginfo **ret)
 {
-	struct ck_debuginfo *d = calloc(1, sizeof(*d));
+	struct ck_debuginfo *d = debuginfo_new();
 	if (!d)
 		return &ck_error_nomem;
-	d->fd = -1;
-	ck_src_names_init(&d->names);
-	ck_cu_lines_init(&d->cus);
-	ck_moddebugs_init(&d->mods);
-	ck_mod_maps_init(&d->maps);
 	struct ck_mod_sections secs;
 	ck_mod_sections_init(&secs);
 	d->path = strdup(path);

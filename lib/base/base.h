@@ -57,6 +57,9 @@ static inline void ck_bitmap_set_range(uint64_t *bm, uint64_t a, uint64_t b)
 void *ck_calloc_array(size_t nmemb, size_t size);
 void *ck_realloc_array(void *ptr, size_t nmemb, size_t size);
 char *ck_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The value of the first "KEY=value" line of text, a new string, or NULL
+ * (no such line, or no memory): the small state files crashkit writes. */
+char *ck_kv_line_value(const char *text, const char *key);
 
 /* Grow a vector (ptr, nr, cap) so that one more element fits.  Returns false on
  * overflow or ENOMEM, leaving the vector untouched. */

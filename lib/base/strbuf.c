@@ -106,3 +106,12 @@ char *ck_strbuf_detach(struct ck_strbuf *sb, size_t *len_ret)
 	ck_strbuf_init(sb);
 	return s;
 }
+
+char *ck_kv_line_value(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, kl) && p[kl] == '=')
+			return strndup(p + kl + 1, strcspn(p + kl + 1, "\n"));
+	return NULL;
+}

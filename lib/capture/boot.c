@@ -333,15 +333,6 @@ struct ck_error *ck_meminfo_read(struct ck_meminfo *ret)
 	return NULL;
 }
 
-static char *net_value(const char *text, const char *key)
-{
-	size_t kl = strlen(key);
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, key, kl) && p[kl] == '=')
-			return strndup(p + kl + 1, strcspn(p + kl + 1, "\n"));
-	return NULL;
-}
-
 /* The interface whose MAC is mac, once its driver has registered it. */
 static bool iface_of_mac(const char *mac, char name[IF_NAMESIZE])
 {
@@ -386,8 +377,8 @@ static bool set_up(int fd, const char *ifname)
 
 struct ck_error *ck_boot_net_up(const char *text, unsigned int timeout_ms, char **ifname_ret)
 {
-	char *mac = net_value(text, "mac"), *addr = net_value(text, "address");
-	char *mask = net_value(text, "netmask"), *gw = net_value(text, "gateway");
+	char *mac = ck_kv_line_value(text, "mac"), *addr = ck_kv_line_value(text, "address");
+	char *mask = ck_kv_line_value(text, "netmask"), *gw = ck_kv_line_value(text, "gateway");
 	char ifname[IF_NAMESIZE] = "";
 	struct ck_error *err = NULL;
 	if (!mac || !addr || !mask || !gw)

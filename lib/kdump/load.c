@@ -275,15 +275,6 @@ struct ck_error *ck_kdump_unload(const struct ck_kdump_load_opts *o)
 	return NULL;
 }
 
-static char *state_value(const char *text, const char *key)
-{
-	size_t kl = strlen(key);
-	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (!strncmp(p, key, kl) && p[kl] == '=')
-			return strndup(p + kl + 1, strcspn(p + kl + 1, "\n"));
-	return NULL;
-}
-
 struct ck_error *ck_kdump_status_read(const struct ck_kdump_load_opts *o,
 				      struct ck_kdump_status *ret)
 {
@@ -293,11 +284,11 @@ struct ck_error *ck_kdump_status_read(const struct ck_kdump_load_opts *o,
 	s.crash_size = crash_size(o->root);
 	char *path = state_path(o), *text = NULL;
 	if ((text = ck_kdump_read_quiet(path, 65536))) {
-		s.kernel = state_value(text, "kernel");
-		s.initramfs = state_value(text, "initramfs");
-		s.cmdline = state_value(text, "cmdline");
-		s.loaded_at = state_value(text, "loaded_at");
-		char *b = state_value(text, "initramfs_bytes");
+		s.kernel = ck_kv_line_value(text, "kernel");
+		s.initramfs = ck_kv_line_value(text, "initramfs");
+		s.cmdline = ck_kv_line_value(text, "cmdline");
+		s.loaded_at = ck_kv_line_value(text, "loaded_at");
+		char *b = ck_kv_line_value(text, "initramfs_bytes");
 		s.initramfs_bytes = b ? strtoull(b, NULL, 10) : 0;
 		free(b);
 	}
