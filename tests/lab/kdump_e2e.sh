@@ -7,11 +7,15 @@
 # save`; the host reads the disk back with debugfs.
 #
 #   tests/lab/kdump_e2e.sh [--kernel 6.1|6.12|7] [--bin DIR] [--target local|full|http|ssh]
-#                          [--crashkernel SIZE] [--mem 1G] [--out DIR] [--force]
+#                          [--crashkernel SIZE] [--mem 1G] [--crash KIND] [--out DIR] [--force]
 #
 # --bin: the directory with crashkit and crashkit-kdump (default
 # build/release).  The kernel and its modules come from lab.sh's cache
-# (tests/lab/lab.sh --kernel S).  The run is cached in
+# (tests/lab/lab.sh --kernel S).  --crash KIND: the first kernel crashes
+# through tests/lab/crashmod's ck_crashmod.ko (built against the kernel's
+# headers, as lab.sh --crash does; exit 3 where it cannot be built) with
+# panic_on_oops set, instead of sysrq c (KIND: null, the default sysrq).
+# The run is cached in
 # $CACHE/e2e/<kver>/<target>-ck<SIZE>-m<MEM>-<hash of the inputs>/ (DONE
 # when complete); --out DIR runs into DIR instead, never cached (the demo).
 # Progress on stderr; the last line on stdout is the dir.
@@ -37,6 +41,7 @@ bin=$top/build/release
 target=local
 crashkernel=256M
 mem=1G
+crash=sysrq
 force=0
 out_arg=
 qemu_timeout=${CRASHKIT_LAB_TIMEOUT:-300}
@@ -52,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--target) target=${2:?}; shift ;;
 	--crashkernel) crashkernel=${2:?}; shift ;;
 	--mem) mem=${2:?}; shift ;;
+	--crash) crash=${2:?}; shift ;;
 	--force) force=1 ;;
 	--out) out_arg=$(realpath -m "${2:?}"); shift ;;
 	-h|--help) usage ;;
@@ -60,6 +66,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 case $target in local|full|http|ssh) ;; *) die "--target wants local, full, http or ssh" ;; esac
+case $crash in sysrq|null|bug|warn|stack) ;; *) die "--crash wants sysrq, null, bug, warn or stack" ;; esac
 for f in crashkit crashkit-kdump; do
 	[ -x "$bin/$f" ] || die "no $bin/$f (make, or --bin DIR)"
 done
@@ -73,13 +80,23 @@ labdir=$("$here/lab.sh" --kernel "$series" | tail -1)
 kver=$(sed -n 's/^KVER=//p' "$labdir/truth.env")
 kroot=$cache/kernel/$kver/root
 [ -d "$kroot/lib/modules/$kver" ] || die "no modules in $kroot"
+crashmod_ko=
+if [ "$crash" != sysrq ]; then
+	rc=0
+	crashmod_ko=$("$here/crashmod/build.sh" "$kver" "$series" | tail -1) || rc=$?
+	[ $rc != 3 ] || { log "skipped: no ck_crashmod.ko for $kver"; exit 3; }
+	[ $rc = 0 ] && [ -f "$crashmod_ko" ] || die "cannot build ck_crashmod.ko for $kver"
+fi
 
 # The cache key: everything that changes what the guests do.
 key=$( {
 	echo "$kver $target $crashkernel $mem ${CK_E2E_NIC:-}"
-	sha256sum "$bin/crashkit" "$bin/crashkit-kdump" "${BASH_SOURCE[0]}" "$here/e2e/"* | cut -c1-64
+	[ "$crash" = sysrq ] || echo "crash $crash"
+	sha256sum "$bin/crashkit" "$bin/crashkit-kdump" "${BASH_SOURCE[0]}" "$here/e2e/"* $crashmod_ko | cut -c1-64
 } | sha256sum | cut -c1-12)
-out=${out_arg:-$cache/e2e/$kver/$target-ck$crashkernel-m$mem-$key}
+name=$target
+[ "$crash" = sysrq ] || name+=-$crash
+out=${out_arg:-$cache/e2e/$kver/$name-ck$crashkernel-m$mem-$key}
 if [ $force = 0 ] && [ -z "$out_arg" ] && [ -f "$out/DONE" ]; then
 	log "cached run: $out"
 	echo "$out"
@@ -168,7 +185,8 @@ dump_level 31
 final_action reboot
 failure_action reboot
 CONF
-echo "E2E_TARGET=$target" > "$tree/e2e/e2e.conf"
+printf 'E2E_TARGET=%s\nE2E_CRASH=%s\n' "$target" "$crash" > "$tree/e2e/e2e.conf"
+[ -z "$crashmod_ko" ] || install -m 644 "$crashmod_ko" "$tree/e2e/ck_crashmod.ko"
 first_cpio=$work/first.cpio
 (cd "$tree" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$first_cpio"
 log "first initramfs $(du -h "$first_cpio" | cut -f1) (kernel $kver, target $target)"
@@ -257,6 +275,7 @@ esac
 	echo "KSERIES=$series"
 	echo "KVER=$kver"
 	echo "TARGET=$target"
+	echo "CRASH=$crash"
 	echo "CRASHKERNEL=$crashkernel"
 	echo "MEM=$mem"
 	echo "DUMPDIR=$dumpdir"

@@ -5,7 +5,8 @@
 # makedumpfile or kexec-tools) and `crashkit kdump save` writes the dump
 # directory; checked here: the triage files, info.json, a vmcore crashkit and
 # crash open with the crash in its log.  Then the full-disk, ssh and HTTP
-# targets.
+# targets, and (where ck_crashmod.ko builds) a NULL dereference in a module
+# instead of sysrq c: the oops, the module's frame, triage's culprit.
 #   CK_E2E_TARGETS="local full ssh http" picks the runs (each is a QEMU boot
 #   of 1-2 min under TCG, cached until the binaries change, so every change
 #   reruns them).  The default: all four on 6.1, the local target on the
@@ -42,23 +43,32 @@ check_initramfs() {
 	else fail "e2e: libraries missing from the initramfs" "$missing"; fi
 }
 
-# run TARGET: one e2e run; sets $run (the dir) and sources its e2e.env.
+# run TARGET [KIND]: one e2e run (crashing with sysrq c, or KIND through
+# ck_crashmod); sets $run (the dir) and sources its e2e.env.  Returns 1 on
+# failure, 3 when the module cannot be built for this kernel.
 run_e2e() {
-	run=$("$top/tests/lab/kdump_e2e.sh" --kernel "$series" --bin "$bin" --target "$1" 2> "$CK_TMP/e2e-$1.err" | tail -1)
+	local rc=0
+	"$top/tests/lab/kdump_e2e.sh" --kernel "$series" --bin "$bin" --target "$1" \
+		--crash "${2:-sysrq}" > "$CK_TMP/e2e-$1.out" 2> "$CK_TMP/e2e-$1.err" || rc=$?
+	run=$(tail -1 "$CK_TMP/e2e-$1.out")
+	if [ $rc = 3 ]; then
+		skip "e2e $1 ${2:-}: the run" "$(grep -m1 'gcc' "$CK_TMP/e2e-$1.err" | sed 's/^crashmod: //')"
+		return 3
+	fi
 	if [ -z "$run" ] || [ ! -f "$run/DONE" ]; then
 		fail "e2e $1: the run" "$(tail -2 "$CK_TMP/e2e-$1.err" | tr '\n' ' ')"
 		return 1
 	fi
 	# shellcheck disable=SC1091
 	. "$run/e2e.env"
-	pass "e2e $1: crash, capture kernel, save ($run)"
+	pass "e2e $1${2:+ $2}: crash, capture kernel, save ($run)"
 }
 
 check_dump_dir() {
 	local t=$1 d=$DUMPDIR
 	if [ -n "$d" ] && [ -d "$d" ]; then pass "e2e $t: dump directory $(basename "$d")"
 	else fail "e2e $t: no dump directory" "$run"; return 1; fi
-	check "e2e $t: panic.txt has the sysrq panic" grep -q 'Kernel panic - not syncing: sysrq triggered crash' "$d/panic.txt"
+	check "e2e $t: panic.txt has the panic ($panic_re)" grep -q "$panic_re" "$d/panic.txt"
 	check "e2e $t: dmesg.txt has this boot's marker" grep -qF "$MARKER" "$d/dmesg.txt"
 	check "e2e $t: info.json names the crashed system (its os-release)" \
 		jq -e --arg m "$OS_RELEASE_MARKER" '.os_release.CK_E2E_MARKER == $m and .kernel.release == "'"$KVER"'"' "$d/info.json"
@@ -72,8 +82,8 @@ check_vmcore() {
 	check "e2e $t: info.json complete" jq -e '.complete == true' "$DUMPDIR/info.json"
 	check "e2e $t: crashkit info opens the vmcore" "$CK_RELEASE" info "$v"
 	out=$("$CK_RELEASE" dmesg "$v" 2>&1)
-	if grep -q 'sysrq triggered crash' <<< "$out" && grep -qF "$MARKER" <<< "$out"; then
-		pass "e2e $t: crashkit dmesg of the vmcore has the marker and the sysrq panic"
+	if grep -q "$panic_re" <<< "$out" && grep -qF "$MARKER" <<< "$out"; then
+		pass "e2e $t: crashkit dmesg of the vmcore has the marker and the panic"
 	else
 		fail "e2e $t: crashkit dmesg of the vmcore" "$(tail -2 <<< "$out" | tr '\n' ' ')"
 	fi
@@ -81,18 +91,42 @@ check_vmcore() {
 		skip "e2e $t: crash opens the vmcore" "crash 9.0.2 reads 6.1 and 6.12 only"
 	elif ! have_crash; then
 		skip "e2e $t: crash opens the vmcore" "no crash"
-	elif crash_run "$CK_TMP/e2e-crash.out" "$CK_LAB/vmlinux" "$v" <<< $'sys\nlog\nq' &&
-		grep -q 'PANIC: .*sysrq triggered crash' "$CK_TMP/e2e-crash.out"; then
-		pass "e2e $t: $(crash_version) opens the vmcore: PANIC .. sysrq triggered crash"
+	elif crash_run "$CK_TMP/e2e-crash.out" "$CK_LAB/vmlinux" "$v" <<< $'sys\nbt\nq' &&
+		grep -q "PANIC: .*$crash_panic" "$CK_TMP/e2e-crash.out" &&
+		grep -q "$crash_bt" "$CK_TMP/e2e-crash.out"; then
+		pass "e2e $t: $(crash_version) opens the vmcore: PANIC .. $crash_panic, bt has $crash_bt"
 	else
 		fail "e2e $t: crash on the vmcore" "$crash_error"
 	fi
+}
+
+# The crash module's NULL read (tests/lab/crashmod): the oops, panic on
+# oops, the module in the backtrace and as triage's culprit.
+check_null() {
+	local v=$DUMPDIR/vmcore out
+	check "e2e null: panic.txt has the oops and the module frame" \
+		grep -q 'ck_crashmod_null' "$DUMPDIR/panic.txt"
+	out=$("$CK_BUILD/crashkit" triage "$v" --json 2> "$CK_TMP/e2e-triage.err")
+	if jq -e '(.class | test("null")) and (.culprit | tostring | test("ck_crashmod_null"))' <<< "$out" > /dev/null; then
+		pass "e2e null: triage of the saved vmcore: $(jq -r .signature <<< "$out")"
+	else
+		fail "e2e null: triage of the saved vmcore" "$(head -c 300 <<< "$out") $(tail -1 "$CK_TMP/e2e-triage.err")"
+		return
+	fi
+	# The same crash through lab.sh's path (another boot, KASLR, init, task
+	# name and capture): the signature is the crash's, not the run's.
+	local lab=$CK_LAB/../run-crash-null-1 sig
+	[ -f "$lab/vmcore.kdump-zlib" ] || { skip "e2e null: signature as lab.sh's null crash" "no $lab"; return; }
+	sig=$("$CK_BUILD/crashkit" triage "$lab/vmcore.kdump-zlib" --json 2> /dev/null | jq -r .signature)
+	check "e2e null: signature equals lab.sh's null crash ($sig)" test "$sig" = "$(jq -r .signature <<< "$out")"
 }
 
 kver=$KVER
 check_initramfs "${CRASHKIT_CACHE:-$HOME/.cache/crashkit}/kernel/$kver/root" "$kver"
 default_targets=local
 [ "$series" = 6.1 ] && default_targets="local full ssh http"
+panic_re='Kernel panic - not syncing: sysrq triggered crash'
+crash_panic='sysrq triggered crash' crash_bt=sysrq_handle_crash
 for t in ${CK_E2E_TARGETS:-$default_targets}; do
 	run_e2e "$t" || continue
 	case $t in
@@ -110,3 +144,11 @@ for t in ${CK_E2E_TARGETS:-$default_targets}; do
 		;;
 	esac
 done
+
+# A NULL dereference in a module, local target (not on 7.x: Debian builds
+# it with gcc-14, which bookworm lacks, so ck_crashmod cannot be built).
+if [ "${CK_E2E_NULL:-1}" = 1 ] && run_e2e local null; then
+	panic_re='BUG: kernel NULL pointer dereference'
+	crash_panic='Oops: ' crash_bt='exception RIP: ck_crashmod_null'
+	check_dump_dir null && check_vmcore null && check_null
+fi

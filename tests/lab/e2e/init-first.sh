@@ -2,7 +2,8 @@
 # shellcheck shell=dash
 # /init of the e2e lab's first kernel (tests/lab/kdump_e2e.sh): busybox
 # here only.  Mounts the disk where kdump.conf's target lives, runs
-# `crashkit kdump load`, then crashes with sysrq c.
+# `crashkit kdump load`, then crashes with sysrq c, or (E2E_CRASH) through
+# ck_crashmod.ko with panic_on_oops set.
 say() { echo "@@E2E $*"; }
 halt_guest() { sync; poweroff -f; sleep 60; }
 mount -t proc proc /proc
@@ -46,6 +47,14 @@ crashkit kdump status
 say "KEXEC_CRASH_LOADED=$(cat /sys/kernel/kexec_crash_loaded)"
 say "INITRAMFS_BYTES=$(stat -c %s /run/crashkit/initramfs-"$(uname -r)".img)"
 sleep 1
+if [ "$E2E_CRASH" != sysrq ]; then
+	echo 1 > /proc/sys/kernel/panic_on_oops
+	[ "$E2E_CRASH" != warn ] || echo 1 > /proc/sys/kernel/panic_on_warn
+	insmod /e2e/ck_crashmod.ko || { say "ERROR insmod ck_crashmod failed"; halt_guest; }
+	echo "$E2E_CRASH" > /proc/ck_crashmod
+	say "ERROR still running after crash $E2E_CRASH"
+	halt_guest
+fi
 echo c > /proc/sysrq-trigger
 say "ERROR still running after sysrq c"
 halt_guest
