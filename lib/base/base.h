@@ -113,6 +113,11 @@ bool ck_strbuf_addf(struct ck_strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool ck_strbuf_vaddf(struct ck_strbuf *sb, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+/* s with control characters (< 0x20, 0x7f) as C escapes (\n, \t, \r,
+ * \x1b): text from untrusted bytes kept on one line, a line format intact. */
+bool ck_strbuf_add_escaped(struct ck_strbuf *sb, const char *s);
+/* Whether s holds a character ck_strbuf_add_escaped() would escape. */
+bool ck_has_control(const char *s);
 /* The string (free() it; "" when nothing was added), or NULL after a
  * failed allocation; sb is left empty either way. */
 char *ck_strbuf_detach(struct ck_strbuf *sb, size_t *len_ret);

@@ -29,36 +29,12 @@ struct ck_error ck_error_nomem = {
  */
 static char *one_line(char *msg)
 {
-	size_t extra = 0;
-	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
-		extra += *p < 0x20 || *p == 0x7f ? 3 : 0;
-	if (!extra)
+	if (!ck_has_control(msg))
 		return msg;
-	size_t len = strlen(msg);
-	char *out = malloc(len + extra + 1), *o = out;
-	if (!out) {
-		free(msg);
-		return NULL;
-	}
-	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-		if (*p >= 0x20 && *p != 0x7f) {
-			*o++ = (char)*p;
-			continue;
-		}
-		static const char hex[] = "0123456789abcdef";
-		char c = *p == '\n' ? 'n' : *p == '\t' ? 't' : *p == '\r' ? 'r' : 0;
-		*o++ = '\\';
-		if (c) {
-			*o++ = c;
-		} else {
-			*o++ = 'x';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 15];
-		}
-	}
-	*o = '\0';
+	struct ck_strbuf sb = CK_STRBUF_INIT;
+	ck_strbuf_add_escaped(&sb, msg);
 	free(msg);
-	return out;
+	return ck_strbuf_detach(&sb, NULL);
 }
 
 static struct ck_error *error_vcreate(enum ck_error_code code, int errnum,

@@ -94,6 +94,39 @@ bool ck_strbuf_addf(struct ck_strbuf *sb, const char *fmt, ...)
 	return ok;
 }
 
+static bool is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+bool ck_has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (is_control(*p))
+			return true;
+	return false;
+}
+
+bool ck_strbuf_add_escaped(struct ck_strbuf *sb, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+	for (const unsigned char *p = (const unsigned char *)s;; p++) {
+		if (*p && !is_control(*p))
+			continue;
+		ck_strbuf_add(sb, run, (size_t)((const char *)p - run));
+		if (!*p)
+			break;
+		char c = *p == '\n' ? 'n' : *p == '\t' ? 't' : *p == '\r' ? 'r' : 0;
+		if (c)
+			ck_strbuf_addf(sb, "\\%c", c);
+		else
+			ck_strbuf_addf(sb, "\\x%c%c", hex[*p >> 4], hex[*p & 15]);
+		run = (const char *)p + 1;
+	}
+	return !sb->failed;
+}
+
 char *ck_strbuf_detach(struct ck_strbuf *sb, size_t *len_ret)
 {
 	if (sb->failed || (!sb->buf && !strbuf_grow(sb, 0))) {

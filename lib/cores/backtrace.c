@@ -4,6 +4,7 @@
  * list with build ids, and the crash signature.  libdwfl reads the notes,
  * the stacks and the binaries on disk, so a core's size barely matters.
  */
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +36,30 @@ bool ck_core_boring_frame(const char *name)
 	return false;
 }
 
+/* " at FILE:LINE" where the module has DWARF line information (in the
+ * binary, or a debuginfo file libdwfl finds by build id or debuglink),
+ * FILE relative to the CU's compilation directory as gdb prints it.  The
+ * names come from the crashed program's files: escaped, so a frame stays
+ * one line. */
+static void add_source_line(struct ck_strbuf *sb, Dwfl_Module *mod, Dwarf_Addr addr)
+{
+	Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
+	int lineno = 0;
+	const char *file = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+	if (!file || !*file || lineno <= 0)
+		return;
+	Dwarf_Addr bias;
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
+	Dwarf_Attribute attr;
+	const char *dir = cu ? dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr)) : NULL;
+	size_t n = dir ? strlen(dir) : 0;
+	if (n && !strncmp(file, dir, n) && file[n] == '/' && file[n + 1])
+		file += n + 1;
+	ck_strbuf_adds(sb, " at ");
+	ck_strbuf_add_escaped(sb, file);
+	ck_strbuf_addf(sb, ":%d", lineno);
+}
+
 static int frame_cb(Dwfl_Frame *state, void *arg)
 {
 	struct walk *w = arg;
@@ -49,8 +74,14 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	const char *modname = mod ? dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL,
 						     NULL) : NULL;
 	const char *base = modname ? strrchr(modname, '/') : NULL;
-	ck_strbuf_addf(&w->text, "#%-2u 0x%016llx %s (%s)\n", w->nr_frames, (unsigned long long)pc,
-		name ? name : "??", base ? base + 1 : modname ? modname : "??");
+	ck_strbuf_addf(&w->text, "#%-2u 0x%016llx ", w->nr_frames, (unsigned long long)pc);
+	ck_strbuf_add_escaped(&w->text, name && *name ? name : "??");
+	ck_strbuf_adds(&w->text, " (");
+	ck_strbuf_add_escaped(&w->text, base ? base + 1 : modname ? modname : "??");
+	ck_strbuf_adds(&w->text, ")");
+	if (mod)
+		add_source_line(&w->text, mod, lookup);
+	ck_strbuf_adds(&w->text, "\n");
 	return ++w->nr_frames >= w->max_frames ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 

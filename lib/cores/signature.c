@@ -102,8 +102,9 @@ static bool module_at(const char *modules, unsigned long long addr, char *name, 
 	return false;
 }
 
-/* One "#N 0xPC NAME (MODULE)" line: the pc and the name (up to the last
- * " (" of the line).  False for other lines. */
+/* One "#N 0xPC NAME (MODULE)[ at FILE:LINE]" line: the pc and the name
+ * (up to the first " (": symbol names hold no spaces, a file name may).
+ * False for other lines. */
 static bool parse_frame(const char *line, size_t len, unsigned long long *pc, char *name,
 			size_t size)
 {
@@ -113,7 +114,7 @@ static bool parse_frame(const char *line, size_t len, unsigned long long *pc, ch
 		return false;
 	const char *start = line + at, *end = line + len;
 	const char *paren = NULL;
-	for (const char *p = start; p + 1 < end; p++)
+	for (const char *p = start; !paren && p + 1 < end; p++)
 		if (p[0] == ' ' && p[1] == '(')
 			paren = p;
 	if (!paren)

@@ -53,6 +53,19 @@ for how in segv abort fpe bus threads; do
 	else
 		fail "cores: $how backtrace vs eu-stack" "$(diff "$d/$how.eu" "$d/$how.ck" | head -5 | tr '\n' ' ')"
 	fi
+	# Source lines (the crasher has DWARF; glibc's where its debug files
+	# are installed) vs eu-stack -s: FILE:LINE per frame, by base name.
+	eu-stack -s --core="$d/$how.core" -e "$d/crasher" 2>/dev/null | awk '
+		/^#/ { if (f != "") print f; f = "-" }
+		/^    / { n = split($1, a, ":"); sub(/.*\//, "", a[1]); f = a[1] ":" a[2] }
+		END { if (f != "") print f }' > "$d/$how.eus"
+	"$CK" cores "${C[@]}" info --json "#$id" | jq -r .backtrace | awk '
+		/^#/ { f = "-"; if ((i = index($0, ") at ")) > 0) { f = substr($0, i + 5); sub(/.*\//, "", f) } print f }' > "$d/$how.cks"
+	if grep -q '^crasher\.c:[0-9]' "$d/$how.cks" && cmp -s "$d/$how.eus" "$d/$how.cks"; then
+		pass "cores: $how frames' source lines match eu-stack -s ($(grep -vc '^-$' "$d/$how.cks") with a line, $(head -1 "$d/$how.cks") first)"
+	else
+		fail "cores: $how source lines vs eu-stack -s" "$(diff "$d/$how.eus" "$d/$how.cks" | head -5 | tr '\n' ' ')"
+	fi
 	rm -f "$d/$how.core"
 done
 [ "$(grep -c TID "$d/threads.ck" 2>/dev/null)" = 8 ] && pass "cores: 8 threads walked" \

@@ -293,6 +293,25 @@ static void test_strbuf(void)
 	ck_strbuf_deinit(&sb);
 }
 
+static void test_strbuf_escaped(void)
+{
+	struct ck_strbuf sb = CK_STRBUF_INIT;
+	EXPECT(!ck_has_control("plain text, ünïcode") && ck_has_control("a\x7f"));
+	EXPECT(ck_strbuf_add_escaped(&sb, "plain") && !strcmp(sb.buf, "plain"));
+	ck_strbuf_reset(&sb);
+	EXPECT(ck_strbuf_add_escaped(&sb, "a\nb\tc\rd\x1b[0m\x7f\x01") &&
+	       !strcmp(sb.buf, "a\\nb\\tc\\rd\\x1b[0m\\x7f\\x01"), "'%s'", sb.buf);
+	ck_strbuf_reset(&sb);
+	EXPECT(ck_strbuf_add_escaped(&sb, "\n") && !strcmp(sb.buf, "\\n"));
+	ck_strbuf_reset(&sb);
+	EXPECT(ck_strbuf_add_escaped(&sb, "") && !strcmp(sb.buf, ""));
+	ck_strbuf_deinit(&sb);
+	/* error messages go through it: one line whatever a name holds */
+	struct ck_error *err = ck_error_create(CK_ERR_FORMAT, "%s: bad", "x\ny");
+	EXPECT(err && !strcmp(ck_error_message(err), "x\\ny: bad"), "'%s'", ck_error_message(err));
+	ck_error_destroy(err);
+}
+
 /* ---- I/O loops ---------------------------------------------------------- */
 
 /* pwrite64 of the test program, in front of the C library's: with
@@ -539,6 +558,8 @@ int main(void)
 	run("hash map: every key colliding, deletions shift back", test_hash_map_collisions);
 	run("bsearch: le, lower, upper, eq and their edges", test_bsearch);
 	run("strbuf: add, addf, reset, detach, sticky failure", test_strbuf);
+	run("strbuf: control characters as C escapes, error messages on one line",
+	    test_strbuf_escaped);
 	run("io: EINTR and short transfers on a pipe", test_io_pipe_signals);
 	run("io: messages, end of file, a zero-byte write is ENOSPC", test_io_errors);
 	run("outfile: refuse, force, commit, abandon", test_outfile);
