@@ -6,7 +6,7 @@
 # bisects the smallest crashkernel= with it.
 #
 #   tests/lab/kdumptools/run.sh [--kernel 6.1|6.12] --crashkernel SIZE
-#                               [--stack kdump-tools|crashkit] [--bin DIR] [--force]
+#                               [--stack kdump-tools|crashkit] [--bin DIR] [--force] [--judge]
 #
 # The image (built once, cached in $CACHE/kdumptools/<kver>/): the cached
 # debootstrap tarball ($CACHE/chroot/bookworm-minbase.tar.gz, made by
@@ -29,7 +29,8 @@
 # not-loaded|no-dump|boot-failed, the reason from the serial log, the
 # capture kernel's MemTotal).  Cached in
 # $CACHE/kdumptools/<kver>/runs/<stack>-ck<SIZE>-<hash>/ (DONE when judged,
-# whatever the result).  The last line on stdout is the run directory;
+# whatever the result; --judge judges a finished run again without a boot).
+# The last line on stdout is the run directory;
 # exit 0 when the dump is complete, 1 when not, 2 usage.
 set -euo pipefail
 
@@ -41,6 +42,7 @@ crashkernel=
 stack=kdump-tools
 bin=$top/build/kt
 force=0
+judge=0
 mem=1G
 qemu_timeout=${CK_KT_TIMEOUT:-480}
 mirror=${CK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -56,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--stack) stack=${2:?}; shift ;;
 	--bin) bin=$(realpath "${2:?}"); shift ;;
 	--force) force=1 ;;
+	--judge) judge=1 ;;
 	-h|--help) usage ;;
 	*) echo "kdumptools: unknown argument: $1" >&2; usage ;;
 	esac
@@ -76,14 +79,19 @@ done
 
 base=$cache/kdumptools/$kver
 mkdir -p "$base"
+# One guest at a time from these scripts (the host has two cores and other
+# users): every QEMU here runs under `timeout`, which this wrapper runs under
+# a lock shared by all kernels' runs and image builds.
+timeout() { flock "$cache/kdumptools/.qemu.lock" timeout "$@"; }
 
 # ---------------------------------------------------------------- the image
 
 # Everything that goes into the tree; a change rebuilds it.
+# (Not crashkit's binaries: a crashkit run writes the current ones into its
+# copy of the disk, below, so a rebuilt crashkit needs no new image.)
 image_key=$( {
 	echo "$kver"
 	sed -n '/^# ---- image begin/,/^# ---- image end/p' "${BASH_SOURCE[0]}"
-	sha256sum "$bin/crashkit" "$bin/crashkit-kdump" | cut -c1-64
 } | sha256sum | cut -c1-12)
 image=$base/image-$image_key.img
 
@@ -299,22 +307,38 @@ flock -u 8
 
 # ---------------------------------------------------------------- the run
 
+# The run's key: the image (which holds the guest's scripts) and the QEMU
+# line's inputs; the judging below may change without a new boot (--force).
 key=$( {
-	echo "$image_key $stack $crashkernel $mem"
-	sha256sum "${BASH_SOURCE[0]}" | cut -c1-64
+	echo "$image_key $stack $crashkernel $mem qemu-v1"
+	[ "$stack" != crashkit ] || sha256sum "$bin/crashkit" "$bin/crashkit-kdump" | cut -c1-64
 } | sha256sum | cut -c1-12)
 out=$base/runs/$stack-ck$crashkernel-$key
-if [ $force = 0 ] && [ -f "$out/DONE" ]; then
+if [ $judge = 1 ]; then
+	[ -f "$out/serial.log" ] || die "no run to judge in $out"
+	rc=$(sed -n 's/^QEMU_RC=//p' "$out/result.env")
+	t_run=$(sed -n 's/^TIME_QEMU_S=//p' "$out/result.env")
+elif [ $force = 0 ] && [ -f "$out/DONE" ]; then
 	log "cached run: $out"
 	echo "$out"
 	grep -q '^RESULT=complete$' "$out/result.env"
 	exit
 fi
+if [ $judge = 0 ]; then
 mkdir -p "$base/runs"
 rm -rf "$out"
 mkdir -p "$out"
 disk=$out/disk.img
 cp --sparse=always "$image" "$disk"
+if [ "$stack" = crashkit ]; then
+	# this crashkit, not the one the image was built with
+	for f in crashkit crashkit-kdump; do
+		printf 'cd /usr/bin\nrm %s\nwrite %s %s\n' "$f" "$bin/$f" "$f"
+	done | debugfs -w "$disk" > "$out/debugfs-write.log" 2>&1
+	debugfs -R 'ls -l /usr/bin' "$disk" 2> /dev/null | grep -E ' crashkit(-kdump)?$' > "$out/crashkit-in-image.txt"
+	[ "$(grep -c . "$out/crashkit-in-image.txt")" = 2 ] || die "could not write crashkit into $disk"
+	sha256sum "$bin/crashkit" "$bin/crashkit-kdump" > "$out/crashkit.sha256"
+fi
 t0=$SECONDS
 rc=0
 timeout -k 10 "$qemu_timeout" qemu-system-x86_64 -accel tcg -m "$mem" -smp 2 -nodefaults \
@@ -328,11 +352,15 @@ tr -d '\r' < "$out/serial.log" > "$out/serial.txt"
 mkdir -p "$out/crash"
 debugfs -R "rdump /var/crash $out/crash" "$disk" > /dev/null 2> "$out/debugfs.log" || true
 rm -f "$disk"
+fi
 
 # ---------------------------------------------------------------- judging
 
 s=$out/serial.txt
 kt() { sed -n "s/^.*@@KT $1=//p" "$s" | tail -1; }
+# The capture kernel's part of the serial log: from its banner (the last
+# "Linux version" after the crash) on.
+capture_log() { awk '/@@KT CRASHING/{c=1} c && /Linux version/{n++} c && n' "$s"; }
 dumpfile= dumpdir= result= reason=
 # kdump-tools: /var/crash/STAMP/dump.STAMP (dump-incomplete while it runs);
 # crashkit: /var/crash/STAMP/vmcore (vmcore.incomplete).
@@ -374,7 +402,21 @@ elif [ -n "$dumpfile" ]; then
 	reason="$(basename "$dumpfile"), crashkit info ok=$info_ok, panic in dmesg=$panic_ok, saver ok=$saver_ok"
 else
 	result=no-dump
-	reason=$(awk '/@@KT CRASHING/{c=1} c' "$s" | grep -m1 -iE 'Out of memory|oom-kill|Kernel panic - not syncing|makedumpfile.*(fail|error)|kdump-config.*(fail|error)|Cannot|failed to|Unable to mount|ALERT!' || true)
+	reason=$(capture_log | grep -m1 -E 'Out of memory|invoked oom-killer|Kernel panic - not syncing|makedumpfile.*(fail|error)|kdump-tools.*(fail|error)|crashkit.*(fail|error)|Cannot|failed to|Unable to mount|ALERT!|Gave up' || true)
+	[ -n "$reason" ] || reason="capture kernel log ends: $(capture_log | grep -v '^\s*$' | tail -n 1)"
+	# where the capture kernel was when it ran out of memory
+	if capture_log | grep -q 'invoked oom-killer'; then
+		reason="OOM $(capture_log | awk '
+			/Trying to unpack rootfs/ { phase = "while unpacking the initramfs" }
+			/Freeing initrd memory|Run \/init as init process/ { phase = "in the initramfs userspace" }
+			/Switching root|systemd\[1\]/ { phase = "in the root filesystem userspace" }
+			/invoked oom-killer/ {
+				if (!phase) phase = "in early boot"
+				t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t)
+				who = $0; sub(/^\[[^]]*\] */, "", who); sub(/ invoked oom-killer.*/, "", who)
+				print phase " at " t " s (" who ")"; exit }')"
+		reason+=$(capture_log | grep -m1 -oE '(Kernel panic - not syncing: .*|Out of memory: Killed process [0-9]+ \([^)]*\))' | sed 's/^/; /' || true)
+	fi
 fi
 mem_line=$(awk '/@@KT CRASHING/{c=1} c' "$s" | grep '@@KT MEM ' | tail -1 || true)
 ck_mem=$(grep -m1 '^@@CK MEM ' "$s" || true)
