@@ -14,7 +14,8 @@
 # --first: the size to try right after HI (a guess that splits the range
 # better than its middle, e.g. Debian's default 128).  One table row per
 # attempt (stack, crashkernel=, result, the capture kernel's MemTotal and
-# lowest MemAvailable, the QEMU wall time, why it failed), then one line per
+# lowest MemAvailable, its uptime when it rebooted, the QEMU wall time, why
+# it failed), then one line per
 # stack with the smallest size that captured.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,19 +46,19 @@ row() {
 	dir=$(bash "$top/tests/lab/kdumptools/run.sh" --kernel "$series" --stack "$stack" \
 		--crashkernel "${size}M" "${args[@]}" | tail -1) || true
 	env=$dir/result.env
-	[ -f "$env" ] || { printf '| %s | %s | %sM | run.sh failed (no result) | | | | |\n' "$series" "$stack" "$size"; return 1; }
+	[ -f "$env" ] || { printf '| %s | %s | %sM | run.sh failed (no result) | | | | | |\n' "$series" "$stack" "$size"; return 1; }
 	(
 		# shellcheck disable=SC1090
 		. "$env"
-		printf '| %s | %s | %s | %s | %s | %s | %s s | %s |\n' "$KVER" "$STACK" "$CRASHKERNEL" "$RESULT" \
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s s | %s |\n' "$KVER" "$STACK" "$CRASHKERNEL" "$RESULT" \
 			"${CAPTURE_MEMTOTAL_KB:+$CAPTURE_MEMTOTAL_KB kB}" "${CAPTURE_MIN_AVAILABLE_KB:+$CAPTURE_MIN_AVAILABLE_KB kB}" \
-			"$TIME_QEMU_S" "$(printf '%s' "$REASON" | tr '|\n' '/ ' | cut -c1-160)"
+			"${CAPTURE_END_S:+${CAPTURE_END_S%.*} s}" "$TIME_QEMU_S" "$(printf '%s' "$REASON" | tr '|\n' '/ ' | cut -c1-160)"
 		[ "$RESULT" = complete ]
 	)
 }
 
-echo "| kernel | stack | crashkernel= | result | capture MemTotal | lowest MemAvailable | QEMU | why not |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| kernel | stack | crashkernel= | result | capture MemTotal | lowest MemAvailable | capture kernel up | QEMU | why not |"
+echo "|---|---|---|---|---|---|---|---|---|"
 summary=()
 for stack in $stacks; do
 	# indices: size = lo + i*step; bad = -1 (assumed), good = n-1 (tried)

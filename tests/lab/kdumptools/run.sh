@@ -360,7 +360,7 @@ s=$out/serial.txt
 kt() { sed -n "s/^.*@@KT $1=//p" "$s" | tail -1; }
 # The capture kernel's part of the serial log: from its banner (the last
 # "Linux version" after the crash) on.
-capture_log() { awk '/@@KT CRASHING/{c=1} c && /Linux version/{n++} c && n' "$s"; }
+awk '/@@KT CRASHING/{c=1} c && /Linux version/{n++} c && n' "$s" > "$out/capture.txt"
 dumpfile= dumpdir= result= reason=
 # kdump-tools: /var/crash/STAMP/dump.STAMP (dump-incomplete while it runs);
 # crashkit: /var/crash/STAMP/vmcore (vmcore.incomplete).
@@ -402,11 +402,11 @@ elif [ -n "$dumpfile" ]; then
 	reason="$(basename "$dumpfile"), crashkit info ok=$info_ok, panic in dmesg=$panic_ok, saver ok=$saver_ok"
 else
 	result=no-dump
-	reason=$(capture_log | grep -m1 -E 'Out of memory|invoked oom-killer|Kernel panic - not syncing|makedumpfile.*(fail|error)|kdump-tools.*(fail|error)|crashkit.*(fail|error)|Cannot|failed to|Unable to mount|ALERT!|Gave up' || true)
-	[ -n "$reason" ] || reason="capture kernel log ends: $(capture_log | grep -v '^\s*$' | tail -n 1)"
+	reason=$(grep -m1 -E 'Out of memory|invoked oom-killer|Kernel panic - not syncing|makedumpfile.*(fail|error)|kdump-tools.*(fail|error)|crashkit.*(fail|error)|Cannot|failed to|Unable to mount|ALERT!|Gave up' "$out/capture.txt" || true)
+	[ -n "$reason" ] || reason="capture kernel log ends: $(grep -v '^\s*$' "$out/capture.txt" | tail -n 1 || true)"
 	# where the capture kernel was when it ran out of memory
-	if capture_log | grep -q 'invoked oom-killer'; then
-		reason="OOM $(capture_log | awk '
+	if grep -q 'invoked oom-killer' "$out/capture.txt"; then
+		reason="OOM $(awk '
 			/Trying to unpack rootfs/ { phase = "while unpacking the initramfs" }
 			/Freeing initrd memory|Run \/init as init process/ { phase = "in the initramfs userspace" }
 			/Switching root|systemd\[1\]/ { phase = "in the root filesystem userspace" }
@@ -414,8 +414,8 @@ else
 				if (!phase) phase = "in early boot"
 				t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t)
 				who = $0; sub(/^\[[^]]*\] */, "", who); sub(/ invoked oom-killer.*/, "", who)
-				print phase " at " t " s (" who ")"; exit }')"
-		reason+=$(capture_log | grep -m1 -oE '(Kernel panic - not syncing: .*|Out of memory: Killed process [0-9]+ \([^)]*\))' | sed 's/^/; /' || true)
+				print phase " at " t " s (" who ")"; exit }' "$out/capture.txt")"
+		reason+=$(grep -m1 -oE '(Kernel panic - not syncing: .*|Out of memory: Killed process [0-9]+ \([^)]*\))' "$out/capture.txt" | sed 's/^/; /' || true)
 	fi
 fi
 mem_line=$(awk '/@@KT CRASHING/{c=1} c' "$s" | grep '@@KT MEM ' | tail -1 || true)
@@ -447,6 +447,9 @@ cap_kmem=$(grep -E '\] Memory: [0-9]+K/[0-9]+K available' "$s" | sed -n '2p' | s
 	echo "KEXEC_CRASH_LOADED=$(kt KEXEC_CRASH_LOADED)"
 	echo "UPTIME_LOADED=$(kt UPTIME_LOADED)"
 	echo "KDUMP_INITRD_BYTES=$(kt INITRD_BYTES)"
+	echo "CRASHKIT_INITRAMFS_BYTES=$(sed -n 's/^initramfs: .* (\([0-9]*\) bytes)$/\1/p' "$s" | tail -1)"
+	# the capture kernel's uptime at its last console line (its reboot)
+	echo "CAPTURE_END_S=$(sed -n 's/^\[ *\([0-9][0-9.]*\)\].*/\1/p' "$out/capture.txt" | tail -1)"
 	echo "CAPTURE_MEMTOTAL_KB=$cap_total"
 	echo "CAPTURE_MIN_FREE_KB=$cap_min_free"
 	echo "CAPTURE_MIN_AVAILABLE_KB=$cap_min_avail"
