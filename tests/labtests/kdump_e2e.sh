@@ -24,7 +24,15 @@ check_initramfs() {
 	mkdir -p "$CK_TMP/e2e-target"
 	if ! "$bin/crashkit-kdump" kdump initramfs -o "$ir" --root "$kroot" -K "$kver" \
 		--config "$CK_TMP/e2e.conf" --compress none > "$CK_TMP/e2e-ir.txt" 2>&1; then
-		fail "e2e: crashkit kdump initramfs" "$(tail -1 "$CK_TMP/e2e-ir.txt")"
+		# In a chroot whose root is a plain directory (tests/minbase.sh)
+		# no mount the kernel lists holds the target, and the initramfs
+		# cannot say which filesystem to mount: the error is right.
+		if ! awk '$5 == "/" { found = 1 } END { exit !found }' /proc/self/mountinfo &&
+			grep -q 'no mount holds' "$CK_TMP/e2e-ir.txt"; then
+			skip "e2e: crashkit kdump initramfs" "/ is not a mount here (a chroot): $(tail -1 "$CK_TMP/e2e-ir.txt")"
+		else
+			fail "e2e: crashkit kdump initramfs" "$(tail -1 "$CK_TMP/e2e-ir.txt")"
+		fi
 		return
 	fi
 	list=$(cpio -it < "$ir" 2> /dev/null)
