@@ -8,9 +8,12 @@
 # one QEMU boot of 3-8 minutes under TCG, cached by run.sh by its inputs, so
 # a rerun costs nothing for the sizes already tried.
 #
-#   bench/crashkernel.sh [--kernel 6.1|6.12] [--stacks "kdump-tools crashkit"]
+#   bench/crashkernel.sh [--kernel 6.1|6.12] [--stacks "kdump-tools crashkit crashkit-unstripped"]
 #                        [--lo 64] [--hi 512] [--step 8] [--first MiB] [--bin DIR]
 #
+# crashkit-unstripped: crashkit's binaries as `make install` leaves them (with
+# debug info, which its initramfs then carries) instead of stripped as its
+# Debian package ships them.
 # --first: the size to try right after HI (a guess that splits the range
 # better than its middle, e.g. Debian's default 128).  One table row per
 # attempt (stack, crashkernel=, result, the capture kernel's MemTotal and
@@ -42,8 +45,9 @@ done
 
 # One attempt: run.sh (cached), then a table row; returns 0 when complete.
 row() {
-	local stack=$1 size=$2 dir env
-	dir=$(bash "$top/tests/lab/kdumptools/run.sh" --kernel "$series" --stack "$stack" \
+	local stack=$1 size=$2 dir env sargs=(--stack "$1")
+	[ "$stack" != crashkit-unstripped ] || sargs=(--stack crashkit --unstripped)
+	dir=$(bash "$top/tests/lab/kdumptools/run.sh" --kernel "$series" "${sargs[@]}" \
 		--crashkernel "${size}M" "${args[@]}" | tail -1) || true
 	env=$dir/result.env
 	[ -f "$env" ] || { printf '| %s | %s | %sM | run.sh failed (no result) | | | | | |\n' "$series" "$stack" "$size"; return 1; }

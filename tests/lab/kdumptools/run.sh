@@ -6,7 +6,8 @@
 # bisects the smallest crashkernel= with it.
 #
 #   tests/lab/kdumptools/run.sh [--kernel 6.1|6.12] --crashkernel SIZE
-#                               [--stack kdump-tools|crashkit] [--bin DIR] [--force] [--judge]
+#                               [--stack kdump-tools|crashkit] [--bin DIR] [--unstripped]
+#                               [--force] [--judge]
 #
 # The image (built once, cached in $CACHE/kdumptools/<kver>/): the cached
 # debootstrap tarball ($CACHE/chroot/bookworm-minbase.tar.gz, made by
@@ -43,6 +44,7 @@ stack=kdump-tools
 bin=$top/build/kt
 force=0
 judge=0
+strip=1
 mem=1G
 qemu_timeout=${CK_KT_TIMEOUT:-480}
 mirror=${CK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--bin) bin=$(realpath "${2:?}"); shift ;;
 	--force) force=1 ;;
 	--judge) judge=1 ;;
+	--unstripped) strip=0 ;;
 	-h|--help) usage ;;
 	*) echo "kdumptools: unknown argument: $1" >&2; usage ;;
 	esac
@@ -309,11 +312,21 @@ flock -u 8
 
 # The run's key: the image (which holds the guest's scripts) and the QEMU
 # line's inputs; the judging below may change without a new boot (--force).
+# crashkit's binaries go into the disk stripped, as its Debian package ships
+# them (dh_strip); --unstripped writes build/'s as `make install` would, debug
+# info and all, which crashkit kdump initramfs copies into the initramfs.
+variant=$stack
+[ "$stack" != crashkit ] || [ $strip = 1 ] || variant=crashkit-unstripped
 key=$( {
 	echo "$image_key $stack $crashkernel $mem qemu-v1"
-	[ "$stack" != crashkit ] || sha256sum "$bin/crashkit" "$bin/crashkit-kdump" | cut -c1-64
+	[ "$stack" != crashkit ] || { echo "strip=$strip"; sha256sum "$bin/crashkit" "$bin/crashkit-kdump" | cut -c1-64; }
 } | sha256sum | cut -c1-12)
-out=$base/runs/$stack-ck$crashkernel-$key
+# (the unstripped variant keeps the key it had before --unstripped existed)
+[ "$variant" != crashkit-unstripped ] || key=$( {
+	echo "$image_key $stack $crashkernel $mem qemu-v1"
+	sha256sum "$bin/crashkit" "$bin/crashkit-kdump" | cut -c1-64
+} | sha256sum | cut -c1-12)
+out=$base/runs/$variant-ck$crashkernel-$key
 if [ $judge = 1 ]; then
 	[ -f "$out/serial.log" ] || die "no run to judge in $out"
 	rc=$(sed -n 's/^QEMU_RC=//p' "$out/result.env")
@@ -332,12 +345,15 @@ disk=$out/disk.img
 cp --sparse=always "$image" "$disk"
 if [ "$stack" = crashkit ]; then
 	# this crashkit, not the one the image was built with
+	mkdir -p "$out/bin"
 	for f in crashkit crashkit-kdump; do
-		printf 'cd /usr/bin\nrm %s\nwrite %s %s\n' "$f" "$bin/$f" "$f"
+		if [ $strip = 1 ]; then strip -o "$out/bin/$f" "$bin/$f"; else cp "$bin/$f" "$out/bin/$f"; fi
+		printf 'cd /usr/bin\nrm %s\nwrite %s %s\n' "$f" "$out/bin/$f" "$f"
 	done | debugfs -w "$disk" > "$out/debugfs-write.log" 2>&1
 	debugfs -R 'ls -l /usr/bin' "$disk" 2> /dev/null | grep -E ' crashkit(-kdump)?$' > "$out/crashkit-in-image.txt"
 	[ "$(grep -c . "$out/crashkit-in-image.txt")" = 2 ] || die "could not write crashkit into $disk"
-	sha256sum "$bin/crashkit" "$bin/crashkit-kdump" > "$out/crashkit.sha256"
+	sha256sum "$bin/crashkit" "$bin/crashkit-kdump" "$out/bin/"* > "$out/crashkit.sha256"
+	rm -rf "$out/bin"
 fi
 t0=$SECONDS
 rc=0
@@ -358,9 +374,10 @@ fi
 
 s=$out/serial.txt
 kt() { sed -n "s/^.*@@KT $1=//p" "$s" | tail -1; }
-# The capture kernel's part of the serial log: from its banner (the last
-# "Linux version" after the crash) on.
-awk '/@@KT CRASHING/{c=1} c && /Linux version/{n++} c && n' "$s" > "$out/capture.txt"
+# The capture kernel's part of the serial log: from its banner (the second
+# "Linux version") on.  (Not from "@@KT CRASHING": that line sits in the
+# serial port's buffer when the panic comes and is lost now and then.)
+awk '/\] Linux version /{n++} n >= 2' "$s" > "$out/capture.txt"
 dumpfile= dumpdir= result= reason=
 # kdump-tools: /var/crash/STAMP/dump.STAMP (dump-incomplete while it runs);
 # crashkit: /var/crash/STAMP/vmcore (vmcore.incomplete).
@@ -408,7 +425,8 @@ else
 	if grep -q 'invoked oom-killer' "$out/capture.txt"; then
 		reason="OOM $(awk '
 			/Trying to unpack rootfs/ { phase = "while unpacking the initramfs" }
-			/Freeing initrd memory|Run \/init as init process/ { phase = "in the initramfs userspace" }
+			/Freeing initrd memory/ { phase = "in kernel init after unpacking the initramfs" }
+			/Run \/init as init process/ { phase = "in the initramfs userspace" }
 			/Switching root|systemd\[1\]/ { phase = "in the root filesystem userspace" }
 			/invoked oom-killer/ {
 				if (!phase) phase = "in early boot"
@@ -416,9 +434,11 @@ else
 				who = $0; sub(/^\[[^]]*\] */, "", who); sub(/ invoked oom-killer.*/, "", who)
 				print phase " at " t " s (" who ")"; exit }' "$out/capture.txt")"
 		reason+=$(grep -m1 -oE '(Kernel panic - not syncing: .*|Out of memory: Killed process [0-9]+ \([^)]*\))' "$out/capture.txt" | sed 's/^/; /' || true)
+		# what the OOM kill led to (initramfs-tools: the root not mounted)
+		reason+=$(grep -m1 -oE '(Failed to mount .*|ALERT! .*|Gave up waiting .*)' "$out/capture.txt" | sed 's/^/; /' || true)
 	fi
 fi
-mem_line=$(awk '/@@KT CRASHING/{c=1} c' "$s" | grep '@@KT MEM ' | tail -1 || true)
+mem_line=$(grep '@@KT MEM ' "$out/capture.txt" | tail -1 || true)
 ck_mem=$(grep -m1 '^@@CK MEM ' "$s" || true)
 memval() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 cap_total=$(memval "$mem_line" total_kb)
@@ -432,7 +452,7 @@ cap_kmem=$(grep -E '\] Memory: [0-9]+K/[0-9]+K available' "$s" | sed -n '2p' | s
 {
 	echo "KSERIES=$series"
 	echo "KVER=$kver"
-	echo "STACK=$stack"
+	echo "STACK=$variant"
 	echo "CRASHKERNEL=$crashkernel"
 	echo "MEM=$mem"
 	echo "RESULT=$result"
@@ -459,7 +479,7 @@ cap_kmem=$(grep -E '\] Memory: [0-9]+K/[0-9]+K available' "$s" | sed -n '2p' | s
 	echo "IMAGE=$(basename "$image")"
 	sed 's/^/# /' "$image.versions"
 } > "$out/result.env"
-log "$stack crashkernel=$crashkernel: $result${reason:+ ($reason)}"
+log "$variant crashkernel=$crashkernel: $result${reason:+ ($reason)}"
 date -u +%FT%TZ > "$out/DONE"
 echo "$out"
 [ "$result" = complete ]
