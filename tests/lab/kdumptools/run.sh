@@ -7,7 +7,7 @@
 #
 #   tests/lab/kdumptools/run.sh [--kernel 6.1|6.12] --crashkernel SIZE
 #                               [--stack kdump-tools|crashkit] [--bin DIR] [--unstripped]
-#                               [--force] [--judge]
+#                               [--try N] [--force] [--judge]
 #
 # The image (built once, cached in $CACHE/kdumptools/<kver>/): the cached
 # debootstrap tarball ($CACHE/chroot/bookworm-minbase.tar.gz, made by
@@ -30,7 +30,8 @@
 # not-loaded|no-dump|boot-failed, the reason from the serial log, the
 # capture kernel's MemTotal).  Cached in
 # $CACHE/kdumptools/<kver>/runs/<stack>-ck<SIZE>-<hash>/ (DONE when judged,
-# whatever the result; --judge judges a finished run again without a boot).
+# whatever the result; --try N, N > 1, is another boot with the same inputs,
+# cached beside the first, for sizes at the edge; --judge judges a finished run again without a boot).
 # The last line on stdout is the run directory;
 # exit 0 when the dump is complete, 1 when not, 2 usage.
 set -euo pipefail
@@ -45,6 +46,7 @@ bin=$top/build/kt
 force=0
 judge=0
 strip=1
+try=1
 mem=1G
 qemu_timeout=${CK_KT_TIMEOUT:-480}
 mirror=${CK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -62,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--force) force=1 ;;
 	--judge) judge=1 ;;
 	--unstripped) strip=0 ;;
+	--try) try=${2:?}; shift ;;
 	-h|--help) usage ;;
 	*) echo "kdumptools: unknown argument: $1" >&2; usage ;;
 	esac
@@ -326,6 +329,7 @@ key=$( {
 	echo "$image_key $stack $crashkernel $mem qemu-v1"
 	sha256sum "$bin/crashkit" "$bin/crashkit-kdump" | cut -c1-64
 } | sha256sum | cut -c1-12)
+[ "$try" = 1 ] || key=$(echo "$key try $try" | sha256sum | cut -c1-12)
 out=$base/runs/$variant-ck$crashkernel-$key
 if [ $judge = 1 ]; then
 	[ -f "$out/serial.log" ] || die "no run to judge in $out"
@@ -464,6 +468,7 @@ cap_kmem=$(grep -E '\] Memory: [0-9]+K/[0-9]+K available' "$s" | sed -n '2p' | s
 	echo "KVER=$kver"
 	echo "STACK=$variant"
 	echo "CRASHKERNEL=$crashkernel"
+	echo "TRY=$try"
 	echo "MEM=$mem"
 	echo "RESULT=$result"
 	printf 'REASON=%q\n' "$reason"
