@@ -361,7 +361,7 @@ if [ "$stack" = crashkit ]; then
 	debugfs -R 'ls -l /usr/bin' "$disk" 2> /dev/null | grep -E ' crashkit(-kdump)?$' > "$out/crashkit-in-image.txt"
 	[ "$(grep -c . "$out/crashkit-in-image.txt")" = 2 ] || die "could not write crashkit into $disk"
 	sha256sum "$bin/crashkit" "$bin/crashkit-kdump" "$out/bin/"* > "$out/crashkit.sha256"
-	rm -rf "$out/bin"
+	rm -rf "${out:?}/bin"
 fi
 t0=$SECONDS
 rc=0
@@ -392,7 +392,7 @@ kt() { sed -n "s/^.*@@KT $1=//p" "$s" | tail -1; }
 # "Linux version") on.  (Not from "@@KT CRASHING": that line sits in the
 # serial port's buffer when the panic comes and is lost now and then.)
 awk '/\] Linux version /{n++} n >= 2' "$s" > "$out/capture.txt"
-dumpfile= dumpdir= result= reason=
+dumpfile='' dumpdir='' result='' reason=''
 # kdump-tools: /var/crash/STAMP/dump.STAMP (dump-incomplete while it runs);
 # crashkit: /var/crash/STAMP/vmcore (vmcore.incomplete).
 for d in $(find "$out/crash" -mindepth 2 -maxdepth 2 -type d 2> /dev/null | sort); do
