@@ -12,8 +12,9 @@ pkgs=(
 	libelf-dev libdw-dev libsqlite3-dev libdeflate-dev libisal-dev
 	# crashkit kdump initramfs: .ko.xz modules for kernels without MODULE_DECOMPRESS
 	liblzma-dev
-	# the fuzz targets (make fuzz, tests/cli/fuzz.sh): clang 14 with libFuzzer
-	clang
+	# the fuzz targets (make fuzz, tests/cli/fuzz.sh): clang 14 and its
+	# runtimes (libFuzzer, ASan, UBSan: clang-14 only recommends them)
+	clang libclang-rt-14-dev
 	# peers used as oracles in the tests
 	makedumpfile crash gdb elfutils libkdumpfile-dev
 	# crashkit-analyze: BTF, disassembly, the shell

@@ -64,7 +64,18 @@ else
 		if labdir=$(tests/lab/lab.sh --kernel "$series" | tail -n 1) && [ -f "$labdir/DONE" ]; then
 			echo "== lab $series: $labdir"
 			export CK_LAB="$labdir" CK_KSERIES="$series"
+			# Data other tests read: triage_kinds.sh makes the crash
+			# module's runs (analyze_modframes.sh, kdump_e2e.sh use
+			# them), so it goes first; the loaded modules' debug files
+			# for analyze_dwarf.sh's mod -s/-S (it skips without them).
+			kver=$(sed -n 's/^KVER=//p' "$labdir/truth.env")
+			tests/lab/debugmods.sh "$kver" > /dev/null 2> "$CK_TMP/debugmods.err" ||
+				echo "# [$series] no module debug files: $(tail -n 1 "$CK_TMP/debugmods.err")"
+			labtests=(tests/labtests/triage_kinds.sh)
 			for t in tests/labtests/*.sh; do
+				[ "$t" = "${labtests[0]}" ] || labtests+=("$t")
+			done
+			for t in "${labtests[@]}"; do
 				[ -f "$t" ] || continue
 				timeout 1800 bash "$t" | sed -u "s/^\(not \)\{0,1\}ok - /&[$series] /"
 				rc=${PIPESTATUS[0]}
