@@ -8,6 +8,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,10 +98,35 @@ struct ck_error *ck_types_from_btf(struct btf *btf, struct ck_types **ret)
 	return NULL;
 }
 
+/* libbpf finds the types at hdr_len + type_off from its own (aligned) copy
+ * and reads them as 4-byte words: it checks neither for alignment, so an odd
+ * value would have it read misaligned structs.  BTF's records are made of
+ * 32-bit words, so a well-formed blob has both at multiples of 4. */
+static struct ck_error *check_btf_alignment(const void *data, size_t size)
+{
+	struct btf_header h;
+	if (size < sizeof(h))
+		return NULL; /* libbpf names a short header itself */
+	memcpy(&h, data, sizeof(h));
+	bool swapped = h.magic == __builtin_bswap16(BTF_MAGIC);
+	uint32_t hdr_len = swapped ? __builtin_bswap32(h.hdr_len) : h.hdr_len;
+	uint32_t type_off = swapped ? __builtin_bswap32(h.type_off) : h.type_off;
+	if (hdr_len % 4)
+		return ck_error_create(CK_ERR_FORMAT, "kernel BTF at offset 4: header length %" PRIu32
+				       " is not a multiple of 4", hdr_len);
+	if (type_off % 4)
+		return ck_error_create(CK_ERR_FORMAT, "kernel BTF at offset 8: type section offset %" PRIu32
+				       " is not a multiple of 4", type_off);
+	return NULL;
+}
+
 struct ck_error *ck_types_from_bytes(const void *data, size_t size, struct ck_types **ret)
 {
 	if (size > UINT32_MAX)
 		return ck_error_create(CK_ERR_FORMAT, "kernel BTF of %zu bytes: too large", size);
+	struct ck_error *err = check_btf_alignment(data, size);
+	if (err)
+		return err;
 	libbpf_set_print(quiet_print);
 	struct btf *btf = btf__new(data, (uint32_t)size);
 	int e = errno;
