@@ -138,8 +138,8 @@ js=$(list "$c2")
 # ---- honor_rlimit_core ----------------------------------------------------
 c3=$(conf s3 honor_rlimit_core=yes rate_limit_burst=100)
 "$CK" cores --config "$c3" install >/dev/null
-{ (ulimit -c 0; cd "$d" && exec ./crasher segv); } 2>/dev/null; settle
-{ (ulimit -c unlimited; cd "$d" && exec ./crasher abort); } 2>/dev/null; settle
+(ulimit -c 0; crash segv)
+(ulimit -c unlimited; crash abort)
 wait_n "$c3" 2
 # Both crashes fall in the same second (the kernel's %t): pick each by
 # signal rather than by its place in the list.
